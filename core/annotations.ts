@@ -1,0 +1,19 @@
+/**
+ * Annotations the runtime reads (from config.json) and adds (to the state).
+ *
+ * @module
+ */
+
+/** Names the processor: its `name`, or `remoteprocN`. Required. */
+export const NAME_ANNOTATION = "remoteproc.name";
+/** Added by `start`: the stored firmware name written to the processor. */
+export const FIRMWARE_ANNOTATION = "remoteproc.firmware";
+/** Added by `create`: the processor's sysfs directory. */
+export const RESOLVED_PATH_ANNOTATION = "remoteproc.resolved-path";
+
+/** Annotations honoured, with what they mean (for `features`). */
+export const HONOURED_ANNOTATIONS: Readonly<Record<string, string>> = {
+  [NAME_ANNOTATION]:
+    "required: the processor to deploy to, by name or as remoteprocN",
+  "remoteproc.plugin": "optional: the SoC plugin to use instead of matching",
+};

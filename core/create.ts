@@ -1,0 +1,133 @@
+/**
+ * `create`: validate the bundle, resolve and claim the processor, spawn the
+ * proxy, record the container. On any failure everything done is undone.
+ *
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
+import { loadBundle, resolveFirmware } from "./bundle.ts";
+import { validateId } from "./container_id.ts";
+import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
+import { ConfigError, ContainerExistsError, RuntimeError } from "./errors.ts";
+import { acquireOpLock } from "./locks.ts";
+import { absolute, containerDir } from "./paths.ts";
+import { type ContainerRecord, saveRecord } from "./record.ts";
+import type { Runtime } from "./runtime.ts";
+import { spawnProxy, type SpawnedProxy, waitProxyReady } from "./proxy_spawn.ts";
+import { proxyArgs } from "../proxy.ts";
+import { selectPlugin, startPolicyOf, stopPolicyOf } from "../plugins/registry.ts";
+
+/** Options of {@linkcode create}. */
+export interface CreateOptions {
+  /** Container id. */
+  id: string;
+  /** Bundle directory (default: current directory). */
+  bundle?: string | undefined;
+  /** Where to write the proxy pid (no trailing newline). */
+  pidFile?: string | undefined;
+  /** Given by `-t`: refused, a processor has no terminal. */
+  consoleSocket?: string | undefined;
+  /** Proxy poll interval in ms (default 20). */
+  pollMs?: number | undefined;
+}
+
+/**
+ * Creates a container.
+ *
+ * @param rt The runtime context.
+ * @param options Id, bundle and pid file.
+ * @returns The stored record.
+ */
+export async function create(
+  rt: Runtime,
+  options: CreateOptions,
+): Promise<ContainerRecord> {
+  const { id } = options;
+  validateId(id);
+  if (options.consoleSocket !== undefined) {
+    throw new ConfigError(
+      "a remote processor has no terminal: --console-socket is not supported (run without -t)",
+    );
+  }
+  const bundle = await loadBundle(options.bundle ?? ".");
+  const device = resolveDevice(rt.sysfs, bundle.annotations);
+  const plugin = selectPlugin(device, bundle.annotations);
+  const source = resolveFirmware(bundle);
+  const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
+
+  mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
+  const dir = containerDir(rt.roots, id);
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new ContainerExistsError(id);
+    }
+    throw error;
+  }
+
+  const lock = await acquireOpLock(dir, id);
+  let claimed = false;
+  let proxy: SpawnedProxy | undefined;
+  try {
+    const record: ContainerRecord = {
+      version: 1,
+      ociVersion: bundle.ociVersion,
+      id,
+      status: "creating",
+      pid: 0,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      annotations: {
+        ...bundle.annotations,
+        [RESOLVED_PATH_ANNOTATION]: device.dir,
+      },
+      device: { index: device.index, name: device.name, dir: device.dir },
+      plugin: plugin.name,
+      firmware: { source },
+    };
+    saveRecord(dir, record);
+    claimDevice(rt.roots, device, { id, dir });
+    claimed = true;
+
+    const start = startPolicyOf(plugin);
+    const stop = stopPolicyOf(plugin);
+    proxy = spawnProxy({
+      args: proxyArgs({
+        dir,
+        sysroot: rt.roots.sysroot,
+        device,
+        pollMs: options.pollMs ?? 20,
+        startTimeoutMs: start.timeoutMs,
+        stopTimeoutMs: stop.timeoutMs,
+        retries: start.retries,
+        retryOn: start.retryOn,
+        retryDelayMs: start.retryDelayMs,
+      }),
+      writable: [rt.roots.sysroot, dir],
+    });
+    await waitProxyReady(dir, proxy);
+    record.status = "created";
+    record.pid = proxy.pid;
+    saveRecord(dir, record);
+    if (pidFile) {
+      try {
+        Deno.writeTextFileSync(pidFile, String(proxy.pid));
+      } catch (error) {
+        throw new RuntimeError(
+          `cannot write pid file ${pidFile}: ${(error as Error).message}`,
+        );
+      }
+    }
+    return record;
+  } catch (error) {
+    proxy?.kill();
+    if (claimed) releaseClaim(rt.roots, device.index, { id, dir });
+    Deno.removeSync(dir, { recursive: true });
+    throw error;
+  } finally {
+    lock.close();
+  }
+}

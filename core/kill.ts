@@ -1,0 +1,61 @@
+/**
+ * `kill`: deliver TERM/INT (graceful: the proxy stops the processor and
+ * exits 128+signal) or KILL (the proxy dies; `delete` stops the processor)
+ * to a created or running container.
+ *
+ * @module
+ */
+import { validateId } from "./container_id.ts";
+import { InvalidStateError } from "./errors.ts";
+import { acquireOpLock } from "./locks.ts";
+import { containerDir } from "./paths.ts";
+import { reconcile } from "./reconcile.ts";
+import { loadRecord } from "./record.ts";
+import type { Runtime } from "./runtime.ts";
+import { parseSignal } from "./signals.ts";
+import { canKill } from "./status.ts";
+
+/** Options of {@linkcode kill}. */
+export interface KillOptions {
+  /** Container id. */
+  id: string;
+  /** Signal name or number (default TERM). */
+  signal?: string | undefined;
+  /** runc's `--all`: no error when nothing is running. */
+  all?: boolean | undefined;
+}
+
+/**
+ * Sends a signal to a container's proxy.
+ *
+ * @param rt The runtime context.
+ * @param options Id, signal, `--all`.
+ * @throws {InvalidStateError} `container not running` for a stopped one.
+ */
+export async function kill(rt: Runtime, options: KillOptions): Promise<void> {
+  validateId(options.id);
+  const signal = parseSignal(options.signal);
+  const dir = containerDir(rt.roots, options.id);
+  const lock = await acquireOpLock(dir, options.id);
+  try {
+    const record = await loadRecord(dir, options.id);
+    const status = reconcile(record, dir, rt.sysfs, { holdsOpLock: true });
+    if (!canKill(status)) {
+      if (options.all) return;
+      throw new InvalidStateError("container not running", status);
+    }
+    try {
+      Deno.kill(record.pid, signal);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || !options.all) {
+        // ESRCH: it died between the check and the signal.
+        if (error instanceof Deno.errors.NotFound) {
+          throw new InvalidStateError("container not running", "stopped");
+        }
+        throw error;
+      }
+    }
+  } finally {
+    lock.close();
+  }
+}

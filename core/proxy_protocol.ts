@@ -1,0 +1,44 @@
+/**
+ * What the runtime and its proxy agree on: files in the container's state
+ * directory, the start signal, and exit codes.
+ *
+ * The proxy is the container's "process". `create` spawns it; it takes
+ * `proxy.lock` (held while it lives), installs its signal handlers and
+ * writes `proxy.ready`. `start` sends SIGUSR1; the proxy writes `start` to
+ * the processor and reports the outcome in `start.result`. It then watches
+ * the processor and exits when it leaves `running`. SIGTERM/SIGINT make it
+ * stop the processor first.
+ *
+ * @module
+ */
+
+/** Written by the proxy (its pid) once it can take signals. */
+export const READY_FILE = "proxy.ready";
+/** Written by the proxy after a start attempt: {@linkcode StartResult}. */
+export const START_RESULT_FILE = "start.result";
+/** Signal that tells the proxy to start the processor. */
+export const START_SIGNAL: Deno.Signal = "SIGUSR1";
+
+/** Outcome of the proxy's start attempt. */
+export interface StartResult {
+  /** Whether the processor reached `running`. */
+  ok: boolean;
+  /** Why not, in the kernel's or the processor's words. */
+  message?: string;
+}
+
+/** Exit codes of the proxy. A requested stop exits 128 + signal number. */
+export const EXIT = {
+  /** Someone else stopped the processor (it went offline). */
+  stoppedExternally: 0,
+  /** The start failed or the proxy could not work. */
+  failed: 1,
+  /** The processor crashed and the kernel did not recover it. */
+  crashed: 2,
+  /** The processor left `running` for another state (deleted, detached...). */
+  lost: 3,
+  /** Stopped on SIGTERM. */
+  term: 143,
+  /** Stopped on SIGINT. */
+  int: 130,
+} as const;

@@ -1,0 +1,126 @@
+/**
+ * Spawning the proxy as a direct child of the runtime, detached into its own
+ * session, with the runtime's stdio (so its lines reach the engine's
+ * container log). conmon and containerd's runc shim are child subreapers:
+ * the proxy is re-parented to them when `create` exits, and they reap it
+ * and report its exit status. No shim of our own is needed.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { describeError, RuntimeError } from "./errors.ts";
+import { sleep } from "./locks.ts";
+import { READY_FILE } from "./proxy_protocol.ts";
+
+/** The hidden subcommand a compiled binary runs its proxy as. */
+export const PROXY_SUBCOMMAND = "__proxy";
+
+/** A spawned proxy. */
+export interface SpawnedProxy {
+  /** Its pid. */
+  pid: number;
+  /** Resolves with its exit status, should it exit while we watch. */
+  status: Promise<Deno.CommandStatus>;
+  /** Kills it (SIGKILL). */
+  kill(): void;
+}
+
+/** Options of {@linkcode spawnProxy}. */
+export interface SpawnOptions {
+  /** Arguments for the proxy (see `proxyArgs()` in proxy.ts). */
+  args: string[];
+  /** Directories the proxy must be able to write (narrow permission mode). */
+  writable: string[];
+}
+
+/**
+ * The command line that runs the proxy: the compiled binary re-executes
+ * itself with a hidden subcommand; a `deno run` development run starts
+ * `proxy.ts` with the same permissions the runtime has (`-A`, or the
+ * narrow `sysroot` set of deno.json plus the directories it writes).
+ *
+ * @param options What the proxy gets.
+ * @returns Executable and arguments.
+ */
+export function proxyCommand(options: SpawnOptions): [string, string[]] {
+  const exe = Deno.execPath();
+  if (Deno.build.standalone) return [exe, [PROXY_SUBCOMMAND, ...options.args]];
+  const here = import.meta.url;
+  const config = fileURLToPath(new URL("../deno.json", here));
+  const script = fileURLToPath(new URL("../proxy.ts", here));
+  const all = Deno.permissions.querySync({ name: "write" }).state === "granted";
+  const perms = all
+    ? ["-A"]
+    : ["-P=sysroot", `--allow-write=${options.writable.join(",")}`];
+  return [exe, ["run", "-q", "--no-prompt", `--config=${config}`, ...perms, script, ...options.args]];
+}
+
+/**
+ * Spawns the proxy and returns at once; use {@linkcode waitProxyReady}.
+ *
+ * @param options What the proxy gets.
+ * @returns The spawned proxy.
+ */
+export function spawnProxy(options: SpawnOptions): SpawnedProxy {
+  const [exe, args] = proxyCommand(options);
+  const child = new Deno.Command(exe, {
+    args,
+    detached: true,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  child.unref();
+  return {
+    pid: child.pid,
+    status: child.status,
+    kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/**
+ * Waits until the proxy has written its ready file.
+ *
+ * @param dir The container's state directory.
+ * @param proxy The spawned proxy.
+ * @param timeoutMs How long to wait.
+ * @throws {RuntimeError} When it exits or does not get ready in time.
+ */
+export async function waitProxyReady(
+  dir: string,
+  proxy: SpawnedProxy,
+  timeoutMs = 10_000,
+): Promise<void> {
+  let exited: Deno.CommandStatus | undefined;
+  proxy.status.then((s) => exited = s, () => {});
+  const deadline = Date.now() + timeoutMs;
+  const ready = join(dir, READY_FILE);
+  for (let delay = 1;; delay = Math.min(delay * 2, 10)) {
+    try {
+      Deno.statSync(ready);
+      return;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw new RuntimeError(
+          `cannot check the proxy: ${describeError(error)}`,
+        );
+      }
+    }
+    if (exited) {
+      throw new RuntimeError(
+        `proxy exited before it was ready (exit code ${exited.code})`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
+    }
+    await sleep(delay);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The truth about a container: its stored status reconciled with whether
+ * its proxy is alive (a held lock, immune to pid reuse) and with what the
+ * processor reports.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { isLockHeld, isProxyAlive, OP_LOCK } from "./locks.ts";
+import type { ContainerRecord } from "./record.ts";
+import type { Status } from "./status.ts";
+import type { Sysfs } from "./sysfs.ts";
+
+/** Options of {@linkcode reconcile}. */
+export interface ReconcileOptions {
+  /** The caller holds the container's operation lock itself. */
+  holdsOpLock?: boolean;
+}
+
+/** Kernel states after which firmware is certainly not running. */
+const STOPPED_STATES = new Set(["offline", "deleted", "invalid", "detached"]);
+
+/**
+ * Computes the status to report.
+ *
+ * - `creating`: while `create` is at work; if it died, `stopped`.
+ * - `created`: while the proxy lives; `stopped` once it is gone.
+ * - `running`: while the proxy lives and the processor has not been seen
+ *   offline (the proxy exits within one poll of that); else `stopped`.
+ *
+ * @param record The stored record.
+ * @param dir The container's state directory.
+ * @param sysfs Sysfs access, to read the processor.
+ * @param options Whether the caller holds the operation lock.
+ * @returns The status.
+ */
+export function reconcile(
+  record: ContainerRecord,
+  dir: string,
+  sysfs: Sysfs,
+  options: ReconcileOptions = {},
+): Status {
+  switch (record.status) {
+    case "creating":
+      return !options.holdsOpLock && isLockHeld(join(dir, OP_LOCK))
+        ? "creating"
+        : "stopped";
+    case "created":
+      return isProxyAlive(dir) ? "created" : "stopped";
+    case "running": {
+      if (!isProxyAlive(dir)) return "stopped";
+      const state = sysfs.readState(record.device);
+      return STOPPED_STATES.has(state) ? "stopped" : "running";
+    }
+    case "stopped":
+      return "stopped";
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The zod schema of the container record, loaded only to explain a record
+ * that failed the cheap check in `record.ts`.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** zod schema of `state.json`. */
+export const recordSchema = z.object({
+  version: z.literal(1),
+  ociVersion: z.string(),
+  id: z.string().min(1),
+  status: z.enum(["creating", "created", "running", "stopped"]),
+  pid: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  bundle: z.string(),
+  rootfs: z.string(),
+  created: z.string(),
+  annotations: z.record(z.string(), z.string()),
+  device: z.object({ index: z.string(), name: z.string(), dir: z.string() }),
+  plugin: z.string(),
+  firmware: z.object({
+    source: z.string(),
+    stored: z.string().optional(),
+    name: z.string().optional(),
+  }),
+});
+
+/**
+ * Names the first problem zod finds, as `field status: invalid option`.
+ *
+ * @param value A parsed state file.
+ * @returns One line; `"unknown problem"` if zod accepts it.
+ */
+export function describeRecordProblem(value: unknown): string {
+  const result = recordSchema.safeParse(value);
+  if (result.success) return "unknown problem";
+  const issue = result.error.issues[0];
+  if (!issue) return "unknown problem";
+  const path = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+  return `field ${path}: ${issue.message}`;
+}

@@ -1,0 +1,159 @@
+/**
+ * `start`: copy the firmware into the firmware directory, write its name,
+ * tell the proxy to start the processor, and succeed only once the
+ * processor reads `running`; otherwise roll back and report what the
+ * processor or kernel said.
+ *
+ * @module
+ */
+import { join, relative } from "node:path";
+import { FIRMWARE_ANNOTATION } from "./annotations.ts";
+import { secureJoin } from "./bundle.ts";
+import { validateId } from "./container_id.ts";
+import { ConfigError, DeviceError, describeError } from "./errors.ts";
+import { removeStoredFirmware, storedFirmwareName, storeFirmware } from "./firmware.ts";
+import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
+import { containerDir } from "./paths.ts";
+import { stopProcessor } from "./processor.ts";
+import { START_RESULT_FILE, START_SIGNAL, type StartResult } from "./proxy_protocol.ts";
+import { reconcile } from "./reconcile.ts";
+import { type ContainerRecord, loadRecord, saveRecord } from "./record.ts";
+import type { Runtime } from "./runtime.ts";
+import { assertCanStart } from "./status.ts";
+import { type Device, label } from "./sysfs.ts";
+import { pluginByName, startPolicyOf, stopPolicyOf } from "../plugins/registry.ts";
+
+/**
+ * Starts a created container.
+ *
+ * @param rt The runtime context.
+ * @param id Container id.
+ * @returns The updated record.
+ */
+export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
+  validateId(id);
+  const dir = containerDir(rt.roots, id);
+  const lock = await acquireOpLock(dir, id);
+  try {
+    const record = await loadRecord(dir, id);
+    assertCanStart(reconcile(record, dir, rt.sysfs, { holdsOpLock: true }));
+    const plugin = pluginByName(record.plugin);
+    const device = currentDevice(rt, record);
+    await plugin.prepareStart?.({ device, sysfs: rt.sysfs, annotations: record.annotations });
+
+    const source = recheckSource(record);
+    const firmwareDir = rt.sysfs.firmwareDir();
+    const name = storedFirmwareName(source);
+    const stored = join(firmwareDir, name);
+    // Record the intent first: a crash from here on leaves a record that
+    // tells delete --force which file to remove.
+    record.firmware.stored = stored;
+    record.firmware.name = name;
+    record.annotations[FIRMWARE_ANNOTATION] = name;
+    saveRecord(dir, record);
+
+    const policy = startPolicyOf(plugin);
+    let result: StartResult;
+    try {
+      storeFirmware(source, firmwareDir, name);
+      rt.sysfs.writeFirmware(device, name);
+      removeStoredFirmware(join(dir, START_RESULT_FILE));
+      Deno.kill(record.pid, START_SIGNAL);
+      const budget = (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
+      result = await waitStartResult(dir, budget);
+    } catch (error) {
+      result = { ok: false, message: describeError(error) };
+    }
+    if (result.ok) {
+      record.status = "running";
+      saveRecord(dir, record);
+      return record;
+    }
+    await rollBack(rt, record, dir, device, stopPolicyOf(plugin).timeoutMs);
+    throw new DeviceError(result.message ?? `${label(device)} did not start`);
+  } finally {
+    lock.close();
+  }
+}
+
+/** The processor as sysfs shows it now; it must still be the claimed one. */
+function currentDevice(rt: Runtime, record: ContainerRecord): Device {
+  const device = rt.sysfs.device(record.device.index);
+  if (!device || device.name !== record.device.name) {
+    throw new DeviceError(
+      `${label(record.device)} is gone (the processor was removed or renumbered)`,
+    );
+  }
+  return device;
+}
+
+/** Resolves the firmware again: the rootfs may have changed since create. */
+function recheckSource(record: ContainerRecord): string {
+  const inRoot = relative(record.rootfs, record.firmware.source);
+  const again = secureJoin(record.rootfs, inRoot);
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = Deno.lstatSync(again);
+  } catch {
+    info = undefined;
+  }
+  if (again !== record.firmware.source || !info?.isFile) {
+    throw new ConfigError(
+      `firmware file /${inRoot} is no longer a regular file in the rootfs`,
+    );
+  }
+  return again;
+}
+
+async function waitStartResult(dir: string, timeoutMs: number): Promise<StartResult> {
+  const path = join(dir, START_RESULT_FILE);
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1;; delay = Math.min(delay * 2, 8)) {
+    try {
+      return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (!isProxyAlive(dir)) {
+      // It may have written its result just before exiting.
+      try {
+        return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
+      } catch {
+        return { ok: false, message: "the proxy exited before the processor started" };
+      }
+    }
+    if (Date.now() > deadline) {
+      return { ok: false, message: `no answer from the proxy within ${timeoutMs} ms` };
+    }
+    await sleep(delay);
+  }
+}
+
+async function rollBack(
+  rt: Runtime,
+  record: ContainerRecord,
+  dir: string,
+  device: Device,
+  timeoutMs: number,
+): Promise<void> {
+  if (isProxyAlive(dir)) {
+    try {
+      Deno.kill(record.pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+  try {
+    if (rt.sysfs.readFirmware(device) === record.firmware.name) {
+      await stopProcessor(rt.sysfs, device, timeoutMs);
+    }
+  } catch {
+    // best effort: the processor never ran our firmware
+  }
+  if (record.firmware.stored) removeStoredFirmware(record.firmware.stored);
+  delete record.firmware.stored;
+  delete record.firmware.name;
+  delete record.annotations[FIRMWARE_ANNOTATION];
+  record.status = "stopped";
+  saveRecord(dir, record);
+}

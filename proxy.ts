@@ -1,0 +1,299 @@
+/**
+ * The proxy: the container's process while firmware runs on a remote
+ * processor. See `core/proxy_protocol.ts` for the protocol. It is spawned by
+ * `create`; never run it by hand.
+ *
+ * It keeps one descriptor on the processor's `state` and polls it with a
+ * fixed buffer (sysfs does not notify state changes), so idle cost stays
+ * small and the loop does not allocate.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { describeError } from "./core/errors.ts";
+import { PROXY_LOCK } from "./core/locks.ts";
+import {
+  EXIT,
+  READY_FILE,
+  START_RESULT_FILE,
+  START_SIGNAL,
+  type StartResult,
+} from "./core/proxy_protocol.ts";
+import {
+  createSysfs,
+  type Device,
+  isKernelState,
+  label,
+  type StateReader,
+} from "./core/sysfs.ts";
+
+/** Options the runtime passes on the proxy's command line. */
+export interface ProxyOptions {
+  dir: string;
+  sysroot: string;
+  device: Device;
+  pollMs: number;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  retries: number;
+  retryOn: string[];
+  retryDelayMs: number;
+}
+
+/**
+ * Turns {@linkcode ProxyOptions} into command-line arguments.
+ *
+ * @param options The options.
+ * @returns Arguments for the proxy.
+ */
+export function proxyArgs(options: ProxyOptions): string[] {
+  return [
+    `--dir=${options.dir}`,
+    `--sysroot=${options.sysroot}`,
+    `--device-index=${options.device.index}`,
+    `--device-dir=${options.device.dir}`,
+    `--device-name=${options.device.name}`,
+    `--poll-ms=${options.pollMs}`,
+    `--start-timeout-ms=${options.startTimeoutMs}`,
+    `--stop-timeout-ms=${options.stopTimeoutMs}`,
+    `--retries=${options.retries}`,
+    `--retry-on=${options.retryOn.join(",")}`,
+    `--retry-delay-ms=${options.retryDelayMs}`,
+  ];
+}
+
+function parseProxyArgs(args: string[]): ProxyOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      dir: { type: "string" },
+      sysroot: { type: "string" },
+      "device-index": { type: "string" },
+      "device-dir": { type: "string" },
+      "device-name": { type: "string" },
+      "poll-ms": { type: "string" },
+      "start-timeout-ms": { type: "string" },
+      "stop-timeout-ms": { type: "string" },
+      retries: { type: "string" },
+      "retry-on": { type: "string" },
+      "retry-delay-ms": { type: "string" },
+    },
+  });
+  const need = (v: string | undefined, name: string): string => {
+    if (v === undefined) throw new Error(`proxy: missing --${name}`);
+    return v;
+  };
+  return {
+    dir: need(values.dir, "dir"),
+    sysroot: values.sysroot ?? "/",
+    device: {
+      index: need(values["device-index"], "device-index"),
+      dir: need(values["device-dir"], "device-dir"),
+      name: values["device-name"] ?? "",
+      driver: undefined,
+      compatible: [],
+    },
+    pollMs: Number(values["poll-ms"] ?? 20),
+    startTimeoutMs: Number(values["start-timeout-ms"] ?? 10_000),
+    stopTimeoutMs: Number(values["stop-timeout-ms"] ?? 5_000),
+    retries: Number(values.retries ?? 0),
+    retryOn: (values["retry-on"] ?? "").split(",").filter(Boolean),
+    retryDelayMs: Number(values["retry-delay-ms"] ?? 100),
+  };
+}
+
+const encoder = new TextEncoder();
+
+function say(line: string): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(`remoteproc-runtime: ${line}\n`));
+  } catch {
+    // the engine closed our stdout; nothing to tell
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs the proxy until the processor stops. Never returns normally: it
+ * exits the process with one of the codes in `EXIT`.
+ *
+ * @param options What to watch and how.
+ */
+export async function runProxy(options: ProxyOptions): Promise<void> {
+  const { dir, device } = options;
+  const sysfs = createSysfs({ sysroot: options.sysroot });
+  const name = label(device);
+  const lock = Deno.openSync(join(dir, PROXY_LOCK), {
+    read: true,
+    write: true,
+    create: true,
+    mode: 0o600,
+  });
+  lock.lockSync(true);
+
+  let phase: "waiting" | "starting" | "running" | "stopping" = "waiting";
+  let reader: StateReader | undefined;
+  let watch: ReturnType<typeof setInterval> | undefined;
+  // Signal listeners do not keep Deno alive; this idle timer does.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+
+  function exit(code: number): never {
+    clearInterval(keepAlive);
+    if (watch !== undefined) clearInterval(watch);
+    reader?.close();
+    Deno.exit(code);
+  }
+
+  function report(result: StartResult): void {
+    const tmp = join(dir, `.${START_RESULT_FILE}.tmp`);
+    Deno.writeTextFileSync(tmp, JSON.stringify(result));
+    Deno.renameSync(tmp, join(dir, START_RESULT_FILE));
+  }
+
+  async function writeStart(): Promise<void> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        sysfs.writeState(device, "start");
+        return;
+      } catch (error) {
+        const code = (error as { cause?: { code?: string } }).cause?.code;
+        if (
+          attempt < options.retries && code && options.retryOn.includes(code)
+        ) {
+          say(`${name}: start failed with ${code}, retrying`);
+          await sleep(options.retryDelayMs);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (phase !== "waiting") return;
+    phase = "starting";
+    const firmware = sysfs.readFirmware(device);
+    try {
+      await writeStart();
+      reader = sysfs.openStateReader(device);
+      const deadline = Date.now() + options.startTimeoutMs;
+      for (;;) {
+        if (reader.isRunning()) break;
+        const state = reader.read();
+        if (state === "running") break;
+        if (isKernelState(state)) {
+          // After our write returned, any kernel state but running is a
+          // refusal (a simulator shows the written word until it acts).
+          throw new Error(
+            `${name} did not start: it reads "${state}" (see the kernel log)`,
+          );
+        }
+        if (Date.now() > deadline) {
+          throw new Error(
+            `${name} did not reach running within ${options.startTimeoutMs} ms`,
+          );
+        }
+        await sleep(2);
+      }
+    } catch (error) {
+      const message = describeError(error);
+      report({ ok: false, message });
+      say(message);
+      exit(EXIT.failed);
+    }
+    if (phase !== "starting") return; // a stop arrived meanwhile
+    phase = "running";
+    report({ ok: true });
+    say(`${name}: firmware ${firmware} deployed and running`);
+    watch = setInterval(check, options.pollMs);
+  }
+
+  let crashedSince = 0;
+  function check(): void {
+    if (phase !== "running" || !reader) return;
+    if (reader.isRunning()) {
+      if (crashedSince !== 0) {
+        crashedSince = 0;
+        say(`${name}: recovered by the kernel, running again`);
+      }
+      return;
+    }
+    const state = reader.read();
+    if (state === "" || !isKernelState(state)) return; // mid-rewrite
+    if (state === "crashed" || (crashedSince !== 0 && state === "offline")) {
+      // With recovery enabled the kernel reboots the core: crashed ->
+      // offline -> running. Wait for that before calling it a crash.
+      if (crashedSince === 0) {
+        crashedSince = Date.now();
+        const recovery = sysfs.readRecovery(device);
+        say(`${name}: crashed (recovery ${recovery ?? "unknown"})`);
+        if (recovery !== "enabled") {
+          say(`${name}: stopped: crashed`);
+          exit(EXIT.crashed);
+        }
+      } else if (Date.now() - crashedSince > options.startTimeoutMs) {
+        say(`${name}: stopped: crashed and not recovered`);
+        exit(EXIT.crashed);
+      }
+      return;
+    }
+    if (state === "offline") {
+      say(`${name}: stopped outside the runtime (offline)`);
+      exit(EXIT.stoppedExternally);
+    }
+    say(`${name}: stopped: it reads "${state}"`);
+    exit(EXIT.lost);
+  }
+
+  async function stop(code: number): Promise<void> {
+    if (phase === "stopping") return;
+    const was = phase;
+    phase = "stopping";
+    if (was === "waiting") exit(code);
+    if (watch !== undefined) clearInterval(watch);
+    const state = sysfs.readState(device);
+    if (state === "running" || state === "attached") {
+      try {
+        sysfs.writeState(device, "stop");
+      } catch (error) {
+        say(describeError(error));
+        exit(code);
+      }
+      const deadline = Date.now() + options.stopTimeoutMs;
+      while (sysfs.readState(device) !== "offline") {
+        if (Date.now() > deadline) {
+          say(`${name}: did not go offline within ${options.stopTimeoutMs} ms`);
+          exit(code);
+        }
+        await sleep(2);
+      }
+    }
+    say(`${name}: stopped on request`);
+    exit(code);
+  }
+
+  Deno.addSignalListener(START_SIGNAL, () => void start());
+  Deno.addSignalListener("SIGTERM", () => void stop(EXIT.term));
+  Deno.addSignalListener("SIGINT", () => void stop(EXIT.int));
+  Deno.writeTextFileSync(join(dir, READY_FILE), String(Deno.pid));
+}
+
+/**
+ * Entry point: parses the proxy's arguments and runs it.
+ *
+ * @param args The arguments made by {@linkcode proxyArgs}.
+ */
+export async function proxyMain(args: string[]): Promise<void> {
+  try {
+    await runProxy(parseProxyArgs(args));
+  } catch (error) {
+    say(`proxy failed: ${describeError(error)}`);
+    Deno.exit(EXIT.failed);
+  }
+}
+
+if (import.meta.main) await proxyMain(Deno.args);

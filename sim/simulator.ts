@@ -1,0 +1,438 @@
+/**
+ * A remoteproc simulator. It builds a fake sysfs under a sysroot, laid out
+ * as the kernel lays it out, and plays the kernel's part: it watches the
+ * attribute files (inotify) and answers `start`, `stop`, `detach`, firmware
+ * writes, debugfs `crash` writes and `recovery` writes as
+ * drivers/remoteproc does, with faults on request.
+ *
+ * A regular file cannot fail a write, so where the kernel would return an
+ * errno the simulator leaves the state as it was and records the error in
+ * {@linkcode Simulator.errors}; where the kernel would accept a write that a
+ * careful runtime never makes (start on a running core, firmware while not
+ * offline) it records a protocol violation in
+ * {@linkcode Simulator.violations}. Tests assert that list stays empty.
+ *
+ * @module
+ */
+import { join, relative } from "node:path";
+import { makeSymlinks } from "./symlinks.ts";
+
+/** One simulated processor. */
+export interface ProcessorSpec {
+  /** The rproc `name` attribute. */
+  name: string;
+  /** Platform driver bound to the device (default `sim-rproc`). */
+  driver?: string;
+  /** Device tree compatibles (default `["sim,rproc"]`). */
+  compatible?: string[];
+  /** Platform device name (default `<n>.sim`). */
+  deviceName?: string;
+  /** Bind the driver to this cluster node above the device (TI R5F style). */
+  cluster?: string;
+  /** State at "probe": `offline` (default) or `attached` (booted by a bootloader). */
+  bootState?: "offline" | "attached";
+  /** Delay before a started core reads `running`. */
+  startDelayMs?: number;
+  /** Refuse every start (the kernel would return this errno). */
+  refuseStart?: string;
+  /** Refuse stop (the kernel would return this errno; the core keeps running). */
+  refuseStop?: string;
+  /** Initial `recovery` (default `enabled`, as the kernel). */
+  recovery?: "enabled" | "disabled";
+  /** Create a debugfs trace buffer `trace0`. */
+  trace?: boolean;
+  /** Refuse `stop` on a crashed core, as kernels before 2026 do (-EINVAL). */
+  crashedStopRefused?: boolean;
+  /** Check firmware before running it (e.g. the kernel's ELF sanity check). */
+  checkFirmware?: (bytes: Uint8Array) => string | undefined;
+}
+
+/** Options of {@linkcode Simulator.create}. */
+export interface SimulatorOptions {
+  /** The sysroot to build under (created if missing). */
+  root: string;
+  /** The processors, in index order. */
+  processors: ProcessorSpec[];
+}
+
+interface Processor {
+  spec: ProcessorSpec;
+  index: string;
+  dir: string;
+  debugDir: string;
+  state: string;
+  firmware: string;
+  recovery: string;
+  power: number;
+  pending: string | undefined;
+  generation: number;
+}
+
+const COMMANDS = new Set(["start", "stop", "detach"]);
+
+/** A running simulator. Close it when done. */
+export class Simulator {
+  /** The sysroot. */
+  readonly root: string;
+  /** What the kernel would have refused with an errno, in order. */
+  readonly errors: string[] = [];
+  /** Writes a careful runtime never makes, in order. */
+  readonly violations: string[] = [];
+  /** Every transition, `remoteproc0: offline -> running`. */
+  readonly events: string[] = [];
+  #processors: Processor[];
+  #watcher: Deno.FsWatcher | undefined;
+  #loop: Promise<void> | undefined;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+
+  private constructor(root: string, processors: Processor[]) {
+    this.root = root;
+    this.#processors = processors;
+  }
+
+  /**
+   * Builds the tree and starts answering.
+   *
+   * @example
+   * ```ts ignore
+   * import { Simulator } from "./simulator.ts";
+   * const sim = await Simulator.create({ root: "/tmp/sim", processors: [{ name: "m4" }] });
+   * // ... run the runtime with --sysroot /tmp/sim ...
+   * await sim.close();
+   * ```
+   *
+   * @param options Root and processors.
+   * @returns The simulator.
+   */
+  static async create(options: SimulatorOptions): Promise<Simulator> {
+    Deno.mkdirSync(options.root, { recursive: true });
+    const root = Deno.realPathSync(options.root);
+    const links: Array<[string, string]> = [];
+    const processors = options.processors.map((spec, n) => build(root, spec, n, links));
+    makeSymlinks(links);
+    Deno.mkdirSync(join(root, "lib/firmware"), { recursive: true });
+    const params = join(root, "sys/module/firmware_class/parameters");
+    Deno.mkdirSync(params, { recursive: true });
+    Deno.writeTextFileSync(join(params, "path"), "\n");
+    const sim = new Simulator(root, processors);
+    await sim.#start();
+    return sim;
+  }
+
+  /** Path of `/sys/class/remoteproc/remoteprocN` of processor `n`. */
+  classDir(n: number): string {
+    return join(this.root, "sys/class/remoteproc", `remoteproc${n}`);
+  }
+
+  /** The current kernel state of processor `n`. */
+  state(n: number): string {
+    return this.#proc(n).state;
+  }
+
+  /** The firmware name processor `n` would load. */
+  firmware(n: number): string {
+    return this.#proc(n).firmware;
+  }
+
+  /** How many starts processor `n` has been asked for while running. */
+  power(n: number): number {
+    return this.#proc(n).power;
+  }
+
+  /**
+   * Sets `firmware_class.path` as `echo -n DIR > .../path` would.
+   *
+   * @param dir Directory (absolute host path), or "" to clear.
+   */
+  setFirmwarePath(dir: string): void {
+    Deno.writeTextFileSync(
+      join(this.root, "sys/module/firmware_class/parameters/path"),
+      `${dir}\n`,
+    );
+  }
+
+  /**
+   * Crashes processor `n` (as writing debugfs `crash` does). With recovery
+   * enabled the core reboots: crashed -> offline -> running.
+   *
+   * @param n Processor number.
+   */
+  crash(n: number): void {
+    const p = this.#proc(n);
+    if (p.state !== "running") return;
+    this.#set(p, "crashed");
+    if (p.recovery === "enabled") this.#after(20, () => this.#recover(p));
+  }
+
+  /**
+   * Stops processor `n` behind the runtime's back (another tool wrote stop).
+   *
+   * @param n Processor number.
+   */
+  stopExternally(n: number): void {
+    const p = this.#proc(n);
+    p.power = 0;
+    this.#set(p, "offline");
+  }
+
+  /**
+   * Appends firmware output to processor `n`'s trace buffer.
+   *
+   * @param n Processor number.
+   * @param text What the firmware prints.
+   */
+  trace(n: number, text: string): void {
+    const p = this.#proc(n);
+    Deno.writeTextFileSync(join(p.debugDir, "trace0"), text, { append: true });
+  }
+
+  /** Stops answering and waits for the watcher to end. */
+  async close(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#watcher?.close();
+    await this.#loop;
+  }
+
+  #proc(n: number): Processor {
+    const p = this.#processors[n];
+    if (!p) throw new RangeError(`no simulated processor ${n}`);
+    return p;
+  }
+
+  async #start(): Promise<void> {
+    const watched = [
+      join(this.root, "sys/devices"),
+      join(this.root, "sys/kernel/debug/remoteproc"),
+    ];
+    this.#watcher = Deno.watchFs(watched, { recursive: true });
+    this.#loop = (async () => {
+      for await (const event of this.#watcher!) {
+        if (event.kind !== "modify" && event.kind !== "create") continue;
+        for (const path of event.paths) this.#onWrite(path);
+      }
+    })();
+    await Promise.resolve();
+  }
+
+  #onWrite(path: string): void {
+    for (const p of this.#processors) {
+      if (path === join(p.dir, "state")) return this.#onState(p);
+      if (path === join(p.dir, "firmware")) return this.#onFirmware(p);
+      if (path === join(p.dir, "recovery") || path === join(p.debugDir, "recovery")) {
+        return this.#onRecovery(p, path);
+      }
+      if (path === join(p.debugDir, "crash")) return this.#onCrash(p);
+    }
+  }
+
+  #onState(p: Processor): void {
+    const text = read(join(p.dir, "state"));
+    if (!COMMANDS.has(text) || p.pending === text) return;
+    p.pending = text;
+    const generation = ++p.generation;
+    if (text === "start") {
+      if (p.state === "running" || p.state === "attached") {
+        // Linux >= 5.19 only bumps the power refcount; a later stop then
+        // leaves the core running.
+        p.power++;
+        this.violations.push(`${p.index}: start written while ${p.state}`);
+        return this.#settle(p, p.state);
+      }
+      if (p.state !== "offline") {
+        this.errors.push(`${p.index}: start while ${p.state}: EINVAL`);
+        return this.#settle(p, p.state);
+      }
+      const boot = () => {
+        if (generation !== p.generation) return;
+        const refusal = this.#bootProblem(p);
+        if (refusal) {
+          this.errors.push(`${p.index}: start: ${refusal}`);
+          return this.#settle(p, "offline");
+        }
+        p.power = 1;
+        this.#settle(p, "running");
+      };
+      if (p.spec.startDelayMs) this.#after(p.spec.startDelayMs, boot);
+      else boot();
+      return;
+    }
+    if (text === "stop") {
+      const crashedOk = p.state === "crashed" && !p.spec.crashedStopRefused;
+      if (p.state !== "running" && p.state !== "attached" && !crashedOk) {
+        this.errors.push(`${p.index}: stop while ${p.state}: EINVAL`);
+        this.violations.push(`${p.index}: stop written while ${p.state}`);
+        return this.#settle(p, p.state);
+      }
+      if (p.spec.refuseStop) {
+        this.errors.push(`${p.index}: stop: ${p.spec.refuseStop}`);
+        return this.#settle(p, p.state);
+      }
+      p.power = Math.max(0, p.power - 1);
+      return this.#settle(p, p.power > 0 ? p.state : "offline");
+    }
+    // detach
+    if (p.state !== "attached") {
+      this.errors.push(`${p.index}: detach while ${p.state}: EINVAL`);
+      return this.#settle(p, p.state);
+    }
+    this.#settle(p, "detached");
+  }
+
+  #bootProblem(p: Processor): string | undefined {
+    if (p.spec.refuseStart) return p.spec.refuseStart;
+    const path = this.#findFirmware(p.firmware);
+    if (!path) return `ENOENT: firmware ${p.firmware} not found`;
+    const problem = p.spec.checkFirmware?.(Deno.readFileSync(path));
+    return problem ? `EINVAL: ${problem}` : undefined;
+  }
+
+  #findFirmware(name: string): string | undefined {
+    const param = Deno.readTextFileSync(
+      join(this.root, "sys/module/firmware_class/parameters/path"),
+    ).replace(/\n$/, "");
+    const dirs = [param, join(this.root, "lib/firmware")].filter((d) => d !== "");
+    for (const dir of dirs) {
+      try {
+        if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
+      } catch {
+        // try the next directory
+      }
+    }
+    return undefined;
+  }
+
+  #onFirmware(p: Processor): void {
+    const text = read(join(p.dir, "firmware"));
+    if (text === p.firmware || text === "") return;
+    if (p.state !== "offline") {
+      this.errors.push(`${p.index}: firmware while ${p.state}: EBUSY`);
+      this.violations.push(`${p.index}: firmware written while ${p.state}`);
+      write(join(p.dir, "firmware"), p.state === "attached" ? "unknown" : p.firmware);
+      return;
+    }
+    p.firmware = text;
+  }
+
+  #onRecovery(p: Processor, path: string): void {
+    const text = read(path);
+    if (text === "recover") {
+      if (p.state === "crashed") this.#recover(p);
+    } else if (text === "enabled" || text === "disabled") {
+      p.recovery = text;
+      if (text === "enabled" && p.state === "crashed") this.#recover(p);
+    } else if (text !== "") {
+      this.errors.push(`${p.index}: recovery ${text}: EINVAL`);
+    }
+    for (const file of [join(p.dir, "recovery"), join(p.debugDir, "recovery")]) {
+      if (read(file) !== p.recovery) write(file, p.recovery);
+    }
+  }
+
+  #onCrash(p: Processor): void {
+    const text = read(join(p.debugDir, "crash"));
+    if (text === "") return;
+    write(join(p.debugDir, "crash"), "");
+    this.crash(this.#processors.indexOf(p));
+  }
+
+  #recover(p: Processor): void {
+    if (p.state !== "crashed") return;
+    this.#set(p, "offline");
+    if (this.#bootProblem(p)) return this.#set(p, "crashed");
+    this.#set(p, "running");
+  }
+
+  #settle(p: Processor, state: string): void {
+    p.pending = undefined;
+    this.#set(p, state, true);
+  }
+
+  #set(p: Processor, state: string, always = false): void {
+    if (p.state !== state) this.events.push(`${p.index}: ${p.state} -> ${state}`);
+    if (p.state === state && !always) return;
+    p.state = state;
+    write(join(p.dir, "state"), state);
+    if (state === "attached") {
+      p.firmware = "unknown";
+      write(join(p.dir, "firmware"), "unknown");
+    }
+  }
+
+  #after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+}
+
+function build(
+  root: string,
+  spec: ProcessorSpec,
+  n: number,
+  links: Array<[string, string]>,
+): Processor {
+  const index = `remoteproc${n}`;
+  const deviceName = spec.deviceName ?? `${n}.sim`;
+  const platform = join(root, "sys/devices/platform");
+  const bindDir = spec.cluster ? join(platform, spec.cluster) : join(platform, deviceName);
+  const deviceDir = spec.cluster ? join(bindDir, deviceName) : bindDir;
+  const dir = join(deviceDir, "remoteproc", index);
+  Deno.mkdirSync(dir, { recursive: true });
+  const driver = spec.driver ?? "sim-rproc";
+  const driverDir = join(root, "sys/bus/platform/drivers", driver);
+  Deno.mkdirSync(driverDir, { recursive: true });
+  links.push([relative(bindDir, driverDir), join(bindDir, "driver")]);
+  Deno.mkdirSync(join(bindDir, "of_node"), { recursive: true });
+  Deno.writeTextFileSync(
+    join(bindDir, "of_node/compatible"),
+    (spec.compatible ?? ["sim,rproc"]).map((c) => `${c}\0`).join(""),
+  );
+  links.push(["../..", join(dir, "device")]);
+  const classDir = join(root, "sys/class/remoteproc");
+  Deno.mkdirSync(classDir, { recursive: true });
+  links.push([relative(classDir, dir), join(classDir, index)]);
+
+  const state = spec.bootState ?? "offline";
+  const recovery = spec.recovery ?? "enabled";
+  const firmware = state === "attached" ? "unknown" : `rproc-${spec.name}-fw`;
+  write(join(dir, "name"), spec.name);
+  write(join(dir, "state"), state);
+  write(join(dir, "firmware"), firmware);
+  write(join(dir, "recovery"), recovery);
+  write(join(dir, "coredump"), "disabled");
+
+  const debugDir = join(root, "sys/kernel/debug/remoteproc", index);
+  Deno.mkdirSync(debugDir, { recursive: true });
+  write(join(debugDir, "name"), spec.name);
+  write(join(debugDir, "recovery"), recovery);
+  write(join(debugDir, "crash"), "");
+  if (spec.trace) Deno.writeTextFileSync(join(debugDir, "trace0"), "");
+  return {
+    spec,
+    index,
+    dir,
+    debugDir,
+    state,
+    firmware,
+    recovery,
+    power: state === "attached" ? 1 : 0,
+    pending: undefined,
+    generation: 0,
+  };
+}
+
+function read(path: string): string {
+  try {
+    return Deno.readTextFileSync(path).trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Writes in place, as sysfs does: a reader holding the file sees it. */
+function write(path: string, value: string): void {
+  Deno.writeTextFileSync(path, value === "" ? "" : `${value}\n`);
+}
