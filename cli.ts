@@ -10,7 +10,9 @@ import { describeError, RuntimeError, UsageError } from "./core/errors.ts";
 import { type Globals, print, usageMessage } from "./cli/args.ts";
 import { VERSION } from "./core/version.ts";
 
-type VerbModule = { run(context: { globals: Globals; args: string[] }): Promise<void> };
+type VerbModule = {
+  run(context: { globals: Globals; args: string[] }): Promise<void>;
+};
 
 const VERBS: Record<string, () => Promise<VerbModule>> = {
   create: () => import("./cli/create.ts"),
@@ -36,7 +38,8 @@ const VALUE_FLAGS = new Set([
 const BOOLEAN_FLAGS = new Set(["debug", "systemd-cgroup", "version", "help"]);
 
 /** Usage text for `--help`. */
-export const USAGE = `remoteproc-runtime ${VERSION}: an OCI runtime for remote processors (Linux remoteproc)
+export const USAGE =
+  `remoteproc-runtime ${VERSION}: an OCI runtime for remote processors (Linux remoteproc)
 
 Usage: remoteproc-runtime [global flags] VERB [flags] ARGS
 
@@ -104,7 +107,9 @@ export function parseGlobals(argv: string[]): ParsedGlobals {
     if (VALUE_FLAGS.has(name)) {
       if (value === undefined) {
         value = argv[++i];
-        if (value === undefined) throw new UsageError(`flag --${name} needs a value`);
+        if (value === undefined) {
+          throw new UsageError(`flag --${name} needs a value`);
+        }
       }
     } else if (BOOLEAN_FLAGS.has(name)) {
       if (value !== undefined && value !== "true" && value !== "false") {
@@ -123,7 +128,9 @@ export function parseGlobals(argv: string[]): ParsedGlobals {
         break;
       case "log-format":
         if (value !== "text" && value !== "json") {
-          throw new UsageError(`--log-format must be text or json, not ${JSON.stringify(value)}`);
+          throw new UsageError(
+            `--log-format must be text or json, not ${JSON.stringify(value)}`,
+          );
         }
         out.logFormat = value;
         break;
@@ -139,7 +146,7 @@ export function parseGlobals(argv: string[]): ParsedGlobals {
       case "help":
         out.help = value === "true";
         break;
-      // systemd-cgroup, cgroup-manager, rootless, criu: accepted, ignored
+        // systemd-cgroup, cgroup-manager, rootless, criu: accepted, ignored
     }
   }
   out.verb = argv[i];
@@ -161,15 +168,16 @@ const encoder = new TextEncoder();
  * Runs the CLI.
  *
  * @param argv The command line without the program name.
- * @returns The exit code.
+ * @returns The exit code, or undefined when the process must live on (the
+ * hidden proxy subcommand of a compiled binary).
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number | undefined> {
   let globals: Globals = { logFormat: "text", debug: false };
   try {
     if (argv[0] === "__proxy") {
       const { proxyMain } = await import("./proxy.ts");
-      await proxyMain(argv.slice(1));
-      return 0;
+      proxyMain(argv.slice(1));
+      return undefined; // the proxy lives on its timers
     }
     const parsed = parseGlobals(argv);
     globals = parsed;
@@ -183,11 +191,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     const load = VERBS[parsed.verb];
     if (!load) {
-      throw new UsageError(`unknown command ${JSON.stringify(parsed.verb)} (see --help)`);
+      throw new UsageError(
+        `unknown command ${JSON.stringify(parsed.verb)} (see --help)`,
+      );
     }
     if (parsed.debug) {
       const { setUpLogging } = await import("./cli/logging.ts");
-      await setUpLogging({ file: parsed.log, format: parsed.logFormat, debug: true });
+      await setUpLogging({
+        file: parsed.log,
+        format: parsed.logFormat,
+        debug: true,
+      });
     }
     if (parsed.rest.includes("--help") || parsed.rest.includes("-h")) {
       print(USAGE);
@@ -198,7 +212,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof RuntimeError
       ? error.message
-      : error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+      : error instanceof TypeError &&
+          (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
       ? usageMessage(error)
       : `internal error: ${describeError(error)}`;
     try {
@@ -207,11 +222,16 @@ export async function main(argv: string[]): Promise<number> {
       // stderr closed
     }
     const { logError } = await import("./cli/logging.ts");
-    await logError({ file: globals.log, format: globals.logFormat, debug: globals.debug }, message);
+    await logError({
+      file: globals.log,
+      format: globals.logFormat,
+      debug: globals.debug,
+    }, message);
     return error instanceof RuntimeError ? error.exitCode : 1;
   }
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  const code = await main(Deno.args);
+  if (code !== undefined) Deno.exit(code);
 }

@@ -118,12 +118,13 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Runs the proxy until the processor stops. Never returns normally: it
- * exits the process with one of the codes in `EXIT`.
+ * Starts the proxy: takes its lock, installs its signal handlers and
+ * writes its ready file. The process then lives on its timers until the
+ * processor stops; it exits with one of the codes in `EXIT`.
  *
  * @param options What to watch and how.
  */
-export async function runProxy(options: ProxyOptions): Promise<void> {
+export function runProxy(options: ProxyOptions): void {
   const { dir, device } = options;
   const sysfs = createSysfs({ sysroot: options.sysroot });
   const name = label(device);
@@ -287,13 +288,13 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
  *
  * @param args The arguments made by {@linkcode proxyArgs}.
  */
-export async function proxyMain(args: string[]): Promise<void> {
+export function proxyMain(args: string[]): void {
   try {
-    await runProxy(parseProxyArgs(args));
+    runProxy(parseProxyArgs(args));
   } catch (error) {
     say(`proxy failed: ${describeError(error)}`);
     Deno.exit(EXIT.failed);
   }
 }
 
-if (import.meta.main) await proxyMain(Deno.args);
+if (import.meta.main) proxyMain(Deno.args);

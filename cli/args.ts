@@ -59,7 +59,9 @@ export function parseVerb<O extends VerbOptions>(
   }
   if (count > positionals.max) {
     throw new UsageError(
-      `${verb}: unexpected argument ${JSON.stringify(parsed.positionals[positionals.max])}`,
+      `${verb}: unexpected argument ${
+        JSON.stringify(parsed.positionals[positionals.max])
+      }`,
     );
   }
   return parsed;

@@ -19,7 +19,9 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
     id: positionals[0]!,
     force: values.force as boolean | undefined,
     warn: (message) => {
-      Deno.stderr.writeSync(new TextEncoder().encode(`remoteproc-runtime: warning: ${message}\n`));
+      Deno.stderr.writeSync(
+        new TextEncoder().encode(`remoteproc-runtime: warning: ${message}\n`),
+      );
     },
   });
 }

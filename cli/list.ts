@@ -19,7 +19,9 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
   }, { min: 0, max: 0 });
   const format = values.format as string;
   if (format !== "table" && format !== "json") {
-    throw new UsageError(`list: invalid format option ${JSON.stringify(format)}`);
+    throw new UsageError(
+      `list: invalid format option ${JSON.stringify(format)}`,
+    );
   }
   const states = await list(runtimeFor(globals));
   if (values.quiet) {
@@ -42,8 +44,14 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
   const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED"]].concat(
     states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created]),
   );
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const widths = rows[0]!.map((_, c) =>
+    Math.max(...rows.map((r) => r[c]!.length))
+  );
   for (const row of rows) {
-    print(row.map((cell, c) => c < row.length - 1 ? cell.padEnd(widths[c]! + 3) : cell).join(""));
+    print(
+      row.map((cell, c) =>
+        c < row.length - 1 ? cell.padEnd(widths[c]! + 3) : cell
+      ).join(""),
+    );
   }
 }

@@ -39,7 +39,9 @@ function formatLine(record: LogRecord, format: "text" | "json"): string {
 function fileSink(path: string, format: "text" | "json"): Sink {
   return (record) => {
     try {
-      Deno.writeTextFileSync(path, formatLine(record, format), { append: true });
+      Deno.writeTextFileSync(path, formatLine(record, format), {
+        append: true,
+      });
     } catch {
       // a log we cannot write must not hide the error itself
     }

@@ -13,5 +13,7 @@ import { state } from "../core/state.ts";
  */
 export async function run({ globals, args }: VerbContext): Promise<void> {
   const { positionals } = parseVerb("state", args, {}, { min: 1, max: 1 });
-  print(JSON.stringify(await state(runtimeFor(globals), positionals[0]!), null, 2));
+  print(
+    JSON.stringify(await state(runtimeFor(globals), positionals[0]!), null, 2),
+  );
 }

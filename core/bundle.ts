@@ -169,7 +169,11 @@ export function resolveFirmware(bundle: Bundle): string {
  * @param label What to call the path in errors.
  * @returns A host path under `root` with no symlink left to follow.
  */
-export function secureJoin(root: string, unsafe: string, label = unsafe): string {
+export function secureJoin(
+  root: string,
+  unsafe: string,
+  label = unsafe,
+): string {
   let pending = unsafe.split("/").filter((c) => c !== "" && c !== ".");
   const done: string[] = [];
   let links = 0;
@@ -193,7 +197,9 @@ export function secureJoin(root: string, unsafe: string, label = unsafe): string
     }
     if (++links > MAX_SYMLINKS) {
       throw new ConfigError(
-        `firmware file ${JSON.stringify(label)}: too many levels of symbolic links`,
+        `firmware file ${
+          JSON.stringify(label)
+        }: too many levels of symbolic links`,
       );
     }
     const target = Deno.readLinkSync(candidate);

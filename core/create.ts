@@ -14,9 +14,17 @@ import { acquireOpLock } from "./locks.ts";
 import { absolute, containerDir } from "./paths.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
-import { spawnProxy, type SpawnedProxy, waitProxyReady } from "./proxy_spawn.ts";
+import {
+  type SpawnedProxy,
+  spawnProxy,
+  waitProxyReady,
+} from "./proxy_spawn.ts";
 import { proxyArgs } from "../proxy.ts";
-import { selectPlugin, startPolicyOf, stopPolicyOf } from "../plugins/registry.ts";
+import {
+  selectPlugin,
+  startPolicyOf,
+  stopPolicyOf,
+} from "../plugins/registry.ts";
 
 /** Options of {@linkcode create}. */
 export interface CreateOptions {

@@ -55,7 +55,10 @@ export async function deleteContainer(
       record = await loadRecord(dir, id);
     } catch (error) {
       if (!force) throw error;
-      if (!(error instanceof ContainerNotFoundError || error instanceof StateError)) throw error;
+      if (
+        !(error instanceof ContainerNotFoundError ||
+          error instanceof StateError)
+      ) throw error;
       await removeUnrecorded(rt, dir);
       return;
     }

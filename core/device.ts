@@ -9,7 +9,6 @@ import { ConfigError, DeviceError } from "./errors.ts";
 import { claimsDir, type Roots } from "./paths.ts";
 import { type Device, label, type Sysfs } from "./sysfs.ts";
 
-
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
 
 /**

@@ -29,7 +29,9 @@ export function features(): Record<string, unknown> {
     },
     annotations: {
       "org.remoteproc-runtime.version": VERSION,
-      "org.remoteproc-runtime.plugins": allPlugins().map((p) => p.name).join(","),
+      "org.remoteproc-runtime.plugins": allPlugins().map((p) => p.name).join(
+        ",",
+      ),
       ...Object.fromEntries(
         Object.entries(HONOURED_ANNOTATIONS).map(([k, v]) => [
           `org.remoteproc-runtime.annotation.${k}`,

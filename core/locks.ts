@@ -77,7 +77,9 @@ export async function acquireOpLock(
       mode: 0o600,
     });
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new ContainerNotFoundError(id);
+    if (error instanceof Deno.errors.NotFound) {
+      throw new ContainerNotFoundError(id);
+    }
     throw error;
   }
   const deadline = Date.now() + timeoutMs;

@@ -31,7 +31,12 @@ export async function stopProcessor(
       sysfs.writeState(device, "stop");
     } catch {
       sysfs.writeRecovery(device, "recover");
-      await waitFor(sysfs, device, (s) => s === "running" || s === "offline", timeoutMs);
+      await waitFor(
+        sysfs,
+        device,
+        (s) => s === "running" || s === "offline",
+        timeoutMs,
+      );
     }
     state = sysfs.readState(device);
   }
@@ -53,7 +58,9 @@ async function waitFor(
     if (done(state)) return;
     if (Date.now() > deadline) {
       throw new DeviceError(
-        `${label(device)} did not go offline within ${timeoutMs} ms (it reads "${state}")`,
+        `${
+          label(device)
+        } did not go offline within ${timeoutMs} ms (it reads "${state}")`,
       );
     }
     await sleep(2);

@@ -53,7 +53,15 @@ export function proxyCommand(options: SpawnOptions): [string, string[]] {
   const perms = all
     ? ["-A"]
     : ["-P=sysroot", `--allow-write=${options.writable.join(",")}`];
-  return [exe, ["run", "-q", "--no-prompt", `--config=${config}`, ...perms, script, ...options.args]];
+  return [exe, [
+    "run",
+    "-q",
+    "--no-prompt",
+    `--config=${config}`,
+    ...perms,
+    script,
+    ...options.args,
+  ]];
 }
 
 /**

@@ -148,7 +148,11 @@ export async function parseRecord(
 export function saveRecord(dir: string, record: ContainerRecord): void {
   const tmp = join(dir, `.${STATE_FILE}.${crypto.randomUUID()}`);
   const data = new TextEncoder().encode(JSON.stringify(record, null, 2));
-  const file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+  const file = Deno.openSync(tmp, {
+    write: true,
+    createNew: true,
+    mode: 0o600,
+  });
   try {
     let written = 0;
     while (written < data.length) {

@@ -7,11 +7,39 @@
 import { UsageError } from "./errors.ts";
 
 const NUMBERS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8,
-  KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15,
-  STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22,
-  URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29,
-  POLL: 29, PWR: 30, SYS: 31,
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  IOT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  POLL: 29,
+  PWR: 30,
+  SYS: 31,
 };
 
 /** The signals a container accepts. */
@@ -49,7 +77,11 @@ export function parseSignal(raw: string | undefined): SupportedSignal {
     number = NUMBERS[name];
     if (number === undefined) {
       const rt = /^RTMIN(?:\+(\d+))?$|^RTMAX(?:-(\d+))?$/.exec(name);
-      if (rt) number = rt[0].startsWith("RTMIN") ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[2] ?? 0);
+      if (rt) {
+        number = rt[0].startsWith("RTMIN")
+          ? 34 + Number(rt[1] ?? 0)
+          : 64 - Number(rt[2] ?? 0);
+      }
     }
   }
   if (number === undefined) {

@@ -10,18 +10,30 @@ import { join, relative } from "node:path";
 import { FIRMWARE_ANNOTATION } from "./annotations.ts";
 import { secureJoin } from "./bundle.ts";
 import { validateId } from "./container_id.ts";
-import { ConfigError, DeviceError, describeError } from "./errors.ts";
-import { removeStoredFirmware, storedFirmwareName, storeFirmware } from "./firmware.ts";
+import { ConfigError, describeError, DeviceError } from "./errors.ts";
+import {
+  removeStoredFirmware,
+  storedFirmwareName,
+  storeFirmware,
+} from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
 import { containerDir } from "./paths.ts";
 import { stopProcessor } from "./processor.ts";
-import { START_RESULT_FILE, START_SIGNAL, type StartResult } from "./proxy_protocol.ts";
+import {
+  START_RESULT_FILE,
+  START_SIGNAL,
+  type StartResult,
+} from "./proxy_protocol.ts";
 import { reconcile } from "./reconcile.ts";
 import { type ContainerRecord, loadRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import { assertCanStart } from "./status.ts";
 import { type Device, label } from "./sysfs.ts";
-import { pluginByName, startPolicyOf, stopPolicyOf } from "../plugins/registry.ts";
+import {
+  pluginByName,
+  startPolicyOf,
+  stopPolicyOf,
+} from "../plugins/registry.ts";
 
 /**
  * Starts a created container.
@@ -39,7 +51,11 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     assertCanStart(reconcile(record, dir, rt.sysfs, { holdsOpLock: true }));
     const plugin = pluginByName(record.plugin);
     const device = currentDevice(rt, record);
-    await plugin.prepareStart?.({ device, sysfs: rt.sysfs, annotations: record.annotations });
+    await plugin.prepareStart?.({
+      device,
+      sysfs: rt.sysfs,
+      annotations: record.annotations,
+    });
 
     const source = recheckSource(record);
     const firmwareDir = rt.sysfs.firmwareDir();
@@ -59,7 +75,8 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       rt.sysfs.writeFirmware(device, name);
       removeStoredFirmware(join(dir, START_RESULT_FILE));
       Deno.kill(record.pid, START_SIGNAL);
-      const budget = (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
+      const budget =
+        (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
       result = await waitStartResult(dir, budget);
     } catch (error) {
       result = { ok: false, message: describeError(error) };
@@ -81,7 +98,9 @@ function currentDevice(rt: Runtime, record: ContainerRecord): Device {
   const device = rt.sysfs.device(record.device.index);
   if (!device || device.name !== record.device.name) {
     throw new DeviceError(
-      `${label(record.device)} is gone (the processor was removed or renumbered)`,
+      `${
+        label(record.device)
+      } is gone (the processor was removed or renumbered)`,
     );
   }
   return device;
@@ -105,7 +124,10 @@ function recheckSource(record: ContainerRecord): string {
   return again;
 }
 
-async function waitStartResult(dir: string, timeoutMs: number): Promise<StartResult> {
+async function waitStartResult(
+  dir: string,
+  timeoutMs: number,
+): Promise<StartResult> {
   const path = join(dir, START_RESULT_FILE);
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1;; delay = Math.min(delay * 2, 8)) {
@@ -119,11 +141,17 @@ async function waitStartResult(dir: string, timeoutMs: number): Promise<StartRes
       try {
         return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
       } catch {
-        return { ok: false, message: "the proxy exited before the processor started" };
+        return {
+          ok: false,
+          message: "the proxy exited before the processor started",
+        };
       }
     }
     if (Date.now() > deadline) {
-      return { ok: false, message: `no answer from the proxy within ${timeoutMs} ms` };
+      return {
+        ok: false,
+        message: `no answer from the proxy within ${timeoutMs} ms`,
+      };
     }
     await sleep(delay);
   }

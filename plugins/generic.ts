@@ -19,7 +19,9 @@ export const genericPlugin = definePlugin({
     const state = sysfs.readState(device);
     if (state !== "offline") {
       throw new DeviceError(
-        `${label(device)} is not offline (it reads "${state}"): refusing to load firmware into it`,
+        `${
+          label(device)
+        } is not offline (it reads "${state}"): refusing to load firmware into it`,
       );
     }
   },

@@ -24,10 +24,13 @@ const sim = await Simulator.create({
     trace: values.trace,
   })),
 });
-const out = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
+const out = (line: string) =>
+  Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
 out(`simulator running under ${sim.root}`);
 out(`try: REMOTEPROC_RUNTIME_SYSROOT=${sim.root} bin/remoteproc-runtime list`);
-out(`crash remoteproc0: echo 1 > ${sim.root}/sys/kernel/debug/remoteproc/remoteproc0/crash`);
+out(
+  `crash remoteproc0: echo 1 > ${sim.root}/sys/kernel/debug/remoteproc/remoteproc0/crash`,
+);
 let shown = 0;
 const timer = setInterval(() => {
   while (shown < sim.events.length) out(sim.events[shown++]!);

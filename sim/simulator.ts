@@ -108,7 +108,9 @@ export class Simulator {
     Deno.mkdirSync(options.root, { recursive: true });
     const root = Deno.realPathSync(options.root);
     const links: Array<[string, string]> = [];
-    const processors = options.processors.map((spec, n) => build(root, spec, n, links));
+    const processors = options.processors.map((spec, n) =>
+      build(root, spec, n, links)
+    );
     makeSymlinks(links);
     Deno.mkdirSync(join(root, "lib/firmware"), { recursive: true });
     const params = join(root, "sys/module/firmware_class/parameters");
@@ -219,7 +221,10 @@ export class Simulator {
     for (const p of this.#processors) {
       if (path === join(p.dir, "state")) return this.#onState(p);
       if (path === join(p.dir, "firmware")) return this.#onFirmware(p);
-      if (path === join(p.dir, "recovery") || path === join(p.debugDir, "recovery")) {
+      if (
+        path === join(p.dir, "recovery") ||
+        path === join(p.debugDir, "recovery")
+      ) {
         return this.#onRecovery(p, path);
       }
       if (path === join(p.debugDir, "crash")) return this.#onCrash(p);
@@ -291,7 +296,9 @@ export class Simulator {
     const param = Deno.readTextFileSync(
       join(this.root, "sys/module/firmware_class/parameters/path"),
     ).replace(/\n$/, "");
-    const dirs = [param, join(this.root, "lib/firmware")].filter((d) => d !== "");
+    const dirs = [param, join(this.root, "lib/firmware")].filter((d) =>
+      d !== ""
+    );
     for (const dir of dirs) {
       try {
         if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
@@ -308,7 +315,10 @@ export class Simulator {
     if (p.state !== "offline") {
       this.errors.push(`${p.index}: firmware while ${p.state}: EBUSY`);
       this.violations.push(`${p.index}: firmware written while ${p.state}`);
-      write(join(p.dir, "firmware"), p.state === "attached" ? "unknown" : p.firmware);
+      write(
+        join(p.dir, "firmware"),
+        p.state === "attached" ? "unknown" : p.firmware,
+      );
       return;
     }
     p.firmware = text;
@@ -324,7 +334,9 @@ export class Simulator {
     } else if (text !== "") {
       this.errors.push(`${p.index}: recovery ${text}: EINVAL`);
     }
-    for (const file of [join(p.dir, "recovery"), join(p.debugDir, "recovery")]) {
+    for (
+      const file of [join(p.dir, "recovery"), join(p.debugDir, "recovery")]
+    ) {
       if (read(file) !== p.recovery) write(file, p.recovery);
     }
   }
@@ -349,7 +361,9 @@ export class Simulator {
   }
 
   #set(p: Processor, state: string, always = false): void {
-    if (p.state !== state) this.events.push(`${p.index}: ${p.state} -> ${state}`);
+    if (p.state !== state) {
+      this.events.push(`${p.index}: ${p.state} -> ${state}`);
+    }
     if (p.state === state && !always) return;
     p.state = state;
     write(join(p.dir, "state"), state);
@@ -377,7 +391,9 @@ function build(
   const index = `remoteproc${n}`;
   const deviceName = spec.deviceName ?? `${n}.sim`;
   const platform = join(root, "sys/devices/platform");
-  const bindDir = spec.cluster ? join(platform, spec.cluster) : join(platform, deviceName);
+  const bindDir = spec.cluster
+    ? join(platform, spec.cluster)
+    : join(platform, deviceName);
   const deviceDir = spec.cluster ? join(bindDir, deviceName) : bindDir;
   const dir = join(deviceDir, "remoteproc", index);
   Deno.mkdirSync(dir, { recursive: true });

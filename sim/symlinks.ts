@@ -17,15 +17,20 @@
  *
  * @param pairs Targets and link paths.
  */
-export function makeSymlinks(pairs: ReadonlyArray<readonly [string, string]>): void {
+export function makeSymlinks(
+  pairs: ReadonlyArray<readonly [string, string]>,
+): void {
   if (pairs.length === 0) return;
-  const script = 'while [ "$#" -gt 0 ]; do ln -s -- "$1" "$2" || exit 1; shift 2; done';
+  const script =
+    'while [ "$#" -gt 0 ]; do ln -s -- "$1" "$2" || exit 1; shift 2; done';
   const { success, stderr } = new Deno.Command("/bin/sh", {
     args: ["-c", script, "sh", ...pairs.flat()],
     stdout: "null",
     stderr: "piped",
   }).outputSync();
   if (!success) {
-    throw new Error(`cannot create symlinks: ${new TextDecoder().decode(stderr).trim()}`);
+    throw new Error(
+      `cannot create symlinks: ${new TextDecoder().decode(stderr).trim()}`,
+    );
   }
 }
