@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { Simulator, type ProcessorSpec } from "../sim/simulator.ts";
+import { type ProcessorSpec, Simulator } from "../sim/simulator.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 
 /** The checkout. */
@@ -256,8 +256,9 @@ export function lockHeld(path: string): boolean {
 }
 
 /**
- * Waits (without blocking the simulator's event loop) until a lock is
- * released.
+ * Waits until the holder of a lock releases it (the proxy has exited),
+ * blocking in the kernel's flock (no polling, no CPU) on a helper thread.
+ * The lock is dropped again at once.
  *
  * @param path The lock file.
  * @param timeoutMs Give up after this long.
@@ -268,13 +269,28 @@ export async function waitReleased(
   timeoutMs = 10_000,
 ): Promise<number> {
   const t0 = performance.now();
-  while (lockHeld(path)) {
-    if (performance.now() - t0 > timeoutMs) {
-      throw new Error(`lock ${path} still held after ${timeoutMs} ms`);
-    }
-    await sleep(1);
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch {
+    return 0; // no lock file: nothing holds it
   }
-  return performance.now() - t0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      file.lock(true),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`lock ${path} held after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+    return performance.now() - t0;
+  } finally {
+    clearTimeout(timer);
+    file.close(); // also drops the lock
+  }
 }
 
 /**
@@ -367,4 +383,20 @@ export function processesMentioning(needle: string): number[] {
     }
   }
   return out;
+}
+
+/**
+ * Whether a process exists and is not a zombie.
+ *
+ * @param pid The process.
+ * @returns False once it has exited.
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !==
+      "Z";
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,8 @@
  */
 import { isAbsolute, join, posix, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
+import { isValidConfig } from "./config_check.ts";
+import type { Config } from "./config_schema.ts";
 
 /** Largest config.json accepted. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -71,16 +73,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
       `cannot parse config.json: ${(error as Error).message}`,
     );
   }
-  const { configSchema } = await import("./config_schema.ts");
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
-    throw new ConfigError(
-      `cannot parse config.json: ${field}: ${issue.message}`,
-    );
-  }
-  const config = result.data;
+  const config = isValidConfig(raw) ? raw : await explainConfig(raw);
   if (config.process.terminal === true) {
     throw new ConfigError(
       "a remote processor has no terminal: process.terminal must be false (run without -t)",
@@ -97,6 +90,20 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     cwd: config.process.cwd ?? "/",
     annotations: config.annotations ?? {},
   };
+}
+
+/** Validates with zod (loaded only now) and throws its first issue. */
+async function explainConfig(raw: unknown): Promise<Config> {
+  const { configSchema } = await import("./config_schema.ts");
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    throw new ConfigError(
+      `cannot parse config.json: ${field}: ${issue.message}`,
+    );
+  }
+  return result.data;
 }
 
 /**
