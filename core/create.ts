@@ -11,6 +11,7 @@ import { validateId } from "./container_id.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
 import { ConfigError, ContainerExistsError, RuntimeError } from "./errors.ts";
 import { acquireOpLock } from "./locks.ts";
+import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
@@ -62,6 +63,9 @@ export async function create(
   const device = resolveDevice(rt.sysfs, bundle.annotations);
   const plugin = selectPlugin(device, bundle.annotations);
   const source = resolveFirmware(bundle);
+  debug(
+    `create ${id}: ${device.index} (${device.name}) with plugin ${plugin.name}, firmware ${source}`,
+  );
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
   mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
@@ -117,6 +121,7 @@ export async function create(
       writable: [rt.roots.sysroot, dir],
     });
     await waitProxyReady(dir, proxy);
+    debug(`create ${id}: proxy ${proxy.pid} ready`);
     record.status = "created";
     record.pid = proxy.pid;
     saveRecord(dir, record);

@@ -11,6 +11,7 @@ import { claimOf, releaseClaim } from "./device.ts";
 import { ContainerNotFoundError, describeError, StateError } from "./errors.ts";
 import { removeStoredFirmware } from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
+import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
 import { stopProcessor } from "./processor.ts";
 import { reconcile } from "./reconcile.ts";
@@ -64,6 +65,7 @@ export async function deleteContainer(
     }
     const status = reconcile(record, dir, rt.sysfs, { holdsOpLock: true });
     if (!force) assertCanDelete(id, status);
+    debug(`delete ${id}: status ${status}, force ${force}`);
     await killProxy(record, dir);
 
     const timeoutMs = stopPolicyOf(pluginByName(record.plugin)).timeoutMs;

@@ -17,6 +17,7 @@ import {
   storeFirmware,
 } from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
+import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
 import { stopProcessor } from "./processor.ts";
 import {
@@ -72,6 +73,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     let result: StartResult;
     try {
       storeFirmware(source, firmwareDir, name);
+      debug(`start ${id}: stored ${stored}, signalling proxy ${record.pid}`);
       rt.sysfs.writeFirmware(device, name);
       removeStoredFirmware(join(dir, START_RESULT_FILE));
       Deno.kill(record.pid, START_SIGNAL);
