@@ -89,6 +89,7 @@ unload_mod() {
 # load_mod [PARAM=VALUE...]: (re)load the fake driver, set RP and DBG
 load_mod() {
 	unload_mod
+	reset_fw_path
 	insmod "$KT_MOD" name="$KT_NAME" drv_name="$KT_DRV" "$@" || die "insmod $* failed"
 	i=0
 	while ! RP=$(find_rproc "$KT_NAME"); do
@@ -127,6 +128,13 @@ sysfs_write() {
 # list of files under /lib/firmware (to check that nothing is left behind)
 fw_listing() {
 	find "$KT_FW" 2>/dev/null | sort
+}
+
+# clear firmware_class.path. A zero-length write never reaches the kernel,
+# so write "\n": 6.1 keeps it, the path is then "\n", which matches no
+# directory, and the loader goes on with the default dirs.
+reset_fw_path() {
+	echo >/sys/module/firmware_class/parameters/path
 }
 
 modparam() { cat "/sys/module/fake_rproc/parameters/$1"; }

@@ -93,7 +93,7 @@ t_start_errno() {
 	load_mod start_errno=5
 	sysfs_write "$RP/firmware" fw.elf || die "firmware"
 	if err=$(sysfs_write "$RP/state" start); then die "start accepted"; fi
-	case "$err" in *"I/O error"*) ;; *) die "expected EIO, got: $err" ;; esac
+	case "$err" in *"Input/output error"*) ;; *) die "expected EIO, got: $err" ;; esac
 	expect_eq "$(cat "$RP/state")" offline "state"
 	# the parameter is writable at run time too
 	echo 0 >/sys/module/fake_rproc/parameters/start_errno
@@ -179,7 +179,10 @@ t_custom_fw_path() {
 	else
 		info "custom path written with a newline: firmware not found (newline kept in the path)"
 	fi
-	printf '' >"$P" 2>/dev/null || echo >"$P"
+	reset_fw_path
+	expect_eq "$(cat "$P")" "" "path after reset"
+	sysfs_write "$RP/state" start || die "start from /lib/firmware after resetting the path"
+	sysfs_write "$RP/state" stop || die "stop"
 	expect_eq "$(cat "$RP/state")" offline "state at end"
 }
 
