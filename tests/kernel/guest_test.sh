@@ -155,7 +155,7 @@ t_no_second_start() {
 }
 
 # must_fail ID BUNDLE WHAT: create+start must fail (exit 1) with a message
-# and leave nothing behind. Prints the error as KTEST info.
+# and leave nothing behind. Prints the error as KTEST info, keeps it in MF_ERR.
 must_fail() {
 	_id=$1
 	if rt create --bundle "$2" --pid-file "/tmp/$_id.pid" "$_id"; then
@@ -166,6 +166,7 @@ must_fail() {
 	fi
 	expect_eq "$RT_RC" 1 "exit code of the failing $_step"
 	[ -n "$RT_ERR" ] || die "$3: $_step failed without a message"
+	MF_ERR=$RT_ERR
 	info "$3: $_step fails: $(echo "$RT_ERR" | tail -n 1)"
 	expect_eq "$(cat "$RP/state")" offline "sysfs state after failed $_step"
 	if [ $_step = start ]; then
@@ -206,7 +207,7 @@ t_driver_start_error() {
 	baseline
 	make_bundle /tmp/b-eio "$KT_FW/fw.elf"
 	must_fail eio /tmp/b-eio "driver start error (EIO)"
-	echo "$RT_ERR" | grep -qiE 'input/output|I/O error|EIO' || die "error does not say EIO: $RT_ERR"
+	echo "$MF_ERR" | grep -qiE 'input/output|I/O error|EIO' || die "error does not say EIO: $MF_ERR"
 }
 
 t_custom_fw_path() {

@@ -22,6 +22,7 @@ ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 echo 1 >/proc/sys/kernel/printk
 
 echo "KTEST info guest up after $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r), $(nproc) cpus"
+[ -e /ktest/env ] && . /ktest/env
 while read -r s; do
 	sh "/ktest/$s" </dev/null
 done </ktest/scripts

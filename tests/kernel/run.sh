@@ -19,6 +19,7 @@
 #   KTEST_MEM=2048 KTEST_SMP=2
 #   KTEST_TIMEOUT=900
 #   KTEST_ONLY=smoke|cli       run only one of the guest scripts
+#   KTEST_MOCK_RUNTIME=1       run the CLI tests against mock_runtime.sh
 #   KTEST_SCRIPTS="a.sh b.sh"  run these scripts in the guest instead (debugging)
 set -euo pipefail
 
@@ -239,6 +240,10 @@ build_overlay() {
 		cp "$s" "$o/ktest/"
 		basename "$s" >>"$o/ktest/scripts"
 	done
+	if [ -n "${KTEST_MOCK_RUNTIME:-}" ]; then
+		cp "$HERE/mock_runtime.sh" "$o/ktest/"
+		echo "export KT_RUNTIME=/ktest/mock_runtime.sh" >>"$o/ktest/env"
+	fi
 	cp "$MODULE" "$o/lib/modules/fake_rproc.ko"
 	"$DENO" run --quiet --allow-write="$o" "$HERE/make_fixtures.ts" "$o/lib/firmware" ||
 		fatal "fixture generation failed"

@@ -181,6 +181,7 @@ t_custom_fw_path() {
 	fi
 	reset_fw_path
 	expect_eq "$(cat "$P")" "" "path after reset"
+	sysfs_write "$RP/firmware" fw.elf || die "firmware"
 	sysfs_write "$RP/state" start || die "start from /lib/firmware after resetting the path"
 	sysfs_write "$RP/state" stop || die "stop"
 	expect_eq "$(cat "$RP/state")" offline "state at end"
