@@ -302,3 +302,4 @@ run_test cli_crash_no_recovery t_crash_no_recovery
 run_test cli_crash_recovery t_crash_recovery
 run_test cli_attached_core t_attached
 (unload_mod) || echo "KTEST fail cli_unload: fake_rproc could not be unloaded at the end"
+run_test cli_kernel_log_clean t_kernel_clean

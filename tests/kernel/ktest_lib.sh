@@ -138,3 +138,10 @@ reset_fw_path() {
 }
 
 modparam() { cat "/sys/module/fake_rproc/parameters/$1"; }
+
+# kernel_clean NAME: a test that fails if the kernel logged a warning, BUG or
+# oops (e.g. from the remoteproc core or fake_rproc) since boot
+t_kernel_clean() {
+	_bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Unable to handle|Call trace:|refcount_t' | head -n 5)
+	[ -z "$_bad" ] || die "kernel log: $(echo "$_bad" | tr '\n' ' ')"
+}

@@ -79,8 +79,7 @@ ensure_arm64_arch() {
 # download PKG=VER... into $BUILD/debs (apt-get download, cached)
 download() {
 	mkdir -p "$BUILD/debs"
-	(cd "$BUILD/debs" && apt-get download -qq "$@" >/dev/null 2>"$BUILD/debs/download.err") ||
-		fatal "apt-get download $* failed: $(tail -n 3 "$BUILD/debs/download.err")"
+	(cd "$BUILD/debs" && apt-get download -qq "$@" >/dev/null 2>"$BUILD/debs/download.err")
 }
 deb_of() { # NAME VERSION ARCH -> path of the downloaded .deb
 	local v=${2//:/%3a}
@@ -134,8 +133,17 @@ prepare_kernel() {
 		read -r ABI KVER img < <(pick_kernel) || fatal "no Debian 6.1 arm64 kernel with matching headers and linux-kbuild-6.1 found"
 	fi
 	log "kernel: $img $KVER (headers linux-headers-$ABI-arm64, linux-kbuild-6.1 $KVER)"
-	download "$img:arm64=$KVER" "linux-headers-$ABI-arm64:arm64=$KVER" \
-		"linux-headers-$ABI-common=$KVER" "linux-kbuild-6.1:amd64=$KVER"
+	if ! download "$img:arm64=$KVER" "linux-headers-$ABI-arm64:arm64=$KVER" \
+		"linux-headers-$ABI-common=$KVER" "linux-kbuild-6.1:amd64=$KVER"; then
+		# stale package lists: the security archive keeps only recent builds
+		[ -z "$APT_UPDATED" ] && [ -z "${KTEST_KERNEL_ABI:-}" ] || fatal "apt-get download failed: $(tail -n 3 "$BUILD/debs/download.err")"
+		apt_update_once
+		read -r ABI KVER img < <(pick_kernel) || fatal "no usable Debian 6.1 arm64 kernel"
+		log "kernel after apt-get update: $img $KVER"
+		download "$img:arm64=$KVER" "linux-headers-$ABI-arm64:arm64=$KVER" \
+			"linux-headers-$ABI-common=$KVER" "linux-kbuild-6.1:amd64=$KVER" ||
+			fatal "apt-get download failed: $(tail -n 3 "$BUILD/debs/download.err")"
+	fi
 	KDIR=$BUILD/kernel-$ABI
 	rm -rf "$KDIR"
 	mkdir -p "$KDIR/x"
@@ -149,6 +157,8 @@ prepare_kernel() {
 	# the extracted tree (its scripts/ symlinks are relative and resolve).
 	sed -i "s#/usr/src/#$KDIR/x/usr/src/#" "$KDIR/x/usr/src/linux-headers-$ABI-arm64/Makefile"
 	cp "$KDIR/x/boot/vmlinuz-$ABI-arm64" "$KDIR/Image"
+	# the image's own modules and dtbs are not needed (saves ~400 MB)
+	rm -rf "$KDIR/x/lib/modules" "$KDIR/x/usr/lib/linux-image-$ABI-arm64" "$BUILD"/debs/linux-image-*.deb
 	touch "$KDIR/.extracted"
 	printf 'ABI=%s\nKVER=%s\nKDIR=%s\n' "$ABI" "$KVER" "$KDIR" >"$env"
 }
@@ -189,8 +199,13 @@ build_base() {
 	log "guest base: busybox-static, libc6, libgcc-s1 (arm64), @deno/linux-arm64-glibc@$dver"
 	rm -rf "$BUILD/base" "$BUILD/base-debs"
 	mkdir -p "$BUILD/base-debs" "$BUILD/base/x"
-	(cd "$BUILD/base-debs" && apt-get download -qq busybox-static:arm64 libc6:arm64 libgcc-s1:arm64 >/dev/null 2>download.err) ||
-		fatal "apt-get download of guest packages failed"
+	local pkgs="busybox-static:arm64 libc6:arm64 libgcc-s1:arm64"
+	# shellcheck disable=SC2086
+	(cd "$BUILD/base-debs" && apt-get download -qq $pkgs >/dev/null 2>download.err) || {
+		apt_update_once
+		(cd "$BUILD/base-debs" && apt-get download -qq $pkgs >/dev/null 2>download.err) ||
+			fatal "apt-get download $pkgs failed: $(tail -n 3 "$BUILD/base-debs/download.err")"
+	}
 	local d
 	for d in "$BUILD"/base-debs/*.deb; do dpkg -x "$d" "$BUILD/base/x"; done
 	(cd "$BUILD/base-debs" && npm pack --silent "@deno/linux-arm64-glibc@$dver" >/dev/null 2>npm.err) ||
@@ -214,7 +229,7 @@ build_base() {
 	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 >"$BUILD/base.cpio.tmp")
 	mv "$BUILD/base.cpio.tmp" "$BUILD/base.cpio"
 	echo "$stamp" >"$BUILD/base.stamp"
-	rm -rf "$BUILD/base/x"
+	rm -rf "$BUILD/base"
 }
 
 # overlay.cpio: /init, the tests, the module, fixtures and the project

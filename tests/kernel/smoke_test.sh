@@ -235,3 +235,4 @@ run_test smoke_crash_recovery t_crash_recovery
 run_test smoke_custom_fw_path t_custom_fw_path
 run_test smoke_deno t_deno
 (unload_mod) || echo "KTEST fail smoke_unload: fake_rproc could not be unloaded at the end"
+run_test smoke_kernel_log_clean t_kernel_clean
