@@ -27,8 +27,10 @@
  *                    bootloader); "state" reads "attached", "firmware"
  *                    reads "unknown".
  *
- * Counters for the tests are printed with pr_info ("fake_rproc: start ...")
- * and exposed read-only as module parameters starts/stops/attaches.
+ * For the tests, read-only module parameters count the driver calls
+ * (starts, stops, attaches, detaches) and record what the last successful
+ * start saw: last_boot_addr (ELF e_entry, decimal) and last_word0 (first
+ * 32-bit word loaded at the window base, decimal).
  */
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -78,6 +80,12 @@ module_param(stops, int, 0444);
 module_param(attaches, int, 0444);
 module_param(detaches, int, 0444);
 
+/* what the last successful start saw: e_entry and the first word at the base */
+static unsigned long last_boot_addr;
+static unsigned int last_word0;
+module_param(last_boot_addr, ulong, 0444);
+module_param(last_word0, uint, 0444);
+
 struct fake_rproc {
 	void *mem;
 };
@@ -89,8 +97,10 @@ static int fake_rproc_start(struct rproc *rproc)
 		return -start_errno;
 	}
 	starts++;
-	pr_info("fake_rproc: start boot_addr=0x%llx\n",
-		(unsigned long long)rproc->bootaddr);
+	last_boot_addr = rproc->bootaddr;
+	last_word0 = *(u32 *)((struct fake_rproc *)rproc->priv)->mem;
+	pr_info("fake_rproc: start boot_addr=0x%llx word0=0x%x\n",
+		(unsigned long long)rproc->bootaddr, last_word0);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 . /ktest/ktest_lib.sh
 
 RT=${KT_RUNTIME:-/project/bin/remoteproc-runtime}
+LC_WORD0=$((0x10001000)) # first word of every good fixture (initial SP)
 RTROOT=/run/ktest-rt
 RT_TIMEOUT=${KT_RT_TIMEOUT:-120}
 FWPATH_PARAM=/sys/module/firmware_class/parameters/path
@@ -106,6 +107,7 @@ lifecycle() {
 	expect_status "$_id" running
 	expect_eq "$(cat "$RP/state")" running "sysfs state after start"
 	expect_eq "$(modparam starts)" 1 "driver starts"
+	[ "$(modparam last_word0)" = "$LC_WORD0" ] || die "the core runs other code than the bundle's fw.elf (word0 $(modparam last_word0))"
 	LC_FW=$(cat "$RP/firmware")
 	[ -e "$KT_FW/$LC_FW" ] || [ -e "$(cat "$FWPATH_PARAM")/$LC_FW" ] ||
 		die "firmware '$LC_FW' named in sysfs is in no firmware search dir"

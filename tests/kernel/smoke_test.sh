@@ -24,6 +24,8 @@ start_stop() {
 	sysfs_write "$RP/state" start || die "start $1 failed"
 	expect_eq "$(cat "$RP/state")" running "state after start"
 	expect_eq "$(modparam starts)" $((_s0 + 1)) "driver start count"
+	expect_eq "$(modparam last_boot_addr)" $((0x10000041)) "boot address (e_entry)"
+	expect_eq "$(modparam last_word0)" $((0x10001000)) "first loaded word (segment copied into the window)"
 	sysfs_write "$RP/firmware" other.elf && die "firmware write while running was accepted"
 	sysfs_write "$RP/state" stop || die "stop failed"
 	expect_eq "$(cat "$RP/state")" offline "state after stop"
@@ -120,6 +122,23 @@ t_attached() {
 	expect_eq "$(modparam stops)" 1 "driver stop count"
 	# once offline it is an ordinary core
 	start_stop fw.elf
+}
+
+# attached -> detach -> detached; start re-attaches (no firmware involved)
+t_detach() {
+	load_mod attached=1
+	wait_state attached 30 || die "not attached"
+	sysfs_write "$RP/state" detach || die "detach"
+	expect_eq "$(cat "$RP/state")" detached "state after detach"
+	expect_eq "$(modparam detaches)" 1 "driver detaches"
+	if err=$(sysfs_write "$RP/state" stop); then die "stop on a detached core accepted"; fi
+	info "stop on a detached core: $err"
+	sysfs_write "$RP/state" start || die "start on a detached core"
+	expect_eq "$(cat "$RP/state")" attached "state after start on a detached core"
+	expect_eq "$(modparam attaches)" 2 "driver attaches"
+	expect_eq "$(modparam starts)" 0 "driver starts"
+	sysfs_write "$RP/state" stop || die "stop"
+	expect_eq "$(cat "$RP/state")" offline "state at end"
 }
 
 t_crash_no_recovery() {
@@ -230,6 +249,7 @@ run_test smoke_refuse_bad_da t_refuse_bad_da
 run_test smoke_missing_firmware t_missing_firmware
 run_test smoke_start_errno t_start_errno
 run_test smoke_attached t_attached
+run_test smoke_detach_reattach t_detach
 run_test smoke_crash_no_recovery t_crash_no_recovery
 run_test smoke_crash_recovery t_crash_recovery
 run_test smoke_custom_fw_path t_custom_fw_path
