@@ -2,12 +2,14 @@
 # /init of the kernel test guest (busybox). Mounts the pseudo file systems,
 # runs the smoke tests and the runtime CLI tests, prints "KTEST done" and
 # powers off. Output goes to the serial console, which run.sh parses.
-/bin/busybox --install -s /bin
+# applets at their usual paths (/bin, /sbin, /usr/bin, /usr/sbin: /usr/bin/env)
+/bin/busybox --install -s
 export PATH=/bin:/usr/bin:/sbin:/usr/sbin
 export HOME=/root DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 export LD_LIBRARY_PATH=/lib/aarch64-linux-gnu
 
 mount -t proc proc /proc
+echo "KTEST info bash: $(bash --version | head -n 1)"
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm

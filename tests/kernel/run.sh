@@ -190,16 +190,16 @@ host_deno() {
 build_base() {
 	local dver stamp
 	dver=$("$DENO" eval 'console.log(JSON.parse(Deno.readTextFileSync(Deno.args[0])).devDependencies.deno)' "$ROOT/package.json")
-	stamp="deno=$dver v2"
+	stamp="deno=$dver v3"
 	if [ -f "$BUILD/base.cpio" ] && [ "$(cat "$BUILD/base.stamp" 2>/dev/null)" = "$stamp" ]; then
 		log "guest base (busybox, glibc, deno $dver) cached"
 		return 0
 	fi
 	ensure_arm64_arch
-	log "guest base: busybox-static, libc6, libgcc-s1 (arm64), @deno/linux-arm64-glibc@$dver"
+	log "guest base: busybox-static, bash-static, libc6, libgcc-s1 (arm64), @deno/linux-arm64-glibc@$dver"
 	rm -rf "$BUILD/base" "$BUILD/base-debs"
 	mkdir -p "$BUILD/base-debs" "$BUILD/base/x"
-	local pkgs="busybox-static:arm64 libc6:arm64 libgcc-s1:arm64"
+	local pkgs="busybox-static:arm64 bash-static:arm64 libc6:arm64 libgcc-s1:arm64"
 	# shellcheck disable=SC2086
 	(cd "$BUILD/base-debs" && apt-get download -qq $pkgs >/dev/null 2>download.err) || {
 		apt_update_once
@@ -216,6 +216,8 @@ build_base() {
 	mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,lib/aarch64-linux-gnu,lib/firmware,lib/modules,proc,sys,dev,run,tmp,root,etc}
 	cp "$BUILD/base/x/bin/busybox" "$r/bin/busybox"
 	ln -s busybox "$r/bin/sh"
+	# bash too, in case the runtime's launcher is a bash script
+	cp "$BUILD/base/x/bin/bash-static" "$r/bin/bash"
 	local lib
 	for lib in ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libgcc_s.so.1; do
 		cp -L "$BUILD/base/x/lib/aarch64-linux-gnu/$lib" "$r/lib/aarch64-linux-gnu/$lib"
