@@ -78,7 +78,6 @@ EOF
 baseline() {
 	FW_BASE=$(fw_listing)
 	KFW_BASE=$(find /tmp/kfw-cli 2>/dev/null | sort)
-	PATH_BASE=$(cat "$FWPATH_PARAM")
 }
 
 # nothing_left ID: no container, no state dir, no stored firmware, core offline

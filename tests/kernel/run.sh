@@ -136,7 +136,9 @@ prepare_kernel() {
 	if ! download "$img:arm64=$KVER" "linux-headers-$ABI-arm64:arm64=$KVER" \
 		"linux-headers-$ABI-common=$KVER" "linux-kbuild-6.1:amd64=$KVER"; then
 		# stale package lists: the security archive keeps only recent builds
-		[ -z "$APT_UPDATED" ] && [ -z "${KTEST_KERNEL_ABI:-}" ] || fatal "apt-get download failed: $(tail -n 3 "$BUILD/debs/download.err")"
+		if [ -n "$APT_UPDATED" ] || [ -n "${KTEST_KERNEL_ABI:-}" ]; then
+			fatal "apt-get download failed: $(tail -n 3 "$BUILD/debs/download.err")"
+		fi
 		apt_update_once
 		read -r ABI KVER img < <(pick_kernel) || fatal "no usable Debian 6.1 arm64 kernel"
 		log "kernel after apt-get update: $img $KVER"
@@ -296,17 +298,17 @@ boot() {
 }
 
 report() {
-	local console="$BUILD/console.log" pass fail skip done
+	local console="$BUILD/console.log" pass fail skip ndone
 	pass=$(grep -c '^KTEST ok ' "$console" || true)
 	fail=$(grep -c '^KTEST fail ' "$console" || true)
 	skip=$(grep -c '^KTEST skip ' "$console" || true)
-	done=$(grep -c '^KTEST done' "$console" || true)
+	ndone=$(grep -c '^KTEST done' "$console" || true)
 	echo
 	echo "== kernel tier: $ABI ($KVER), cpu $CPU, boot-to-done ${BOOT_SECS}s, total $(($(date +%s) - T_START))s"
 	grep '^KTEST info ' "$console" | sed 's/^KTEST info /   info: /' || true
 	grep '^KTEST skip ' "$console" | sed 's/^KTEST skip /   skipped: /' || true
 	grep '^KTEST fail ' "$console" | sed 's/^KTEST fail /   FAILED: /' || true
-	if [ "$done" -eq 0 ]; then
+	if [ "$ndone" -eq 0 ]; then
 		echo "   FAILED: guest never printed 'KTEST done' (timeout, panic or crash; see $console)"
 		fail=$((fail + 1))
 	fi
