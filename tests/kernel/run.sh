@@ -117,6 +117,7 @@ prepare_kernel() {
 	if [ -f "$env" ]; then
 		# shellcheck disable=SC1090
 		. "$env"
+		KDIR=$BUILD/kernel-$ABI
 		if [ -f "$KDIR/Image" ] && [ -f "$KDIR/.extracted" ]; then
 			log "kernel $ABI ($KVER) cached"
 			return 0
@@ -155,19 +156,20 @@ prepare_kernel() {
 		[ -n "$d" ] || fatal "downloaded .deb not found for kernel $ABI"
 		dpkg -x "$d" "$KDIR/x"
 	done
-	# The headers' Makefile includes an absolute /usr/src path; point it at
-	# the extracted tree (its scripts/ symlinks are relative and resolve).
-	sed -i "s#/usr/src/#$KDIR/x/usr/src/#" "$KDIR/x/usr/src/linux-headers-$ABI-arm64/Makefile"
 	cp "$KDIR/x/boot/vmlinuz-$ABI-arm64" "$KDIR/Image"
 	# the image's own modules and dtbs are not needed (saves ~400 MB)
 	rm -rf "$KDIR/x/lib/modules" "$KDIR/x/usr/lib/linux-image-$ABI-arm64" "$BUILD"/debs/linux-image-*.deb
 	touch "$KDIR/.extracted"
-	printf 'ABI=%s\nKVER=%s\nKDIR=%s\n' "$ABI" "$KVER" "$KDIR" >"$env"
+	printf 'ABI=%s\nKVER=%s\n' "$ABI" "$KVER" >"$env"
 }
 
 build_module() {
 	local m="$BUILD/mod-$ABI"
 	mkdir -p "$m"
+	# The headers' Makefile includes an absolute /usr/src path; point it at
+	# the extracted tree (its scripts/ symlinks are relative and resolve).
+	# Done on every run, so a moved build dir still works.
+	sed -i "s#^include .*/usr/src/#include $KDIR/x/usr/src/#" "$KDIR/x/usr/src/linux-headers-$ABI-arm64/Makefile"
 	cmp -s "$HERE/fake_rproc.c" "$m/fake_rproc.c" || cp "$HERE/fake_rproc.c" "$m/fake_rproc.c"
 	echo 'obj-m := fake_rproc.o' >"$m/Kbuild.new"
 	cmp -s "$m/Kbuild.new" "$m/Kbuild" || mv "$m/Kbuild.new" "$m/Kbuild"
@@ -191,7 +193,9 @@ host_deno() {
 # base.cpio: busybox, glibc and Deno for arm64 (cached per Deno version)
 build_base() {
 	local dver stamp
-	dver=$("$DENO" eval 'console.log(JSON.parse(Deno.readTextFileSync(Deno.args[0])).devDependencies.deno)' "$ROOT/package.json")
+	# the version pinned by the "deno" devDependency in package.json
+	dver=$(sed -n 's/^[[:space:]]*"deno":[[:space:]]*"\([^"]*\)".*/\1/p' "$ROOT/package.json" | head -n 1)
+	[ -n "$dver" ] || fatal "no deno version in package.json"
 	stamp="deno=$dver v3"
 	if [ -f "$BUILD/base.cpio" ] && [ "$(cat "$BUILD/base.stamp" 2>/dev/null)" = "$stamp" ]; then
 		log "guest base (busybox, glibc, deno $dver) cached"
