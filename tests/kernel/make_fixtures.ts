@@ -49,7 +49,12 @@ export function buildElf(opts: Options): Uint8Array {
   rv.setUint32(28, 0x1000, true); // trace len
   rsc.set(cstr("trace_fake"), 36);
 
-  const names: string[] = ["", ".text", ...(opts.resourceTable ? [".resource_table"] : []), ".shstrtab"];
+  const names: string[] = [
+    "",
+    ".text",
+    ...(opts.resourceTable ? [".resource_table"] : []),
+    ".shstrtab",
+  ];
   const nameOff: number[] = [];
   const strParts: Uint8Array[] = [];
   let strLen = 0;
@@ -78,7 +83,15 @@ export function buildElf(opts: Options): Uint8Array {
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
   // e_ident
-  out.set([0x7f, 0x45, 0x4c, 0x46, 1 /*ELFCLASS32*/, 1 /*LSB*/, 1 /*EV_CURRENT*/], 0);
+  out.set([
+    0x7f,
+    0x45,
+    0x4c,
+    0x46,
+    1, /*ELFCLASS32*/
+    1, /*LSB*/
+    1, /*EV_CURRENT*/
+  ], 0);
   v.setUint16(16, 2, true); // ET_EXEC
   v.setUint16(18, 40, true); // EM_ARM
   v.setUint32(20, 1, true); // e_version
@@ -113,25 +126,69 @@ export function buildElf(opts: Options): Uint8Array {
   };
   let i = 1;
   // name, type, flags, addr, offset, size, link, info, addralign, entsize
-  sh(i++, [nameOff[1]!, 1 /*PROGBITS*/, 6 /*ALLOC|EXEC*/, opts.paddr, textOff, text.length, 0, 0, 4, 0]);
+  sh(i++, [
+    nameOff[1]!,
+    1, /*PROGBITS*/
+    6, /*ALLOC|EXEC*/
+    opts.paddr,
+    textOff,
+    text.length,
+    0,
+    0,
+    4,
+    0,
+  ]);
   if (opts.resourceTable) {
-    sh(i++, [nameOff[2]!, 1, 2 /*ALLOC*/, DA_BASE + 0x1000, rscOff, rsc.length, 0, 0, 8, 0]);
+    sh(i++, [
+      nameOff[2]!,
+      1,
+      2, /*ALLOC*/
+      DA_BASE + 0x1000,
+      rscOff,
+      rsc.length,
+      0,
+      0,
+      8,
+      0,
+    ]);
   }
-  sh(i++, [nameOff[names.length - 1]!, 3 /*STRTAB*/, 0, 0, strOff, shstrtab.length, 0, 0, 1, 0]);
+  sh(i++, [
+    nameOff[names.length - 1]!,
+    3, /*STRTAB*/
+    0,
+    0,
+    strOff,
+    shstrtab.length,
+    0,
+    0,
+    1,
+    0,
+  ]);
   return out;
 }
 
 if (import.meta.main) {
   const dir = Deno.args[0];
   if (!dir) {
-    console.error("usage: make_fixtures.ts OUTDIR");
+    Deno.stderr.writeSync(
+      new TextEncoder().encode("usage: make_fixtures.ts OUTDIR\n"),
+    );
     Deno.exit(2);
   }
   Deno.mkdirSync(dir, { recursive: true });
   const fw = buildElf({ paddr: DA_BASE, resourceTable: true });
   Deno.writeFileSync(`${dir}/fw.elf`, fw);
-  Deno.writeFileSync(`${dir}/fw-norsc.elf`, buildElf({ paddr: DA_BASE, resourceTable: false }));
-  Deno.writeFileSync(`${dir}/fw-baddr.elf`, buildElf({ paddr: 0x20000000, resourceTable: false }));
+  Deno.writeFileSync(
+    `${dir}/fw-norsc.elf`,
+    buildElf({ paddr: DA_BASE, resourceTable: false }),
+  );
+  Deno.writeFileSync(
+    `${dir}/fw-baddr.elf`,
+    buildElf({ paddr: 0x20000000, resourceTable: false }),
+  );
   Deno.writeFileSync(`${dir}/fw-trunc.elf`, fw.subarray(0, 200));
-  Deno.writeFileSync(`${dir}/notelf.bin`, new TextEncoder().encode("this is not an ELF image\n".repeat(8)));
+  Deno.writeFileSync(
+    `${dir}/notelf.bin`,
+    new TextEncoder().encode("this is not an ELF image\n".repeat(8)),
+  );
 }
