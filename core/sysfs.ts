@@ -193,6 +193,10 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
       // the value itself ends with one, which kernels before 6.4 keep and
       // then never find a file there.
       if (value.endsWith("\n")) value = value.slice(0, -1);
+      // A bare newline is what `echo > path` leaves (an empty write never
+      // reaches the kernel): the loader finds nothing there and falls back
+      // to the default directories, so it counts as unset.
+      if (value.trim() === "") value = "";
       if (value.includes("\n")) {
         throw new DeviceError(
           "firmware_class.path contains a newline, so the kernel would not find firmware there: write it with echo -n",

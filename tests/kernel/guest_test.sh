@@ -18,11 +18,20 @@ RTROOT=/run/ktest-rt
 RT_TIMEOUT=${KT_RT_TIMEOUT:-120}
 FWPATH_PARAM=/sys/module/firmware_class/parameters/path
 
+# clean_slate: a failed test must not leave a container that holds the core
+clean_slate() {
+	rt list -q || return 0
+	for _c in $RT_OUT; do
+		rt delete --force "$_c" || true
+	done
+}
+
 need_cli() {
 	[ -x "$RT" ] || {
 		echo "runtime CLI $RT not present yet"
 		exit 77
 	}
+	clean_slate
 }
 
 # rt ARGS...: run the CLI; sets RT_RC, RT_OUT and RT_ERR (files, not $(),
@@ -112,7 +121,12 @@ lifecycle() {
 		die "firmware '$LC_FW' named in sysfs is in no firmware search dir"
 	rt kill "$_id" "$@" || die "kill failed: $RT_ERR"
 	wait_for 150 pid_gone "$_pid" || die "process $_pid still alive 15 s after kill"
-	wait_for 50 sysfs_state_is offline || die "sysfs state $(cat "$RP/state") after kill"
+	if [ "${1:-TERM}" = KILL ] || [ "${1:-}" = 9 ]; then
+		# SIGKILL only kills the proxy; delete stops the core.
+		expect_eq "$(cat "$RP/state")" running "sysfs state after kill -9"
+	else
+		wait_for 50 sysfs_state_is offline || die "sysfs state $(cat "$RP/state") after kill"
+	fi
 	expect_status "$_id" stopped
 	rt delete "$_id" || die "delete failed: $RT_ERR"
 	expect_eq "$(modparam stops)" 1 "driver stops"
