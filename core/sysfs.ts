@@ -72,6 +72,14 @@ export interface Sysfs {
   readState(device: DeviceRef): string;
   /** Writes a command to `state`, turning the kernel's errno into a {@linkcode DeviceError}. */
   writeState(device: DeviceRef, command: StateCommand): void;
+  /**
+   * The errno of the last refused `state` write, when the write itself
+   * could not report it. On a board this is always undefined: the kernel
+   * fails write(2) and {@linkcode Sysfs.writeState} throws. A simulator
+   * cannot fail a write to a regular file, so it leaves the errno it would
+   * have returned (`ETIMEDOUT`) in a `.errno` file beside the attributes.
+   */
+  lastError(device: DeviceRef): string | undefined;
   /** Reads `firmware`, trimmed. */
   readFirmware(device: DeviceRef): string;
   /** Writes the firmware name (relative to the firmware search path). */
@@ -165,6 +173,9 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
     },
     writeState(device, command) {
       writeAttr(device, "state", command);
+    },
+    lastError(device) {
+      return readAttr(join(device.dir, ".errno")) || undefined;
     },
     readFirmware(device) {
       return readAttr(join(device.dir, "firmware")) ?? "";
