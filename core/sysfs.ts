@@ -142,10 +142,17 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
     if (name === undefined) return undefined;
     // Most drivers bind to the rproc's parent; TI K3 R5F and Xilinx R5 bind
     // to the cluster node above it.
+    // `device/..` must be taken after resolving the link: path.join would
+    // fold it lexically into the class directory.
+    const parent = realPath(join(dir, "device"));
+    const cluster = parent === undefined ? undefined : join(parent, "..");
     const driver = linkName(join(dir, "device", "driver")) ??
-      linkName(join(dir, "device", "..", "driver"));
+      (cluster === undefined ? undefined : linkName(join(cluster, "driver")));
     const compatible = readCompatible(join(dir, "device", "of_node")) ??
-      readCompatible(join(dir, "device", "..", "of_node")) ?? [];
+      (cluster === undefined
+        ? undefined
+        : readCompatible(join(cluster, "of_node"))) ??
+      [];
     return { index, dir, name, driver, compatible };
   }
 
@@ -274,6 +281,14 @@ function writeAttr(device: DeviceRef, attr: string, value: string): void {
       }`,
       { cause: error },
     );
+  }
+}
+
+function realPath(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
   }
 }
 

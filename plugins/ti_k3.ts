@@ -13,8 +13,8 @@
  *   needs a reboot: deploying is refused with why and what to do. The M4F,
  *   and the DSP since the 2025 refactor, keep stop: the plugin stops them
  *   first; an older DSP driver refuses (EINVAL) and gets the same advice.
- * - The AM62 Device Manager R5F (`78000000.r5f` with an `ti,am62*-r5fss`
- *   compatible) runs firmware from tispl.bin that the SoC needs: the plugin
+ * - The AM62 Device Manager R5F (`78000000.r5f` with a `ti,am62*-r5f` or
+ *   `-r5fss` compatible) runs firmware from tispl.bin that the SoC needs: the plugin
  *   never deploys to it nor stops it. The AM62A/AM62P DM cores are assumed
  *   to sit at the same address (not confirmed in a source).
  * - Stop: TI vendor kernels send a SHUTDOWN message and wait for an ack;
@@ -52,7 +52,7 @@ type Kind = "r5f" | "dsp" | "m4f";
 
 function kindOf(device: Device): Kind | undefined {
   if (
-    device.driver === "k3_r5_rproc" || hasCompatible(device, /^ti,.*-r5fss$/)
+    device.driver === "k3_r5_rproc" || hasCompatible(device, /^ti,.*-r5f(ss)?$/)
   ) {
     return "r5f";
   }
@@ -70,7 +70,7 @@ function kindOf(device: Device): Kind | undefined {
 
 function isDeviceManager(device: Device): boolean {
   return device.name === "78000000.r5f" &&
-    hasCompatible(device, /^ti,am62[a-z]*-r5fss$/);
+    hasCompatible(device, /^ti,am62[a-z]*-r5f(ss)?$/);
 }
 
 const REBOOT_ADVICE =
