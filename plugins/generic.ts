@@ -7,10 +7,10 @@
  * @module
  */
 import { assertOffline } from "../core/processor.ts";
-import { definePlugin } from "./types.ts";
+import { definePlugin, type Plugin } from "./types.ts";
 
 /** Kernel semantics only: start from offline, stop a running core. */
-export const genericPlugin = definePlugin({
+export const genericPlugin: Plugin = definePlugin({
   name: "generic",
   description: "kernel remoteproc semantics, no SoC quirks",
   matches: () => true,

@@ -37,7 +37,7 @@ import {
   requireMachine,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin } from "./types.ts";
+import { definePlugin, type Plugin } from "./types.ts";
 
 const DRIVERS = ["imx-rproc", "imx-dsp-rproc"];
 const COMPATIBLE = /^fsl,imx[0-9a-z]+-(cm4|cm7|cm7-mmio|cm33|hifi4)$/;
@@ -50,7 +50,7 @@ function isDsp(device: Device): boolean {
 }
 
 /** The i.MX plugin. */
-export const imxPlugin = definePlugin({
+export const imxPlugin: Plugin = definePlugin({
   name: "imx",
   description:
     "NXP i.MX Cortex-M and HiFi4 DSP (imx-rproc, imx-dsp-rproc): stops bootloader-started cores, DSP firmware in imx/dsp/, ETIMEDOUT start retry",

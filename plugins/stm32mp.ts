@@ -38,7 +38,7 @@ import {
   requireMachine,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type PluginContext } from "./types.ts";
+import { definePlugin, type Plugin, type PluginContext } from "./types.ts";
 
 /** Annotation that says whether the core loads through OP-TEE. */
 export const TEE_ANNOTATION = "remoteproc.stm32mp.tee";
@@ -58,7 +58,7 @@ function isTee({ device, annotations }: PluginContext): boolean {
 }
 
 /** The STM32MP plugin. */
-export const stm32mpPlugin = definePlugin({
+export const stm32mpPlugin: Plugin = definePlugin({
   name: "stm32mp",
   description:
     "ST STM32MP1/MP2 Cortex-M (stm32-rproc, -tee): stops bootloader-started cores, TEE-signed images",

@@ -46,7 +46,7 @@ import {
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type StopPolicy } from "./types.ts";
+import { definePlugin, type Plugin, type StopPolicy } from "./types.ts";
 
 type Kind = "r5f" | "dsp" | "m4f";
 
@@ -88,7 +88,7 @@ const STOP_POLICY: Partial<StopPolicy> = {
 };
 
 /** The TI K3 plugin. */
-export const tiK3Plugin = definePlugin({
+export const tiK3Plugin: Plugin = definePlugin({
   name: "ti-k3",
   description:
     "TI K3 R5F, C66x/C71x DSP and M4F (k3_r5_rproc, k3-dsp-rproc, k3-m4-rproc): mandatory resource table, IPC-only mode, AM62 DM R5F untouched, EBUSY stop retry",
