@@ -17,6 +17,7 @@ import {
 } from "./errors.ts";
 import { checkFirmwareFile } from "./firmware_check.ts";
 import { acquireOpLock } from "./locks.ts";
+import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
@@ -83,6 +84,9 @@ export async function create(
     plugin,
     context,
   );
+  debug(
+    `create ${id}: ${device.index} (${device.name}) with plugin ${plugin.name}, firmware ${source}`,
+  );
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
   mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
@@ -138,6 +142,7 @@ export async function create(
       writable: [rt.roots.sysroot, dir],
     });
     await waitProxyReady(dir, proxy);
+    debug(`create ${id}: proxy ${proxy.pid} ready`);
     record.status = "created";
     record.pid = proxy.pid;
     saveRecord(dir, record);

@@ -16,6 +16,7 @@ import {
 } from "./errors.ts";
 import { removeStoredFirmware } from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
+import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
 import { stopProcessor } from "./processor.ts";
 import { reconcile } from "./reconcile.ts";
@@ -71,6 +72,7 @@ export async function deleteContainer(
     }
     const status = reconcile(record, dir, rt.sysfs, { holdsOpLock: true });
     if (!force) assertCanDelete(id, status);
+    debug(`delete ${id}: status ${status}, force ${force}`);
     await killProxy(record, dir);
 
     try {

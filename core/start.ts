@@ -14,6 +14,7 @@ import { ConfigError, describeError, DeviceError } from "./errors.ts";
 import { removeStoredFirmware, storeFirmware } from "./firmware.ts";
 import { firmwareName } from "./placement.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
+import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
 import { assertOffline, stopProcessor } from "./processor.ts";
 import {
@@ -80,6 +81,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     let result: StartResult;
     try {
       storeFirmware(source, firmwareDir, name);
+      debug(`start ${id}: stored ${stored}, signalling proxy ${record.pid}`);
       rt.sysfs.writeFirmware(device, name);
       removeStoredFirmware(join(dir, START_RESULT_FILE));
       Deno.kill(record.pid, START_SIGNAL);
