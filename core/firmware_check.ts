@@ -57,7 +57,9 @@ export function checkFirmwareFile(
     return found;
   } catch (error) {
     if (error instanceof FirmwareError) {
-      throw new FirmwareError(`firmware ${shown}: ${error.message}`, {
+      // elf.ts words its messages "firmware is ...": name the file instead.
+      const what = error.message.replace(/^firmware /, "");
+      throw new FirmwareError(`firmware ${shown}: ${what}`, {
         cause: error,
       });
     }
