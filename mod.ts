@@ -34,9 +34,29 @@ export {
   type RuntimeOptions,
 } from "./core/runtime.ts";
 /** Sysfs access, the one way to a processor. */
-export { createSysfs, type Device, type Sysfs } from "./core/sysfs.ts";
+export {
+  createSysfs,
+  type Device,
+  type DeviceRef,
+  type StateCommand,
+  type StateReader,
+  type Sysfs,
+  type SysfsOptions,
+} from "./core/sysfs.ts";
+export type { ContainerRecord } from "./core/record.ts";
+export type { Status } from "./core/status.ts";
+export type { Roots } from "./core/paths.ts";
 /** Firmware ELF validation, as the kernel's loader checks. */
-export { type FirmwareInfo, parseFirmware } from "./core/elf.ts";
+export {
+  type Endianness,
+  type FirmwareInfo,
+  parseFirmware,
+  type ParseFirmwareOptions,
+  type ResourceEntry,
+  type ResourceKind,
+  type ResourceTable,
+  type TraceEntry,
+} from "./core/elf.ts";
 /** Typed errors, each with its exit code. */
 export {
   ConfigError,
