@@ -39,6 +39,10 @@ import {
 import { storeFirmware } from "../core/firmware.ts";
 import { proxyCommand } from "../core/proxy_spawn.ts";
 import { proxyArgs } from "../proxy.ts";
+import {
+  DEFAULT_START_POLICY,
+  DEFAULT_STOP_POLICY,
+} from "../plugins/types.ts";
 
 /** One row of the table. */
 interface Figure {
@@ -367,11 +371,9 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
           compatible: [],
         },
         pollMs: 20,
-        startTimeoutMs: 10_000,
-        stopTimeoutMs: 5_000,
-        retries: 0,
-        retryOn: [],
-        retryDelayMs: 100,
+        start: DEFAULT_START_POLICY,
+        stop: DEFAULT_STOP_POLICY,
+        stateAliases: {},
       }),
       writable: [env.sysroot, dir],
     });
