@@ -10,6 +10,7 @@
 import { isAbsolute, join, posix, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 import { isValidConfig } from "./config_check.ts";
+import { lazyImport } from "./lazy.ts";
 import type { Config } from "./config_schema.ts";
 
 /** Largest config.json accepted. */
@@ -94,7 +95,9 @@ export async function loadBundle(dir: string): Promise<Bundle> {
 
 /** Validates with zod (loaded only now) and throws its first issue. */
 async function explainConfig(raw: unknown): Promise<Config> {
-  const { configSchema } = await import("./config_schema.ts");
+  const { configSchema } = await lazyImport<
+    typeof import("./config_schema.ts")
+  >(new URL("./config_schema.ts", import.meta.url));
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
