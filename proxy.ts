@@ -14,6 +14,7 @@ import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK } from "./core/locks.ts";
 import {
   EXIT,
+  POLL_MS,
   READY_FILE,
   START_RESULT_FILE,
   START_SIGNAL,
@@ -103,7 +104,7 @@ function parseProxyArgs(args: string[]): ProxyOptions {
       driver: undefined,
       compatible: [],
     },
-    pollMs: Number(values["poll-ms"] ?? 20),
+    pollMs: Number(values["poll-ms"] ?? POLL_MS),
     start: { ...DEFAULT_START_POLICY, ...policy.start },
     stop: { ...DEFAULT_STOP_POLICY, ...policy.stop },
     stateAliases: policy.stateAliases ?? {},

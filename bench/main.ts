@@ -39,10 +39,8 @@ import {
 import { storeFirmware } from "../core/firmware.ts";
 import { proxyCommand } from "../core/proxy_spawn.ts";
 import { proxyArgs } from "../proxy.ts";
-import {
-  DEFAULT_START_POLICY,
-  DEFAULT_STOP_POLICY,
-} from "../plugins/types.ts";
+import { POLL_MS } from "../core/proxy_protocol.ts";
+import { DEFAULT_START_POLICY, DEFAULT_STOP_POLICY } from "../plugins/types.ts";
 
 /** One row of the table. */
 interface Figure {
@@ -283,7 +281,7 @@ async function idleAndMemory(doIdle: boolean, doMemory: boolean) {
     await must("start", env.cli(["start", "idle"]));
     const pid = proxyPid(env, "idle");
     const floor = new Deno.Command(DENO, {
-      args: env.denoArgs(IDLE_SCRIPT),
+      args: [...env.denoArgs(IDLE_SCRIPT), String(POLL_MS)],
       env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" },
       stdin: "null",
       stdout: "null",
@@ -301,7 +299,8 @@ async function idleAndMemory(doIdle: boolean, doMemory: boolean) {
         const floorPct = (cpuTicks(floor.pid) - b0) / CLK_TCK / seconds * 100;
         add({
           section: "idle",
-          name: `proxy idle CPU over ${windowS} s (% of one core)`,
+          name:
+            `proxy idle CPU over ${windowS} s, ${POLL_MS} ms poll (% of one core)`,
           measured: `${proxyPct.toFixed(3)} % (idle deno: ${
             floorPct.toFixed(3)
           } %)`,
@@ -370,7 +369,7 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
           driver: undefined,
           compatible: [],
         },
-        pollMs: 20,
+        pollMs: POLL_MS,
         start: DEFAULT_START_POLICY,
         stop: DEFAULT_STOP_POLICY,
         stateAliases: {},

@@ -31,6 +31,7 @@ const LAZY_MODULES = [
   "proxy.ts",
   "core/record_schema.ts",
   "core/config_schema.ts",
+  "plugins/profile.ts",
 ];
 const say = (line: string) =>
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
