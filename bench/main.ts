@@ -7,7 +7,7 @@
  * exact flags, interleaved run by run so that the machine's noise hits both
  * alike. See BENCHMARKS.md for what each figure means.
  *
- * Sections: latency, detection, idle, memory, copy, scale, soak.
+ * Sections: graph, latency, detection, idle, memory, copy, scale, soak.
  *
  * @module
  */
@@ -62,6 +62,8 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     out: { type: "string", default: join(PROJECT, "bench/results.json") },
+    // Replace only the sections run now in an existing results file.
+    merge: { type: "boolean", default: false },
   },
 });
 const quick = flags.quick;
@@ -98,6 +100,75 @@ async function must(
   const result = await run;
   if (result.code !== 0) throw new Error(`${what} exited ${result.code}`);
   return result.ms;
+}
+
+// ---------------------------------------------------------------------------
+// graph: what each verb loads at run time: the static, non-type-only import
+// closure of cli.ts plus the verb's module (verbs, zod and logtape are
+// loaded through core/lazy.ts, which deno cannot see ahead of time).
+
+async function graph(): Promise<void> {
+  const closure = async (entry: string): Promise<Set<string>> => {
+    const out = await new Deno.Command(DENO, {
+      args: ["info", "--json", `--config=${PROJECT}/deno.json`, entry],
+      env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" },
+      cwd: PROJECT,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    type Dep = {
+      code?: { specifier: string };
+      isDynamic?: boolean;
+    };
+    type Info = {
+      roots: string[];
+      modules: Array<{ specifier: string; dependencies?: Dep[] }>;
+    };
+    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as Info;
+    const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+    const seen = new Set<string>();
+    const walk = (specifier: string) => {
+      if (seen.has(specifier)) return;
+      seen.add(specifier);
+      for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
+        if (dep.code && !dep.isDynamic) walk(dep.code.specifier);
+      }
+    };
+    for (const root of info.roots) walk(root);
+    return seen;
+  };
+  const base = await closure("cli.ts");
+  const rows: Record<string, string[]> = {};
+  for (const verb of ["state", "kill", "delete", "start", "create"]) {
+    rows[verb] = [...new Set([...base, ...await closure(`cli/${verb}.ts`)])];
+  }
+  rows["proxy"] = [...await closure("proxy.ts")];
+  for (const [name, modules] of Object.entries(rows)) {
+    const heavy = ["zod", "logtape", "node:util", "node:path"].filter((h) =>
+      modules.some((m) => m.includes(h))
+    );
+    const local = modules.filter((m) => m.startsWith("file:")).length;
+    const mustBeLight = name === "state" || name === "kill" ||
+      name === "proxy";
+    add({
+      section: "graph",
+      name: `modules loaded by ${
+        name === "proxy" ? "the proxy" : `\`${name}\``
+      }`,
+      measured: `${local} files; ${
+        ["zod", "logtape", "node:util", "node:path"].map((h) =>
+          `${h}: ${heavy.includes(h) ? "yes" : "no"}`
+        ).join(", ")
+      }`,
+      target: mustBeLight ? "no zod, no logtape" : "",
+      ok: mustBeLight
+        ? !heavy.includes("zod") && !heavy.includes("logtape")
+        : undefined,
+      detail: {
+        modules: modules.map((m) => m.replace(`file://${PROJECT}/`, "")),
+      },
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -647,6 +718,7 @@ async function soak(): Promise<void> {
 // ---------------------------------------------------------------------------
 
 const sections: Record<string, () => Promise<void>> = {
+  graph,
   latency,
   detection,
   idle: () => idleAndMemory(true, only?.includes("memory") ?? true),
@@ -668,10 +740,40 @@ for (const [name, run] of Object.entries(sections)) {
 }
 const seconds = (performance.now() - began) / 1_000;
 
+const run = {
+  date: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  sections: Object.keys(sections).filter((n) => !only || only.includes(n)),
+  seconds,
+  loadavg: Deno.loadavg(),
+};
+let runs = [run];
+let all = figures;
+if (flags.merge) {
+  const old = JSON.parse(Deno.readTextFileSync(flags.out!)) as {
+    runs?: typeof runs;
+    figures: Figure[];
+  } & Partial<typeof run>;
+  // A file from before `runs` existed describes its one run at top level.
+  old.runs ??= [{
+    date: old.date ?? "",
+    mode: old.mode ?? "",
+    sections: [...new Set(old.figures.map((f) => f.section))],
+    seconds: old.seconds ?? 0,
+    loadavg: old.loadavg ?? [],
+  }];
+  const order = Object.keys(sections);
+  const rank = (f: Figure) =>
+    order.indexOf(f.section === "memory" ? "idle" : f.section);
+  const redone = new Set(figures.map((f) => f.section));
+  all = [...old.figures.filter((f) => !redone.has(f.section)), ...figures]
+    .sort((a, b) => rank(a) - rank(b));
+  runs = [...(old.runs ?? []), run];
+}
 const table = [
   "| figure | measured | target | met |",
   "|---|---|---|---|",
-  ...figures.map((f) =>
+  ...all.map((f) =>
     `| ${f.name} | ${f.measured} | ${f.target} | ${
       f.ok === undefined ? "" : f.ok ? "yes" : "**no**"
     } |`
@@ -682,13 +784,10 @@ Deno.writeTextFileSync(
   flags.out!,
   JSON.stringify(
     {
-      date: new Date().toISOString(),
-      mode: quick ? "quick" : "full",
-      seconds,
       deno: Deno.version,
       cpus: navigator.hardwareConcurrency,
-      loadavg: Deno.loadavg(),
-      figures,
+      runs,
+      figures: all,
     },
     null,
     1,
