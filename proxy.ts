@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./core/posix_path.ts";
 import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK } from "./core/locks.ts";
 import {

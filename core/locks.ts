@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./posix_path.ts";
 import { ContainerNotFoundError, RuntimeError } from "./errors.ts";
 
 /** File the proxy locks for its lifetime. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "./posix_path.ts";
 
 /** The roots every operation takes. */
 export interface Roots {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join } from "./posix_path.ts";
 import { DeviceError } from "./errors.ts";
 import { hostPath } from "./paths.ts";
 
