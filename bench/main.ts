@@ -294,7 +294,7 @@ async function detection(): Promise<void> {
       const id = `det${i}`;
       await must("create", env.cli(["create", "--bundle", bundle, id]));
       await must("start", env.cli(["start", id]));
-      await sleep(30 + (i * 7) % 20); // land anywhere in the poll period
+      await sleep(20 + (i * 37) % POLL_MS); // land anywhere in the poll period
       const lock = env.lockPath(id);
       const pid = proxyPid(env, id);
       const kind = i % 2 === 0 ? crash : stop;
