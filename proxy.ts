@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK } from "./core/locks.ts";
+import { createTraceForwarder } from "./core/trace.ts";
 import {
   EXIT,
   READY_FILE,
@@ -113,6 +114,17 @@ function say(line: string): void {
   }
 }
 
+/** How often the proxy looks at the firmware's trace buffers. */
+const TRACE_POLL_MS = 200;
+
+function forward(text: string): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(text));
+  } catch {
+    // the engine closed our stdout
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -141,11 +153,16 @@ export function runProxy(options: ProxyOptions): void {
   let watch: ReturnType<typeof setInterval> | undefined;
   // Signal listeners do not keep Deno alive; this idle timer does.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  // Firmware output (debugfs trace buffers) goes to stdout: the container log.
+  const trace = createTraceForwarder({ sysfs, device, write: forward });
+  const traceEvery = Math.max(1, Math.round(TRACE_POLL_MS / options.pollMs));
+  let ticks = 0;
 
   function exit(code: number): never {
     clearInterval(keepAlive);
     if (watch !== undefined) clearInterval(watch);
     reader?.close();
+    trace.close();
     Deno.exit(code);
   }
 
@@ -178,6 +195,7 @@ export function runProxy(options: ProxyOptions): void {
     if (phase !== "waiting") return;
     phase = "starting";
     const firmware = sysfs.readFirmware(device);
+    trace.baseline();
     try {
       await writeStart();
       reader = sysfs.openStateReader(device);
@@ -216,6 +234,10 @@ export function runProxy(options: ProxyOptions): void {
   let crashedSince = 0;
   function check(): void {
     if (phase !== "running" || !reader) return;
+    if (++ticks >= traceEvery) {
+      ticks = 0;
+      trace.poll();
+    }
     if (reader.isRunning()) {
       if (crashedSince !== 0) {
         crashedSince = 0;
@@ -225,6 +247,7 @@ export function runProxy(options: ProxyOptions): void {
     }
     const state = reader.read();
     if (state === "" || !isKernelState(state)) return; // mid-rewrite
+    if (crashedSince === 0) trace.flush(); // the firmware's last words
     if (state === "crashed" || (crashedSince !== 0 && state === "offline")) {
       // With recovery enabled the kernel reboots the core: crashed ->
       // offline -> running. Wait for that before calling it a crash.
@@ -256,6 +279,7 @@ export function runProxy(options: ProxyOptions): void {
     phase = "stopping";
     if (was === "waiting") exit(code);
     if (watch !== undefined) clearInterval(watch);
+    trace.flush();
     const state = sysfs.readState(device);
     if (state === "running" || state === "attached") {
       try {
