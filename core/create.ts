@@ -9,8 +9,15 @@ import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
 import { loadBundle, resolveFirmware } from "./bundle.ts";
 import { validateId } from "./container_id.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
-import { ConfigError, ContainerExistsError, RuntimeError } from "./errors.ts";
+import {
+  ConfigError,
+  ContainerExistsError,
+  DeviceError,
+  RuntimeError,
+} from "./errors.ts";
+import { checkFirmwareFile } from "./firmware_check.ts";
 import { acquireOpLock } from "./locks.ts";
+import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
@@ -21,6 +28,7 @@ import {
 } from "./proxy_spawn.ts";
 import { proxyArgs } from "../proxy.ts";
 import {
+  loadPlugins,
   selectPlugin,
   startPolicyOf,
   stopPolicyOf,
@@ -60,8 +68,25 @@ export async function create(
   }
   const bundle = await loadBundle(options.bundle ?? ".");
   const device = resolveDevice(rt.sysfs, bundle.annotations);
-  const plugin = selectPlugin(device, bundle.annotations);
+  const plugins = await loadPlugins(rt.roots.sysroot);
+  const plugin = selectPlugin(device, bundle.annotations, plugins);
+  const context = {
+    device,
+    sysfs: rt.sysfs,
+    annotations: bundle.annotations,
+  };
+  const refusal = plugin.refuses?.("deploy", context);
+  if (refusal) throw new DeviceError(refusal);
   const source = resolveFirmware(bundle);
+  const found = checkFirmwareFile(
+    source,
+    bundle.firmwareArg,
+    plugin,
+    context,
+  );
+  debug(
+    `create ${id}: ${device.index} (${device.name}) with plugin ${plugin.name}, firmware ${source}`,
+  );
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
   mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
@@ -90,33 +115,34 @@ export async function create(
       created: new Date().toISOString(),
       annotations: {
         ...bundle.annotations,
+        ...found,
         [RESOLVED_PATH_ANNOTATION]: device.dir,
       },
       device: { index: device.index, name: device.name, dir: device.dir },
       plugin: plugin.name,
+      ...(plugin.stateAliases
+        ? { stateAliases: { ...plugin.stateAliases } }
+        : {}),
       firmware: { source },
     };
     saveRecord(dir, record);
     claimDevice(rt.roots, device, { id, dir });
     claimed = true;
 
-    const start = startPolicyOf(plugin);
-    const stop = stopPolicyOf(plugin);
     proxy = spawnProxy({
       args: proxyArgs({
         dir,
         sysroot: rt.roots.sysroot,
         device,
         pollMs: options.pollMs ?? 20,
-        startTimeoutMs: start.timeoutMs,
-        stopTimeoutMs: stop.timeoutMs,
-        retries: start.retries,
-        retryOn: start.retryOn,
-        retryDelayMs: start.retryDelayMs,
+        start: startPolicyOf(plugin, device),
+        stop: stopPolicyOf(plugin, device),
+        stateAliases: { ...plugin.stateAliases },
       }),
       writable: [rt.roots.sysroot, dir],
     });
     await waitProxyReady(dir, proxy);
+    debug(`create ${id}: proxy ${proxy.pid} ready`);
     record.status = "created";
     record.pid = proxy.pid;
     saveRecord(dir, record);

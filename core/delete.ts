@@ -8,9 +8,15 @@
  */
 import { validateId } from "./container_id.ts";
 import { claimOf, releaseClaim } from "./device.ts";
-import { ContainerNotFoundError, describeError, StateError } from "./errors.ts";
+import {
+  ContainerNotFoundError,
+  describeError,
+  DeviceError,
+  StateError,
+} from "./errors.ts";
 import { removeStoredFirmware } from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
+import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
 import { stopProcessor } from "./processor.ts";
 import { reconcile } from "./reconcile.ts";
@@ -18,6 +24,8 @@ import { type ContainerRecord, loadRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import { assertCanDelete } from "./status.ts";
 import { pluginByName, stopPolicyOf } from "../plugins/registry.ts";
+import { genericPlugin } from "../plugins/generic.ts";
+import type { Plugin } from "../plugins/types.ts";
 
 /** Options of {@linkcode deleteContainer}. */
 export interface DeleteOptions {
@@ -64,16 +72,29 @@ export async function deleteContainer(
     }
     const status = reconcile(record, dir, rt.sysfs, { holdsOpLock: true });
     if (!force) assertCanDelete(id, status);
+    debug(`delete ${id}: status ${status}, force ${force}`);
     await killProxy(record, dir);
 
-    const timeoutMs = stopPolicyOf(pluginByName(record.plugin)).timeoutMs;
     try {
       const device = rt.sysfs.device(record.device.index);
       if (
         record.firmware.name && device && device.name === record.device.name &&
         rt.sysfs.readFirmware(device) === record.firmware.name
       ) {
-        await stopProcessor(rt.sysfs, device, timeoutMs);
+        let plugin: Plugin = genericPlugin;
+        try {
+          plugin = await pluginByName(record.plugin, rt.roots.sysroot);
+        } catch (error) {
+          if (!force) throw error;
+          options.warn?.(`${describeError(error)}: stopping generically`);
+        }
+        const refusal = plugin.refuses?.("stop", {
+          device,
+          sysfs: rt.sysfs,
+          annotations: record.annotations,
+        });
+        if (refusal) throw new DeviceError(refusal);
+        await stopProcessor(rt.sysfs, device, stopPolicyOf(plugin, device));
       }
     } catch (error) {
       if (!force) throw error;

@@ -10,6 +10,7 @@ import { isLockHeld, isProxyAlive, OP_LOCK } from "./locks.ts";
 import type { ContainerRecord } from "./record.ts";
 import type { Status } from "./status.ts";
 import type { Sysfs } from "./sysfs.ts";
+import { stateMeaning } from "./state_meaning.ts";
 
 /** Options of {@linkcode reconcile}. */
 export interface ReconcileOptions {
@@ -17,16 +18,14 @@ export interface ReconcileOptions {
   holdsOpLock?: boolean;
 }
 
-/** Kernel states after which firmware is certainly not running. */
-const STOPPED_STATES = new Set(["offline", "deleted", "invalid", "detached"]);
-
 /**
  * Computes the status to report.
  *
  * - `creating`: while `create` is at work; if it died, `stopped`.
  * - `created`: while the proxy lives; `stopped` once it is gone.
- * - `running`: while the proxy lives and the processor has not been seen
- *   offline (the proxy exits within one poll of that); else `stopped`.
+ * - `running`: while the proxy lives and the processor's state does not
+ *   mean `stopped` (the generic table with the plugin's aliases, recorded
+ *   at create; the proxy exits within one poll of that); else `stopped`.
  *
  * @param record The stored record.
  * @param dir The container's state directory.
@@ -50,7 +49,9 @@ export function reconcile(
     case "running": {
       if (!isProxyAlive(dir)) return "stopped";
       const state = sysfs.readState(record.device);
-      return STOPPED_STATES.has(state) ? "stopped" : "running";
+      return stateMeaning(state, record.stateAliases) === "stopped"
+        ? "stopped"
+        : "running";
     }
     case "stopped":
       return "stopped";

@@ -19,6 +19,7 @@ export const recordSchema = z.object({
   annotations: z.record(z.string(), z.string()),
   device: z.object({ index: z.string(), name: z.string(), dir: z.string() }),
   plugin: z.string(),
+  stateAliases: z.record(z.string(), z.string()).optional(),
   firmware: z.object({
     source: z.string(),
     stored: z.string().optional(),

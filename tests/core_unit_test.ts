@@ -143,6 +143,12 @@ Deno.test("firmwareDir() uses firmware_class.path when set and refuses a path en
       "/opt/fw",
       "taken as written, not re-rooted",
     );
+    Deno.writeTextFileSync(join(param, "path"), "\n\n");
+    assert.equal(
+      sysfs.firmwareDir(),
+      join(root, "lib/firmware"),
+      "a bare newline counts as unset",
+    );
     Deno.writeTextFileSync(join(param, "path"), "/opt/fw\n\n");
     assert.throws(() => sysfs.firmwareDir(), /contains a newline/);
   } finally {

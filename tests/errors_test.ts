@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Env, setUp } from "./helpers/harness.ts";
+import { makeElf } from "../fixtures/make_elf.ts";
 
 async function expectError(
   env: Env,
@@ -330,7 +331,7 @@ Deno.test("a symlink inside the rootfs that stays inside is followed", async () 
   try {
     await env.deploy("c1", {
       symlinks: { "fw.elf": "/lib/firmware/real.elf" },
-      files: { "lib/firmware/real.elf": "x" },
+      files: { "lib/firmware/real.elf": makeElf() },
     });
     assert.equal(env.sim.state(0), "running");
   } finally {
