@@ -7,9 +7,12 @@
 import { mkdirSync } from "node:fs";
 import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
 import { loadBundle, resolveFirmware } from "./bundle.ts";
+import { checkpoint } from "./checkpoint.ts";
+import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
 import { ConfigError, ContainerExistsError, RuntimeError } from "./errors.ts";
+import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock } from "./locks.ts";
 import { absolute, containerDir } from "./paths.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
@@ -62,6 +65,11 @@ export async function create(
   const device = resolveDevice(rt.sysfs, bundle.annotations);
   const plugin = selectPlugin(device, bundle.annotations);
   const source = resolveFirmware(bundle);
+  await verifyFirmware(
+    bundle.annotations,
+    source,
+    `firmware file ${JSON.stringify(bundle.firmwareArg)}`,
+  );
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
   mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
@@ -76,6 +84,7 @@ export async function create(
   }
 
   const lock = await acquireOpLock(dir, id);
+  checkpoint("create.dir");
   let claimed = false;
   let proxy: SpawnedProxy | undefined;
   try {
@@ -97,8 +106,10 @@ export async function create(
       firmware: { source },
     };
     saveRecord(dir, record);
+    checkpoint("create.record");
     claimDevice(rt.roots, device, { id, dir });
     claimed = true;
+    checkpoint("create.claimed");
 
     const start = startPolicyOf(plugin);
     const stop = stopPolicyOf(plugin);
@@ -117,9 +128,11 @@ export async function create(
       writable: [rt.roots.sysroot, dir],
     });
     await waitProxyReady(dir, proxy);
+    checkpoint("create.spawned");
     record.status = "created";
     record.pid = proxy.pid;
     saveRecord(dir, record);
+    checkpoint("create.recorded");
     if (pidFile) {
       try {
         Deno.writeTextFileSync(pidFile, String(proxy.pid));
@@ -133,7 +146,7 @@ export async function create(
   } catch (error) {
     proxy?.kill();
     if (claimed) releaseClaim(rt.roots, device.index, { id, dir });
-    Deno.removeSync(dir, { recursive: true });
+    removeContainerDir(dir);
     throw error;
   } finally {
     lock.close();

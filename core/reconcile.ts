@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { isLockHeld, isProxyAlive, OP_LOCK } from "./locks.ts";
+import { START_RESULT_FILE } from "./proxy_protocol.ts";
 import type { ContainerRecord } from "./record.ts";
 import type { Status } from "./status.ts";
 import type { Sysfs } from "./sysfs.ts";
@@ -24,7 +25,9 @@ const STOPPED_STATES = new Set(["offline", "deleted", "invalid", "detached"]);
  * Computes the status to report.
  *
  * - `creating`: while `create` is at work; if it died, `stopped`.
- * - `created`: while the proxy lives; `stopped` once it is gone.
+ * - `created`: while the proxy lives; `stopped` once it is gone. If the
+ *   proxy reported a successful start that `start` did not get to record
+ *   (it was killed), the container is `running` as below.
  * - `running`: while the proxy lives and the processor has not been seen
  *   offline (the proxy exits within one poll of that); else `stopped`.
  *
@@ -46,7 +49,11 @@ export function reconcile(
         ? "creating"
         : "stopped";
     case "created":
-      return isProxyAlive(dir) ? "created" : "stopped";
+      if (!isProxyAlive(dir)) return "stopped";
+      if (!startReported(dir)) return "created";
+      return STOPPED_STATES.has(sysfs.readState(record.device))
+        ? "stopped"
+        : "running";
     case "running": {
       if (!isProxyAlive(dir)) return "stopped";
       const state = sysfs.readState(record.device);
@@ -54,5 +61,15 @@ export function reconcile(
     }
     case "stopped":
       return "stopped";
+  }
+}
+
+/** Whether the proxy wrote a successful start result. */
+function startReported(dir: string): boolean {
+  try {
+    const text = Deno.readTextFileSync(join(dir, START_RESULT_FILE));
+    return (JSON.parse(text) as { ok?: unknown }).ok === true;
+  } catch {
+    return false;
   }
 }

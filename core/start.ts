@@ -9,13 +9,16 @@
 import { join, relative } from "node:path";
 import { FIRMWARE_ANNOTATION } from "./annotations.ts";
 import { secureJoin } from "./bundle.ts";
+import { checkpoint } from "./checkpoint.ts";
 import { validateId } from "./container_id.ts";
+import { claimDevice } from "./device.ts";
 import { ConfigError, describeError, DeviceError } from "./errors.ts";
 import {
   removeStoredFirmware,
   storedFirmwareName,
   storeFirmware,
 } from "./firmware.ts";
+import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
 import { containerDir } from "./paths.ts";
 import { stopProcessor } from "./processor.ts";
@@ -67,14 +70,23 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     record.firmware.name = name;
     record.annotations[FIRMWARE_ANNOTATION] = name;
     saveRecord(dir, record);
+    // The claim keeps the name too, so that delete --force finds the file
+    // and the processor even when state.json is lost.
+    claimDevice(rt.roots, device, { id, dir, firmware: name });
+    checkpoint("start.intent");
 
     const policy = startPolicyOf(plugin);
     let result: StartResult;
     try {
       storeFirmware(source, firmwareDir, name);
+      // The copy is what the kernel loads: check it, not the rootfs file.
+      await verifyFirmware(record.annotations, stored, "stored firmware");
+      checkpoint("start.stored");
       rt.sysfs.writeFirmware(device, name);
+      checkpoint("start.firmware-written");
       removeStoredFirmware(join(dir, START_RESULT_FILE));
       Deno.kill(record.pid, START_SIGNAL);
+      checkpoint("start.signalled");
       const budget =
         (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
       result = await waitStartResult(dir, budget);
@@ -82,6 +94,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       result = { ok: false, message: describeError(error) };
     }
     if (result.ok) {
+      checkpoint("start.running");
       record.status = "running";
       saveRecord(dir, record);
       return record;
