@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type BundleOptions, type Env, setUp } from "./helpers/harness.ts";
-import { assertClean } from "./helpers/inspect.ts";
+import { assertClean, pool } from "./helpers/inspect.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
 
@@ -505,25 +505,6 @@ async function sha256(data: Uint8Array): Promise<string> {
     await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
   );
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time. */
-export async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return results;
 }
 
 Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with one exact line each and leaves nothing behind`, async (t) => {

@@ -60,3 +60,29 @@ export async function assertClean(
     assert.equal(env.sim.state(i), "offline", `processor ${i} ${message}`);
   }
 }
+
+/**
+ * Runs `fn` over `items` with at most `limit` at a time.
+ *
+ * @param items Inputs.
+ * @param limit Concurrency.
+ * @param fn The work.
+ * @returns Results in input order.
+ */
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return results;
+}
