@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
-import { loadBundle, resolveFirmware } from "./bundle.ts";
+import { type Bundle, loadBundle, resolveFirmware } from "./bundle.ts";
 import { checkpoint } from "./checkpoint.ts";
 import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
@@ -17,6 +17,7 @@ import { acquireOpLock } from "./locks.ts";
 import { absolute, containerDir } from "./paths.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
+import type { Device } from "./sysfs.ts";
 import {
   type SpawnedProxy,
   spawnProxy,
@@ -39,6 +40,13 @@ export interface CreateOptions {
   pidFile?: string | undefined;
   /** Given by `-t`: refused, a processor has no terminal. */
   consoleSocket?: string | undefined;
+  /**
+   * Called once the bundle is read and the processor resolved, before
+   * anything is written: the CLI narrows its Landlock confinement here.
+   */
+  onResolved?:
+    | ((bundle: Bundle, device: Device) => void | Promise<void>)
+    | undefined;
   /** Proxy poll interval in ms (default 20). */
   pollMs?: number | undefined;
 }
@@ -70,6 +78,7 @@ export async function create(
     source,
     `firmware file ${JSON.stringify(bundle.firmwareArg)}`,
   );
+  await options.onResolved?.(bundle, device);
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
   mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
