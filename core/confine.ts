@@ -221,6 +221,10 @@ export function probeWrites(): void {
 function basicReads(roots: Roots): string[] {
   return [
     ...defaultReadPaths(),
+    // Deno's stack-growth check (stacker) reads /proc/self/maps through
+    // glibc's pthread_getattr_np and panics on EACCES. A rule on /proc/self
+    // would bind to this pid only, not to the proxy's: allow /proc.
+    "/proc",
     hostPath(roots.sysroot, "/sys"),
     roots.stateRoot,
     claimsDir(roots),

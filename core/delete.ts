@@ -12,7 +12,11 @@ import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
 import { claimOf, releaseClaim } from "./device.ts";
 import { ContainerNotFoundError, describeError, StateError } from "./errors.ts";
-import { removeStoredFirmware } from "./firmware.ts";
+import {
+  isStoredFirmwareName,
+  removeRecordedFirmware,
+  removeStoredFirmware,
+} from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
 import { containerDir } from "./paths.ts";
 import { READY_FILE } from "./proxy_protocol.ts";
@@ -85,7 +89,7 @@ export async function deleteContainer(
       options.warn?.(`processor not stopped: ${describeError(error)}`);
     }
     checkpoint("delete.stopped");
-    if (record.firmware.stored) removeStoredFirmware(record.firmware.stored);
+    if (record.firmware.stored) removeRecordedFirmware(record.firmware.stored);
     checkpoint("delete.firmware-removed");
     releaseClaim(rt.roots, record.device.index, { id, dir });
     checkpoint("delete.released");
@@ -124,9 +128,6 @@ function readyPid(dir: string): number | undefined {
   }
 }
 
-/** What `storedFirmwareName()` makes: one plain file name. */
-const STORED_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-
 /**
  * `delete --force` of a container whose record is missing or corrupt. The
  * claim naming its directory says which processor it held and, once
@@ -144,7 +145,7 @@ async function removeUnrecorded(
     const claim = claimOf(rt.roots, device.index);
     if (claim?.dir !== dir) continue;
     const name = claim.firmware;
-    if (name !== undefined && STORED_NAME.test(name)) {
+    if (name !== undefined && isStoredFirmwareName(name)) {
       try {
         if (rt.sysfs.readFirmware(device) === name) {
           await stopProcessor(

@@ -35,6 +35,38 @@ export function storedFirmwareName(
   return `${stem.slice(0, 64)}-${stamp}-${random}${ext.slice(0, 16)}`;
 }
 
+const STORED_NAME =
+  /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}-\d{8}T\d{6}Z-[0-9a-f]{8}[A-Za-z0-9.]{0,16}$/;
+
+/**
+ * Whether a file name is one {@linkcode storedFirmwareName} makes. Only
+ * such files are ever removed, whatever a (corrupt) record or claim says.
+ *
+ * @example
+ * ```ts
+ * import { isStoredFirmwareName } from "./firmware.ts";
+ * isStoredFirmwareName("fw-19700101T000000Z-0a1b2c3d.elf"); // true
+ * isStoredFirmwareName("passwd"); // false
+ * ```
+ *
+ * @param name A file name (no directory).
+ * @returns True for a stored-firmware name.
+ */
+export function isStoredFirmwareName(name: string): boolean {
+  return STORED_NAME.test(name);
+}
+
+/**
+ * Removes a stored firmware file the record names, if its name is one the
+ * runtime makes (see {@linkcode isStoredFirmwareName}); anything else is left
+ * alone. A file that is already gone is fine.
+ *
+ * @param path The stored file, as recorded.
+ */
+export function removeRecordedFirmware(path: string): void {
+  if (isStoredFirmwareName(basename(path))) removeStoredFirmware(path);
+}
+
 /**
  * Copies firmware into the store through the kernel's copy path
  * (`copy_file_range`), creating the placement subdirectory if needed.

@@ -14,6 +14,7 @@ import { validateId } from "./container_id.ts";
 import { claimDevice } from "./device.ts";
 import { ConfigError, describeError, DeviceError } from "./errors.ts";
 import {
+  removeRecordedFirmware,
   removeStoredFirmware,
   storedFirmwareName,
   storeFirmware,
@@ -191,7 +192,7 @@ async function rollBack(
   } catch {
     // best effort: the processor never ran our firmware
   }
-  if (record.firmware.stored) removeStoredFirmware(record.firmware.stored);
+  if (record.firmware.stored) removeRecordedFirmware(record.firmware.stored);
   delete record.firmware.stored;
   delete record.firmware.name;
   delete record.annotations[FIRMWARE_ANNOTATION];
