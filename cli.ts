@@ -8,7 +8,7 @@
  */
 import { describeError, RuntimeError, UsageError } from "./core/errors.ts";
 import { type Globals, print, usageMessage } from "./cli/args.ts";
-import { VERSION } from "./core/version.ts";
+import { buildCommit, SPEC_VERSION, VERSION } from "./core/version.ts";
 import { oneLine } from "./core/message_text.ts";
 
 type VerbModule = {
@@ -24,6 +24,7 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   list: () => import("./cli/list.ts"),
   ps: () => import("./cli/ps.ts"),
   features: () => import("./cli/features.ts"),
+  __configure: () => import("./cli/configure.ts"),
 };
 
 /** Global flags that take a value. */
@@ -158,7 +159,8 @@ export function parseGlobals(argv: string[]): ParsedGlobals {
 function versionText(): string {
   return [
     `remoteproc-runtime version ${VERSION}`,
-    "spec: 1.2.0",
+    `commit: ${buildCommit()}`,
+    `spec: ${SPEC_VERSION}`,
     `deno: ${Deno.version.deno}`,
   ].join("\n");
 }

@@ -20,13 +20,20 @@ import {
   START_SIGNAL,
   type StartResult,
 } from "./core/proxy_protocol.ts";
+import { startProcessor, stopProcessor } from "./core/processor.ts";
+import { stateMeaning } from "./core/state_meaning.ts";
 import {
   createSysfs,
   type Device,
-  isKernelState,
   label,
   type StateReader,
 } from "./core/sysfs.ts";
+import {
+  DEFAULT_START_POLICY,
+  DEFAULT_STOP_POLICY,
+  type StartPolicy,
+  type StopPolicy,
+} from "./plugins/types.ts";
 
 /** Options the runtime passes on the proxy's command line. */
 export interface ProxyOptions {
@@ -34,15 +41,17 @@ export interface ProxyOptions {
   sysroot: string;
   device: Device;
   pollMs: number;
-  startTimeoutMs: number;
-  stopTimeoutMs: number;
-  retries: number;
-  retryOn: string[];
-  retryDelayMs: number;
+  /** The plugin's start policy (timeouts, retries, hints). */
+  start: StartPolicy;
+  /** The plugin's stop policy. */
+  stop: StopPolicy;
+  /** The plugin's state aliases over the generic table. */
+  stateAliases: Record<string, string>;
 }
 
 /**
- * Turns {@linkcode ProxyOptions} into command-line arguments.
+ * Turns {@linkcode ProxyOptions} into command-line arguments. The plugin's
+ * policy travels as one JSON argument, so the proxy never loads a plugin.
  *
  * @param options The options.
  * @returns Arguments for the proxy.
@@ -55,11 +64,13 @@ export function proxyArgs(options: ProxyOptions): string[] {
     `--device-dir=${options.device.dir}`,
     `--device-name=${options.device.name}`,
     `--poll-ms=${options.pollMs}`,
-    `--start-timeout-ms=${options.startTimeoutMs}`,
-    `--stop-timeout-ms=${options.stopTimeoutMs}`,
-    `--retries=${options.retries}`,
-    `--retry-on=${options.retryOn.join(",")}`,
-    `--retry-delay-ms=${options.retryDelayMs}`,
+    `--policy=${
+      JSON.stringify({
+        start: options.start,
+        stop: options.stop,
+        stateAliases: options.stateAliases,
+      })
+    }`,
   ];
 }
 
@@ -73,16 +84,17 @@ function parseProxyArgs(args: string[]): ProxyOptions {
       "device-dir": { type: "string" },
       "device-name": { type: "string" },
       "poll-ms": { type: "string" },
-      "start-timeout-ms": { type: "string" },
-      "stop-timeout-ms": { type: "string" },
-      retries: { type: "string" },
-      "retry-on": { type: "string" },
-      "retry-delay-ms": { type: "string" },
+      policy: { type: "string" },
     },
   });
   const need = (v: string | undefined, name: string): string => {
     if (v === undefined) throw new Error(`proxy: missing --${name}`);
     return v;
+  };
+  const policy = JSON.parse(values.policy ?? "{}") as {
+    start?: Partial<StartPolicy>;
+    stop?: Partial<StopPolicy>;
+    stateAliases?: Record<string, string>;
   };
   return {
     dir: need(values.dir, "dir"),
@@ -95,11 +107,9 @@ function parseProxyArgs(args: string[]): ProxyOptions {
       compatible: [],
     },
     pollMs: Number(values["poll-ms"] ?? 20),
-    startTimeoutMs: Number(values["start-timeout-ms"] ?? 10_000),
-    stopTimeoutMs: Number(values["stop-timeout-ms"] ?? 5_000),
-    retries: Number(values.retries ?? 0),
-    retryOn: (values["retry-on"] ?? "").split(",").filter(Boolean),
-    retryDelayMs: Number(values["retry-delay-ms"] ?? 100),
+    start: { ...DEFAULT_START_POLICY, ...policy.start },
+    stop: { ...DEFAULT_STOP_POLICY, ...policy.stop },
+    stateAliases: policy.stateAliases ?? {},
   };
 }
 
@@ -111,10 +121,6 @@ function say(line: string): void {
   } catch {
     // the engine closed our stdout; nothing to tell
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -155,51 +161,13 @@ export function runProxy(options: ProxyOptions): void {
     Deno.renameSync(tmp, join(dir, START_RESULT_FILE));
   }
 
-  async function writeStart(): Promise<void> {
-    for (let attempt = 0;; attempt++) {
-      try {
-        sysfs.writeState(device, "start");
-        return;
-      } catch (error) {
-        const code = (error as { cause?: { code?: string } }).cause?.code;
-        if (
-          attempt < options.retries && code && options.retryOn.includes(code)
-        ) {
-          say(`${name}: start failed with ${code}, retrying`);
-          await sleep(options.retryDelayMs);
-          continue;
-        }
-        throw error;
-      }
-    }
-  }
-
   async function start(): Promise<void> {
     if (phase !== "waiting") return;
     phase = "starting";
     const firmware = sysfs.readFirmware(device);
     try {
-      await writeStart();
+      await startProcessor(sysfs, device, options.start, say);
       reader = sysfs.openStateReader(device);
-      const deadline = Date.now() + options.startTimeoutMs;
-      for (;;) {
-        if (reader.isRunning()) break;
-        const state = reader.read();
-        if (state === "running") break;
-        if (isKernelState(state)) {
-          // After our write returned, any kernel state but running is a
-          // refusal (a simulator shows the written word until it acts).
-          throw new Error(
-            `${name} did not start: it reads "${state}" (see the kernel log)`,
-          );
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            `${name} did not reach running within ${options.startTimeoutMs} ms`,
-          );
-        }
-        await sleep(2);
-      }
     } catch (error) {
       const message = describeError(error);
       report({ ok: false, message });
@@ -224,8 +192,15 @@ export function runProxy(options: ProxyOptions): void {
       return;
     }
     const state = reader.read();
-    if (state === "" || !isKernelState(state)) return; // mid-rewrite
-    if (state === "crashed" || (crashedSince !== 0 && state === "offline")) {
+    const meaning = stateMeaning(state, options.stateAliases);
+    if (meaning === "transient") return; // mid-rewrite
+    if (meaning === "running") {
+      // a plugin's alias (a TI vendor kernel's suspended core is rebooted
+      // on resume)
+      crashedSince = 0;
+      return;
+    }
+    if (meaning === "crashed" || (crashedSince !== 0 && state === "offline")) {
       // With recovery enabled the kernel reboots the core: crashed ->
       // offline -> running. Wait for that before calling it a crash.
       if (crashedSince === 0) {
@@ -236,7 +211,7 @@ export function runProxy(options: ProxyOptions): void {
           say(`${name}: stopped: crashed`);
           exit(EXIT.crashed);
         }
-      } else if (Date.now() - crashedSince > options.startTimeoutMs) {
+      } else if (Date.now() - crashedSince > options.start.timeoutMs) {
         say(`${name}: stopped: crashed and not recovered`);
         exit(EXIT.crashed);
       }
@@ -256,22 +231,11 @@ export function runProxy(options: ProxyOptions): void {
     phase = "stopping";
     if (was === "waiting") exit(code);
     if (watch !== undefined) clearInterval(watch);
-    const state = sysfs.readState(device);
-    if (state === "running" || state === "attached") {
-      try {
-        sysfs.writeState(device, "stop");
-      } catch (error) {
-        say(describeError(error));
-        exit(code);
-      }
-      const deadline = Date.now() + options.stopTimeoutMs;
-      while (sysfs.readState(device) !== "offline") {
-        if (Date.now() > deadline) {
-          say(`${name}: did not go offline within ${options.stopTimeoutMs} ms`);
-          exit(code);
-        }
-        await sleep(2);
-      }
+    try {
+      await stopProcessor(sysfs, device, options.stop, say);
+    } catch (error) {
+      say(describeError(error));
+      exit(code);
     }
     say(`${name}: stopped on request`);
     exit(code);

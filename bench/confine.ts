@@ -61,11 +61,13 @@ for (let i = 0; i < runs; i++) {
 inProcess.sort((a, b) => a - b);
 Deno.removeSync(sysroot, { recursive: true });
 const fmt = (n: number) => `${n.toFixed(1)} ms`;
-console.log(`list, median of ${runs} runs:`);
-console.log(`  confined (Landlock)   ${fmt(confined)}`);
-console.log(`  unconfined            ${fmt(unconfined)}`);
-console.log(`  difference            ${fmt(confined - unconfined)}`);
-console.log(
+const say = (line: string) =>
+  Deno.stdout.writeSync(new TextEncoder().encode(`${line}\n`));
+say(`list, median of ${runs} runs:`);
+say(`  confined (Landlock)   ${fmt(confined)}`);
+say(`  unconfined            ${fmt(unconfined)}`);
+say(`  difference            ${fmt(confined - unconfined)}`);
+say(
   `  in-process confine()  ${
     fmt(inProcess[Math.floor(inProcess.length / 2)] ?? NaN)
   } (FFI load, ruleset, restrict_self; from --debug)`,

@@ -5,14 +5,15 @@
  */
 import { parseVerb, print, type VerbContext } from "./args.ts";
 import { features } from "../core/features.ts";
+import { loadPlugins } from "../plugins/registry.ts";
 
 /**
  * Runs `features`.
  *
  * @param context Globals and arguments.
  */
-export function run({ args }: VerbContext): Promise<void> {
+export async function run({ globals, args }: VerbContext): Promise<void> {
   parseVerb("features", args, {}, { min: 0, max: 0 });
-  print(JSON.stringify(features(), null, 2));
-  return Promise.resolve();
+  const plugins = await loadPlugins(globals.sysroot || "/");
+  print(JSON.stringify(features(plugins), null, 2));
 }

@@ -24,3 +24,9 @@ export const HONOURED_ANNOTATIONS: Readonly<Record<string, string>> = {
   [FIRMWARE_SHA256_ANNOTATION]:
     "optional: the firmware's expected SHA-256 digest; any other image is refused",
 };
+/** Added by `create`: the firmware format checked (`elf` or a plugin's). */
+export const FIRMWARE_FORMAT_ANNOTATION = "remoteproc.firmware.format";
+/** Added by `create` for ELF images: `e_machine`, named (`ARM`). */
+export const FIRMWARE_MACHINE_ANNOTATION = "remoteproc.firmware.machine";
+/** Added by `create` for ELF images: `true` when `.resource_table` exists. */
+export const FIRMWARE_RSC_ANNOTATION = "remoteproc.firmware.resource-table";

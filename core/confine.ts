@@ -36,6 +36,7 @@ import {
 import { claimsDir, containerDir, hostPath, type Roots } from "./paths.ts";
 import type { Runtime } from "./runtime.ts";
 import { claimOf } from "./device.ts";
+import { PROFILES_DIR } from "../plugins/registry.ts";
 
 /** The env switch of the test-only write probe. */
 export const WRITE_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_WRITE_PROBE";
@@ -226,6 +227,8 @@ function basicReads(roots: Roots): string[] {
     // would bind to this pid only, not to the proxy's: allow /proc.
     "/proc",
     hostPath(roots.sysroot, "/sys"),
+    // Plugin profiles (start and delete load the container's plugin).
+    hostPath(roots.sysroot, PROFILES_DIR),
     roots.stateRoot,
     claimsDir(roots),
   ];

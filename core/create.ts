@@ -11,9 +11,16 @@ import { checkpoint } from "./checkpoint.ts";
 import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
-import { ConfigError, ContainerExistsError, RuntimeError } from "./errors.ts";
+import {
+  ConfigError,
+  ContainerExistsError,
+  DeviceError,
+  RuntimeError,
+} from "./errors.ts";
+import { checkFirmwareFile } from "./firmware_check.ts";
 import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock } from "./locks.ts";
+import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
@@ -25,6 +32,7 @@ import {
 } from "./proxy_spawn.ts";
 import { proxyArgs } from "../proxy.ts";
 import {
+  loadPlugins,
   selectPlugin,
   startPolicyOf,
   stopPolicyOf,
@@ -71,12 +79,29 @@ export async function create(
   }
   const bundle = await loadBundle(options.bundle ?? ".");
   const device = resolveDevice(rt.sysfs, bundle.annotations);
-  const plugin = selectPlugin(device, bundle.annotations);
+  const plugins = await loadPlugins(rt.roots.sysroot);
+  const plugin = selectPlugin(device, bundle.annotations, plugins);
+  const context = {
+    device,
+    sysfs: rt.sysfs,
+    annotations: bundle.annotations,
+  };
+  const refusal = plugin.refuses?.("deploy", context);
+  if (refusal) throw new DeviceError(refusal);
   const source = resolveFirmware(bundle);
   await verifyFirmware(
     bundle.annotations,
     source,
     `firmware file ${JSON.stringify(bundle.firmwareArg)}`,
+  );
+  const found = checkFirmwareFile(
+    source,
+    bundle.firmwareArg,
+    plugin,
+    context,
+  );
+  debug(
+    `create ${id}: ${device.index} (${device.name}) with plugin ${plugin.name}, firmware ${source}`,
   );
   await options.onResolved?.(bundle, device);
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
@@ -108,10 +133,14 @@ export async function create(
       created: new Date().toISOString(),
       annotations: {
         ...bundle.annotations,
+        ...found,
         [RESOLVED_PATH_ANNOTATION]: device.dir,
       },
       device: { index: device.index, name: device.name, dir: device.dir },
       plugin: plugin.name,
+      ...(plugin.stateAliases
+        ? { stateAliases: { ...plugin.stateAliases } }
+        : {}),
       firmware: { source },
     };
     saveRecord(dir, record);
@@ -120,23 +149,20 @@ export async function create(
     claimed = true;
     checkpoint("create.claimed");
 
-    const start = startPolicyOf(plugin);
-    const stop = stopPolicyOf(plugin);
     proxy = spawnProxy({
       args: proxyArgs({
         dir,
         sysroot: rt.roots.sysroot,
         device,
         pollMs: options.pollMs ?? 20,
-        startTimeoutMs: start.timeoutMs,
-        stopTimeoutMs: stop.timeoutMs,
-        retries: start.retries,
-        retryOn: start.retryOn,
-        retryDelayMs: start.retryDelayMs,
+        start: startPolicyOf(plugin, device),
+        stop: stopPolicyOf(plugin, device),
+        stateAliases: { ...plugin.stateAliases },
       }),
       writable: [rt.roots.sysroot, dir],
     });
     await waitProxyReady(dir, proxy);
+    debug(`create ${id}: proxy ${proxy.pid} ready`);
     checkpoint("create.spawned");
     record.status = "created";
     record.pid = proxy.pid;

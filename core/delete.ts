@@ -11,13 +11,19 @@ import { checkpoint } from "./checkpoint.ts";
 import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
 import { claimOf, releaseClaim } from "./device.ts";
-import { ContainerNotFoundError, describeError, StateError } from "./errors.ts";
+import {
+  ContainerNotFoundError,
+  describeError,
+  DeviceError,
+  StateError,
+} from "./errors.ts";
 import {
   isStoredFirmwareName,
   removeRecordedFirmware,
   removeStoredFirmware,
 } from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
+import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
 import { READY_FILE } from "./proxy_protocol.ts";
 import { stopProcessor } from "./processor.ts";
@@ -26,6 +32,8 @@ import { type ContainerRecord, loadRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import { assertCanDelete } from "./status.ts";
 import { pluginByName, stopPolicyOf } from "../plugins/registry.ts";
+import { genericPlugin } from "../plugins/generic.ts";
+import type { Plugin } from "../plugins/types.ts";
 
 /** Options of {@linkcode deleteContainer}. */
 export interface DeleteOptions {
@@ -72,24 +80,39 @@ export async function deleteContainer(
     }
     const status = reconcile(record, dir, rt.sysfs, { holdsOpLock: true });
     if (!force) assertCanDelete(id, status);
+    debug(`delete ${id}: status ${status}, force ${force}`);
     await killProxy(record.pid, dir);
     checkpoint("delete.killed");
 
-    const timeoutMs = stopPolicyOf(pluginByName(record.plugin)).timeoutMs;
     try {
       const device = rt.sysfs.device(record.device.index);
       if (
         record.firmware.name && device && device.name === record.device.name &&
         rt.sysfs.readFirmware(device) === record.firmware.name
       ) {
-        await stopProcessor(rt.sysfs, device, timeoutMs);
+        let plugin: Plugin = genericPlugin;
+        try {
+          plugin = await pluginByName(record.plugin, rt.roots.sysroot);
+        } catch (error) {
+          if (!force) throw error;
+          options.warn?.(`${describeError(error)}: stopping generically`);
+        }
+        const refusal = plugin.refuses?.("stop", {
+          device,
+          sysfs: rt.sysfs,
+          annotations: record.annotations,
+        });
+        if (refusal) throw new DeviceError(refusal);
+        await stopProcessor(rt.sysfs, device, stopPolicyOf(plugin, device));
       }
     } catch (error) {
       if (!force) throw error;
       options.warn?.(`processor not stopped: ${describeError(error)}`);
     }
     checkpoint("delete.stopped");
-    if (record.firmware.stored) removeRecordedFirmware(record.firmware.stored);
+    if (record.firmware.stored) {
+      removeRecordedFirmware(record.firmware.stored, record.firmware.name);
+    }
     checkpoint("delete.firmware-removed");
     releaseClaim(rt.roots, record.device.index, { id, dir });
     checkpoint("delete.released");
@@ -148,10 +171,11 @@ async function removeUnrecorded(
     if (name !== undefined && isStoredFirmwareName(name)) {
       try {
         if (rt.sysfs.readFirmware(device) === name) {
+          // The record (and so the plugin) is lost: stop generically.
           await stopProcessor(
             rt.sysfs,
             device,
-            stopPolicyOf(pluginByName("generic")).timeoutMs,
+            stopPolicyOf(genericPlugin, device),
           );
         }
       } catch (error) {

@@ -14,6 +14,8 @@ export class RuntimeError extends Error {
   /** Process exit code the CLI uses for this error. */
   readonly exitCode: number = 1;
   /**
+   * Creates the error.
+   *
    * @param message One line, lower case start as runc does, detail after a colon.
    * @param options Standard error options (`cause`).
    */
@@ -25,7 +27,11 @@ export class RuntimeError extends Error {
 
 /** Bad command line: unknown flag, missing argument, invalid id or signal. */
 export class UsageError extends RuntimeError {
-  /** @param message What is wrong with the command line. */
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong with the command line.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "UsageError";
@@ -34,7 +40,11 @@ export class UsageError extends RuntimeError {
 
 /** The container id names no container (runc: `container does not exist`). */
 export class ContainerNotFoundError extends RuntimeError {
-  /** @param id The container id that was looked up. */
+  /**
+   * Creates the error.
+   *
+   * @param id The container id that was looked up.
+   */
   constructor(readonly id: string) {
     super("container does not exist");
     this.name = "ContainerNotFoundError";
@@ -43,7 +53,11 @@ export class ContainerNotFoundError extends RuntimeError {
 
 /** `create` with an id that is taken (runc's wording). */
 export class ContainerExistsError extends RuntimeError {
-  /** @param id The container id that is already in use. */
+  /**
+   * Creates the error.
+   *
+   * @param id The container id that is already in use.
+   */
   constructor(readonly id: string) {
     super("container with given ID already exists");
     this.name = "ContainerExistsError";
@@ -53,6 +67,8 @@ export class ContainerExistsError extends RuntimeError {
 /** An operation that the container's current status does not allow. */
 export class InvalidStateError extends RuntimeError {
   /**
+   * Creates the error.
+   *
    * @param message runc's message for the transition.
    * @param status The status the container was in.
    */
@@ -64,7 +80,11 @@ export class InvalidStateError extends RuntimeError {
 
 /** The bundle (config.json, rootfs, firmware path) is not acceptable. */
 export class ConfigError extends RuntimeError {
-  /** @param message What is wrong, naming the field. */
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong, naming the field.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ConfigError";
@@ -73,7 +93,11 @@ export class ConfigError extends RuntimeError {
 
 /** The remote processor is missing, busy, or refused an operation. */
 export class DeviceError extends RuntimeError {
-  /** @param message What the processor (or the kernel) reported. */
+  /**
+   * Creates the error.
+   *
+   * @param message What the processor (or the kernel) reported.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "DeviceError";
@@ -82,7 +106,11 @@ export class DeviceError extends RuntimeError {
 
 /** The firmware image is not one the processor can load. */
 export class FirmwareError extends RuntimeError {
-  /** @param message What is wrong with the image. */
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong with the image.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "FirmwareError";
@@ -91,7 +119,11 @@ export class FirmwareError extends RuntimeError {
 
 /** Stored state is unreadable or corrupt. `delete --force` still cleans up. */
 export class StateError extends RuntimeError {
-  /** @param message What is wrong with the stored state. */
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong with the stored state.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "StateError";

@@ -6,14 +6,22 @@
 import { HONOURED_ANNOTATIONS } from "./annotations.ts";
 import { SPEC_VERSION, VERSION } from "./version.ts";
 import { allPlugins } from "../plugins/registry.ts";
+import type { Plugin } from "../plugins/types.ts";
 
 /**
  * Builds the features document (runtime-spec features.md). Only fields that
  * are true of this runtime are set: no hooks, no mounts, no namespaces.
  *
+ * The plugins are listed in match order, each with the annotations it
+ * honours (`org.remoteproc-runtime.plugin.<name>`).
+ *
+ * @param plugins The plugins (default: the built-ins; the CLI passes
+ * vendor profiles too).
  * @returns The document.
  */
-export function features(): Record<string, unknown> {
+export function features(
+  plugins: readonly Plugin[] = allPlugins(),
+): Record<string, unknown> {
   return {
     ociVersionMin: "1.0.0",
     ociVersionMax: SPEC_VERSION,
@@ -29,14 +37,24 @@ export function features(): Record<string, unknown> {
     },
     annotations: {
       "org.remoteproc-runtime.version": VERSION,
-      "org.remoteproc-runtime.plugins": allPlugins().map((p) => p.name).join(
-        ",",
-      ),
+      "org.remoteproc-runtime.plugins": plugins.map((p) => p.name).join(","),
+      ...Object.fromEntries(plugins.map((p) => [
+        `org.remoteproc-runtime.plugin.${p.name}`,
+        JSON.stringify({
+          description: p.description,
+          annotations: Object.keys(p.annotations ?? {}),
+        }),
+      ])),
       ...Object.fromEntries(
         Object.entries(HONOURED_ANNOTATIONS).map(([k, v]) => [
           `org.remoteproc-runtime.annotation.${k}`,
           v,
         ]),
+      ),
+      ...Object.fromEntries(
+        plugins.flatMap((p) => Object.entries(p.annotations ?? {})).map((
+          [k, v],
+        ) => [`org.remoteproc-runtime.annotation.${k}`, v]),
       ),
     },
   };

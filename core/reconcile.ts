@@ -11,15 +11,13 @@ import { START_RESULT_FILE } from "./proxy_protocol.ts";
 import type { ContainerRecord } from "./record.ts";
 import type { Status } from "./status.ts";
 import type { Sysfs } from "./sysfs.ts";
+import { stateMeaning } from "./state_meaning.ts";
 
 /** Options of {@linkcode reconcile}. */
 export interface ReconcileOptions {
   /** The caller holds the container's operation lock itself. */
   holdsOpLock?: boolean;
 }
-
-/** Kernel states after which firmware is certainly not running. */
-const STOPPED_STATES = new Set(["offline", "deleted", "invalid", "detached"]);
 
 /**
  * Computes the status to report.
@@ -28,8 +26,9 @@ const STOPPED_STATES = new Set(["offline", "deleted", "invalid", "detached"]);
  * - `created`: while the proxy lives; `stopped` once it is gone. If the
  *   proxy reported a successful start that `start` did not get to record
  *   (it was killed), the container is `running` as below.
- * - `running`: while the proxy lives and the processor has not been seen
- *   offline (the proxy exits within one poll of that); else `stopped`.
+ * - `running`: while the proxy lives and the processor's state does not
+ *   mean `stopped` (the generic table with the plugin's aliases, recorded
+ *   at create; the proxy exits within one poll of that); else `stopped`.
  *
  * @param record The stored record.
  * @param dir The container's state directory.
@@ -51,13 +50,19 @@ export function reconcile(
     case "created":
       if (!isProxyAlive(dir)) return "stopped";
       if (!startReported(dir)) return "created";
-      return STOPPED_STATES.has(sysfs.readState(record.device))
+      return stateMeaning(
+          sysfs.readState(record.device),
+          record.stateAliases,
+        ) ===
+          "stopped"
         ? "stopped"
         : "running";
     case "running": {
       if (!isProxyAlive(dir)) return "stopped";
       const state = sysfs.readState(record.device);
-      return STOPPED_STATES.has(state) ? "stopped" : "running";
+      return stateMeaning(state, record.stateAliases) === "stopped"
+        ? "stopped"
+        : "running";
     }
     case "stopped":
       return "stopped";

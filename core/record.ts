@@ -35,6 +35,8 @@ export interface ContainerRecord {
   device: { index: string; name: string; dir: string };
   /** Name of the SoC plugin that handles the processor. */
   plugin: string;
+  /** The plugin's state aliases (kernel state -> meaning), so `state` needs no plugin. */
+  stateAliases?: Record<string, string>;
   /**
    * The firmware: `source` is the resolved file in the rootfs; `stored` and
    * `name` are set (before copying) once `start` deploys it.
@@ -64,7 +66,9 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
     typeof v.created === "string" && isStringMap(v.annotations) &&
     isObject(v.device) && typeof v.device.index === "string" &&
     typeof v.device.name === "string" && typeof v.device.dir === "string" &&
-    typeof v.plugin === "string" && isObject(v.firmware) &&
+    typeof v.plugin === "string" &&
+    (v.stateAliases === undefined || isStringMap(v.stateAliases)) &&
+    isObject(v.firmware) &&
     typeof v.firmware.source === "string" &&
     optionalString(v.firmware.stored) && optionalString(v.firmware.name);
 }

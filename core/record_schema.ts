@@ -32,6 +32,7 @@ export const recordSchema = z.object({
   ).pipe(z.record(z.string(), z.string())),
   device: z.object({ index: z.string(), name: z.string(), dir: z.string() }),
   plugin: z.string(),
+  stateAliases: z.record(z.string(), z.string()).optional(),
   firmware: z.object({
     source: z.string(),
     stored: z.string().optional(),

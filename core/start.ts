@@ -16,13 +16,14 @@ import { ConfigError, describeError, DeviceError } from "./errors.ts";
 import {
   removeRecordedFirmware,
   removeStoredFirmware,
-  storedFirmwareName,
   storeFirmware,
 } from "./firmware.ts";
 import { verifyFirmware } from "./integrity.ts";
+import { firmwareName } from "./placement.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
+import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
-import { stopProcessor } from "./processor.ts";
+import { assertOffline, stopProcessor } from "./processor.ts";
 import {
   START_RESULT_FILE,
   START_SIGNAL,
@@ -38,6 +39,7 @@ import {
   startPolicyOf,
   stopPolicyOf,
 } from "../plugins/registry.ts";
+import type { StopPolicy } from "../plugins/types.ts";
 
 /**
  * Starts a created container.
@@ -53,17 +55,26 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
   try {
     const record = await loadRecord(dir, id);
     assertCanStart(reconcile(record, dir, rt.sysfs, { holdsOpLock: true }));
-    const plugin = pluginByName(record.plugin);
+    const plugin = await pluginByName(record.plugin, rt.roots.sysroot);
     const device = currentDevice(rt, record);
-    await plugin.prepareStart?.({
+    const context = {
       device,
       sysfs: rt.sysfs,
       annotations: record.annotations,
-    });
+    };
+    const refusal = plugin.refuses?.("deploy", context);
+    if (refusal) throw new DeviceError(refusal);
+    await plugin.prepareStart?.(context);
+    // Whatever the plugin did: firmware and start only go to an offline core.
+    assertOffline(rt.sysfs, device);
 
     const source = recheckSource(record);
     const firmwareDir = rt.sysfs.firmwareDir();
-    const name = storedFirmwareName(source);
+    const name = firmwareName(
+      source,
+      plugin.firmwarePlacement?.(context) ?? {},
+      device,
+    );
     const stored = join(firmwareDir, name);
     // Record the intent first: a crash from here on leaves a record that
     // tells delete --force which file to remove.
@@ -76,13 +87,15 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     claimDevice(rt.roots, device, { id, dir, firmware: name });
     checkpoint("start.intent");
 
-    const policy = startPolicyOf(plugin);
+    const policy = startPolicyOf(plugin, device);
+    const stopPolicy = stopPolicyOf(plugin, device);
     let result: StartResult;
     try {
       storeFirmware(source, firmwareDir, name);
       // The copy is what the kernel loads: check it, not the rootfs file.
       await verifyFirmware(record.annotations, stored, "stored firmware");
       checkpoint("start.stored");
+      debug(`start ${id}: stored ${stored}, signalling proxy ${record.pid}`);
       rt.sysfs.writeFirmware(device, name);
       checkpoint("start.firmware-written");
       removeStoredFirmware(join(dir, START_RESULT_FILE));
@@ -100,7 +113,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       saveRecord(dir, record);
       return record;
     }
-    await rollBack(rt, record, dir, device, stopPolicyOf(plugin).timeoutMs);
+    await rollBack(rt, record, dir, device, stopPolicy);
     throw new DeviceError(result.message ?? `${label(device)} did not start`);
   } finally {
     lock.close();
@@ -176,7 +189,7 @@ async function rollBack(
   record: ContainerRecord,
   dir: string,
   device: Device,
-  timeoutMs: number,
+  policy: StopPolicy,
 ): Promise<void> {
   if (isProxyAlive(dir)) {
     try {
@@ -187,12 +200,14 @@ async function rollBack(
   }
   try {
     if (rt.sysfs.readFirmware(device) === record.firmware.name) {
-      await stopProcessor(rt.sysfs, device, timeoutMs);
+      await stopProcessor(rt.sysfs, device, policy);
     }
   } catch {
     // best effort: the processor never ran our firmware
   }
-  if (record.firmware.stored) removeRecordedFirmware(record.firmware.stored);
+  if (record.firmware.stored) {
+    removeRecordedFirmware(record.firmware.stored, record.firmware.name);
+  }
   delete record.firmware.stored;
   delete record.firmware.name;
   delete record.annotations[FIRMWARE_ANNOTATION];

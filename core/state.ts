@@ -15,13 +15,21 @@ import { SPEC_VERSION } from "./version.ts";
 
 /** The OCI state document, plus runc's `rootfs` and `created`. */
 export interface OciState {
+  /** The OCI runtime spec version the document follows. */
   ociVersion: string;
+  /** Container id. */
   id: string;
+  /** Reconciled status. */
   status: Status;
+  /** The proxy's pid; 0 once stopped. */
   pid: number;
+  /** Absolute bundle path. */
   bundle: string;
+  /** Absolute rootfs path (runc adds it too). */
   rootfs: string;
+  /** Creation time, ISO 8601 (runc adds it too). */
   created: string;
+  /** Annotations, including those the runtime adds. */
   annotations: Record<string, string>;
 }
 

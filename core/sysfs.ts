@@ -72,6 +72,14 @@ export interface Sysfs {
   readState(device: DeviceRef): string;
   /** Writes a command to `state`, turning the kernel's errno into a {@linkcode DeviceError}. */
   writeState(device: DeviceRef, command: StateCommand): void;
+  /**
+   * The errno of the last refused `state` write, when the write itself
+   * could not report it. On a board this is always undefined: the kernel
+   * fails write(2) and {@linkcode Sysfs.writeState} throws. A simulator
+   * cannot fail a write to a regular file, so it leaves the errno it would
+   * have returned (`ETIMEDOUT`) in a `.errno` file beside the attributes.
+   */
+  lastError(device: DeviceRef): string | undefined;
   /** Reads `firmware`, trimmed. */
   readFirmware(device: DeviceRef): string;
   /** Writes the firmware name (relative to the firmware search path). */
@@ -134,10 +142,17 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
     if (name === undefined) return undefined;
     // Most drivers bind to the rproc's parent; TI K3 R5F and Xilinx R5 bind
     // to the cluster node above it.
+    // `device/..` must be taken after resolving the link: path.join would
+    // fold it lexically into the class directory.
+    const parent = realPath(join(dir, "device"));
+    const cluster = parent === undefined ? undefined : join(parent, "..");
     const driver = linkName(join(dir, "device", "driver")) ??
-      linkName(join(dir, "device", "..", "driver"));
+      (cluster === undefined ? undefined : linkName(join(cluster, "driver")));
     const compatible = readCompatible(join(dir, "device", "of_node")) ??
-      readCompatible(join(dir, "device", "..", "of_node")) ?? [];
+      (cluster === undefined
+        ? undefined
+        : readCompatible(join(cluster, "of_node"))) ??
+      [];
     return { index, dir, name, driver, compatible };
   }
 
@@ -166,6 +181,9 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
     writeState(device, command) {
       writeAttr(device, "state", command);
     },
+    lastError(device) {
+      return readAttr(join(device.dir, ".errno")) || undefined;
+    },
     readFirmware(device) {
       return readAttr(join(device.dir, "firmware")) ?? "";
     },
@@ -193,6 +211,10 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
       // the value itself ends with one, which kernels before 6.4 keep and
       // then never find a file there.
       if (value.endsWith("\n")) value = value.slice(0, -1);
+      // A bare newline is what `echo > path` leaves (an empty write never
+      // reaches the kernel): the loader finds nothing there and falls back
+      // to the default directories, so it counts as unset.
+      if (value.trim() === "") value = "";
       if (value.includes("\n")) {
         throw new DeviceError(
           "firmware_class.path contains a newline, so the kernel would not find firmware there: write it with echo -n",
@@ -263,6 +285,14 @@ function writeAttr(device: DeviceRef, attr: string, value: string): void {
       }`,
       { cause: error },
     );
+  }
+}
+
+function realPath(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,14 +1,25 @@
 /**
  * The static, ordered plugin registry and the rule that picks exactly one
  * plugin per processor: the `remoteproc.plugin` annotation names one
- * explicitly; otherwise the first registered plugin whose `matches` is true;
- * otherwise `generic`.
+ * explicitly; otherwise the first plugin whose `matches` is true, in this
+ * order: vendor profiles (by file name), then {@linkcode PLUGINS}; otherwise
+ * `generic`.
+ *
+ * Vendor profiles are JSON files in {@linkcode PROFILES_DIR} under the
+ * sysroot. They are read only by the verbs that select a plugin (`create`,
+ * `start`, `delete`, `features`), and the zod-based parser is imported only
+ * when there is a profile to read.
  *
  * @module
  */
+import { join } from "node:path";
 import { ConfigError } from "../core/errors.ts";
+import { hostPath } from "../core/paths.ts";
 import type { Device } from "../core/sysfs.ts";
 import { genericPlugin } from "./generic.ts";
+import { imxPlugin } from "./imx.ts";
+import { stm32mpPlugin } from "./stm32mp.ts";
+import { tiK3Plugin } from "./ti_k3.ts";
 import {
   DEFAULT_START_POLICY,
   DEFAULT_STOP_POLICY,
@@ -20,11 +31,18 @@ import {
 /** Annotation that names a plugin explicitly. */
 export const PLUGIN_ANNOTATION = "remoteproc.plugin";
 
+/** Where vendor profiles live (under the sysroot). */
+export const PROFILES_DIR = "/etc/remoteproc-runtime/plugins.d";
+
 /** SoC plugins in match order; `generic` is the fallback, not listed. */
-export const PLUGINS: readonly Plugin[] = [];
+export const PLUGINS: readonly Plugin[] = [
+  imxPlugin,
+  stm32mpPlugin,
+  tiK3Plugin,
+];
 
 /**
- * Every plugin, the fallback last.
+ * The built-in plugins, the fallback last (no vendor profiles).
  *
  * @returns The plugins in match order.
  */
@@ -33,18 +51,60 @@ export function allPlugins(): readonly Plugin[] {
 }
 
 /**
+ * Every plugin in match order: vendor profiles, built-ins, `generic`.
+ *
+ * @param sysroot The sysroot the profile directory is under.
+ * @returns The plugins.
+ * @throws {ConfigError} Naming the profile file and field at fault.
+ */
+export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
+  const dir = hostPath(sysroot, PROFILES_DIR);
+  let files: string[];
+  try {
+    files = [...Deno.readDirSync(dir)]
+      .filter((e) => (e.isFile || e.isSymlink) && e.name.endsWith(".json"))
+      .map((e) => e.name).sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return allPlugins();
+    throw new ConfigError(
+      `cannot read plugin profiles in ${dir}: ${(error as Error).message}`,
+    );
+  }
+  if (files.length === 0) return allPlugins();
+  const { parseProfile, profilePlugin } = await import("./profile.ts");
+  const profiles: Plugin[] = [];
+  const builtIn = new Set(allPlugins().map((p) => p.name));
+  for (const name of files) {
+    const file = join(dir, name);
+    const profile = parseProfile(Deno.readTextFileSync(file), file);
+    if (
+      builtIn.has(profile.name) || profiles.some((p) => p.name === profile.name)
+    ) {
+      throw new ConfigError(
+        `plugin profile ${file}: field name: ${
+          JSON.stringify(profile.name)
+        } is already taken by another plugin`,
+      );
+    }
+    profiles.push(profilePlugin(profile, file));
+  }
+  return [...profiles, ...allPlugins()];
+}
+
+/**
  * Picks the plugin for a processor.
  *
  * @param device The processor.
  * @param annotations The container's annotations.
+ * @param plugins The plugins in match order (default: the built-ins).
  * @returns The plugin.
  * @throws {ConfigError} When the annotation names no plugin.
  */
 export function selectPlugin(
   device: Device,
   annotations: Readonly<Record<string, string>> = {},
+  plugins: readonly Plugin[] = allPlugins(),
 ): Plugin {
-  const plugins = allPlugins();
   const wanted = annotations[PLUGIN_ANNOTATION];
   if (wanted !== undefined) {
     const plugin = plugins.find((p) => p.name === wanted);
@@ -61,31 +121,48 @@ export function selectPlugin(
 }
 
 /**
- * Finds a plugin by name.
+ * Finds a plugin by the name stored in a container record. Vendor profiles
+ * are read only when the name is not a built-in.
  *
- * @param name A plugin name stored in a container record.
+ * @param name A plugin name.
+ * @param sysroot The sysroot (for vendor profiles).
  * @returns The plugin, or `generic` when the name is unknown.
  */
-export function pluginByName(name: string): Plugin {
-  return allPlugins().find((p) => p.name === name) ?? genericPlugin;
+export async function pluginByName(
+  name: string,
+  sysroot: string,
+): Promise<Plugin> {
+  const builtIn = allPlugins().find((p) => p.name === name);
+  if (builtIn) return builtIn;
+  return (await loadPlugins(sysroot)).find((p) => p.name === name) ??
+    genericPlugin;
+}
+
+function resolve<T>(
+  value: Partial<T> | ((device: Device) => Partial<T>) | undefined,
+  device: Device,
+): Partial<T> {
+  return typeof value === "function" ? value(device) : value ?? {};
 }
 
 /**
- * The plugin's start policy, defaults filled in.
+ * The plugin's start policy for a processor, defaults filled in.
  *
  * @param plugin A plugin.
+ * @param device The processor.
  * @returns The full policy.
  */
-export function startPolicyOf(plugin: Plugin): StartPolicy {
-  return { ...DEFAULT_START_POLICY, ...plugin.startPolicy };
+export function startPolicyOf(plugin: Plugin, device: Device): StartPolicy {
+  return { ...DEFAULT_START_POLICY, ...resolve(plugin.startPolicy, device) };
 }
 
 /**
- * The plugin's stop policy, defaults filled in.
+ * The plugin's stop policy for a processor, defaults filled in.
  *
  * @param plugin A plugin.
+ * @param device The processor.
  * @returns The full policy.
  */
-export function stopPolicyOf(plugin: Plugin): StopPolicy {
-  return { ...DEFAULT_STOP_POLICY, ...plugin.stopPolicy };
+export function stopPolicyOf(plugin: Plugin, device: Device): StopPolicy {
+  return { ...DEFAULT_STOP_POLICY, ...resolve(plugin.stopPolicy, device) };
 }

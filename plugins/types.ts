@@ -4,8 +4,15 @@
  * optional hooks. Exactly one plugin applies to a processor (see
  * `registry.ts`); the core asks it and never tests a vendor name itself.
  *
+ * Every hook is optional and says how it combines with the core's own
+ * behaviour. In short: the core's checks always run and a plugin can only
+ * add to them (firmware validation, the offline check before `start`); a
+ * plugin's values replace the defaults field by field (policies, naming);
+ * state aliases override the generic table entry by entry.
+ *
  * @module
  */
+import type { FirmwareInfo } from "../core/elf.ts";
 import type { Device, Sysfs } from "../core/sysfs.ts";
 
 /** What a hook gets to look at. */
@@ -18,6 +25,14 @@ export interface PluginContext {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
+/**
+ * What a kernel state means for a container that was started:
+ * `running` (our firmware runs), `stopped` (it does not, the container has
+ * stopped), `crashed` (it stopped unexpectedly; the kernel may recover it),
+ * `transient` (keep looking: the state is on its way somewhere).
+ */
+export type StateMeaning = "running" | "stopped" | "crashed" | "transient";
+
 /** How the proxy starts a processor. */
 export interface StartPolicy {
   /** How long to wait for `running` after writing `start`. */
@@ -28,12 +43,22 @@ export interface StartPolicy {
   retryOn: string[];
   /** Pause between attempts. */
   retryDelayMs: number;
+  /** Advice appended to a start failure, by errno (`EPERM`: "…"). */
+  hints: Record<string, string>;
 }
 
-/** How the proxy stops a processor. */
+/** How a processor is stopped (by the proxy, `delete` and a rollback). */
 export interface StopPolicy {
   /** How long to wait for `offline` after writing `stop`. */
   timeoutMs: number;
+  /** How many more times to write `stop` after a retryable error. */
+  retries: number;
+  /** errno codes (`EBUSY`) after which `stop` is written again. */
+  retryOn: string[];
+  /** Pause between attempts. */
+  retryDelayMs: number;
+  /** Advice appended to a stop failure, by errno. */
+  hints: Record<string, string>;
 }
 
 /** The default start policy: the kernel's own semantics, one attempt. */
@@ -42,10 +67,53 @@ export const DEFAULT_START_POLICY: Readonly<StartPolicy> = {
   retries: 0,
   retryOn: [],
   retryDelayMs: 100,
+  hints: {},
 };
 
-/** The default stop policy. */
-export const DEFAULT_STOP_POLICY: Readonly<StopPolicy> = { timeoutMs: 5_000 };
+/** The default stop policy: one attempt. */
+export const DEFAULT_STOP_POLICY: Readonly<StopPolicy> = {
+  timeoutMs: 5_000,
+  retries: 0,
+  retryOn: [],
+  retryDelayMs: 100,
+  hints: {},
+};
+
+/**
+ * Where a stored firmware copy goes and what it is called. The name is
+ * written to the processor's `firmware` attribute as `directory/name`,
+ * relative to the firmware directory.
+ */
+export interface FirmwarePlacement {
+  /**
+   * Subdirectory of the firmware directory (`imx/dsp`), relative, without
+   * `..`; default none.
+   */
+  directory?: string;
+  /**
+   * File name template; default `{stem}-{stamp}-{rand}{ext}`. Variables:
+   * `{stem}` and `{ext}` of the source file, `{stamp}` (UTC, basic ISO
+   * 8601), `{rand}` (8 hex digits, required: it keeps names unique),
+   * `{device}` (the processor name) and `{index}` (`remoteprocN`). The
+   * result is sanitised to `[A-Za-z0-9._-]`.
+   */
+  template?: string;
+}
+
+/** The firmware image as `create` read it. */
+export interface FirmwareImage {
+  /** The file in the rootfs (host path). */
+  readonly path: string;
+  /** Its contents. */
+  readonly bytes: Uint8Array;
+  /** The format the plugin declared (`elf` unless it said otherwise). */
+  readonly format: string;
+  /** What the ELF parser found; undefined for a non-ELF format. */
+  readonly info: FirmwareInfo | undefined;
+}
+
+/** An operation a device may refuse. */
+export type Operation = "deploy" | "stop";
 
 /**
  * A SoC plugin. Every hook is optional; the generic behaviour applies where
@@ -57,20 +125,70 @@ export interface Plugin {
   /** One line for `features` and docs. */
   readonly description: string;
   /**
+   * Annotations the plugin honours, with what they mean (listed by
+   * `features`).
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /**
    * Whether the plugin applies to this processor. The first plugin in the
-   * registry whose predicate is true wins.
+   * registry whose predicate is true wins; it must only read the device
+   * facts (name, driver, compatibles), never write.
    */
   matches(device: Device): boolean;
   /**
+   * Whether the device refuses an operation, and why: return a message that
+   * says why and what to do, or undefined to allow it. `deploy` is asked by
+   * `create` (so a hopeless container fails early) and again by `start`;
+   * `stop` by `delete` before it stops a processor. A refusal is final: the
+   * core reports it as a device error and does nothing else.
+   */
+  refuses?(operation: Operation, context: PluginContext): string | undefined;
+  /**
+   * The firmware format this device loads. `elf` (the default) makes the
+   * core parse the image like the kernel's ELF loader and refuse a bad one;
+   * any other name (`stm32-tee-signed`) leaves the checking to
+   * {@linkcode Plugin.checkFirmware}. The name is recorded in the
+   * `remoteproc.firmware.format` annotation.
+   */
+  firmwareFormat?(context: PluginContext): string;
+  /**
+   * Extra checks of the image at `create`, after the core's (which always
+   * run for `elf`): throw a `FirmwareError` saying what is wrong and what
+   * to do. Examples: a mandatory resource table, an expected machine.
+   */
+  checkFirmware?(image: FirmwareImage, context: PluginContext): void;
+  /**
+   * Where the firmware copy goes and how it is named; replaces the default
+   * field by field.
+   */
+  firmwarePlacement?(context: PluginContext): FirmwarePlacement;
+  /**
+   * Kernel state string -> meaning, over the generic table (offline,
+   * detached, deleted, invalid, attached, suspended -> stopped; running ->
+   * running; crashed -> crashed) entry by entry. Recorded at `create`, so
+   * `state` never loads a plugin.
+   */
+  readonly stateAliases?: Readonly<Record<string, StateMeaning>>;
+  /**
    * Called by `start` before the firmware name is written, while the
-   * container's operation lock is held. Throw a `DeviceError` to refuse.
-   * The generic behaviour requires the processor to be offline.
+   * container's operation lock is held: the place to bring the core to
+   * `offline` (stop a core the bootloader started, where the control method
+   * allows). Throw a `DeviceError` to refuse. Whatever it does, the core
+   * then requires `offline` itself: it never writes firmware or `start` to
+   * a core in any other state.
    */
   prepareStart?(context: PluginContext): Promise<void> | void;
-  /** Overrides of {@linkcode DEFAULT_START_POLICY}, merged field by field. */
-  readonly startPolicy?: Partial<StartPolicy>;
-  /** Overrides of {@linkcode DEFAULT_STOP_POLICY}, merged field by field. */
-  readonly stopPolicy?: Partial<StopPolicy>;
+  /**
+   * Overrides of {@linkcode DEFAULT_START_POLICY}, merged field by field;
+   * an object, or a function of the device for plugins whose cores differ.
+   */
+  readonly startPolicy?:
+    | Partial<StartPolicy>
+    | ((device: Device) => Partial<StartPolicy>);
+  /** Overrides of {@linkcode DEFAULT_STOP_POLICY}, like `startPolicy`. */
+  readonly stopPolicy?:
+    | Partial<StopPolicy>
+    | ((device: Device) => Partial<StopPolicy>);
 }
 
 /**
@@ -83,6 +201,7 @@ export interface Plugin {
  *   name: "acme",
  *   description: "ACME MCU cores",
  *   matches: (device) => device.driver === "acme-rproc",
+ *   startPolicy: { retries: 2, retryOn: ["ETIMEDOUT"] },
  * });
  * ```
  *

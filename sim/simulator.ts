@@ -33,10 +33,22 @@ export interface ProcessorSpec {
   bootState?: "offline" | "attached";
   /** Delay before a started core reads `running`. */
   startDelayMs?: number;
-  /** Refuse every start (the kernel would return this errno). */
+  /** Refuse start (the kernel would return this errno): every time, or the first `refuseStartTimes`. */
   refuseStart?: string;
-  /** Refuse stop (the kernel would return this errno; the core keeps running). */
+  /** Refuse only the first N starts, then start (retry tests). */
+  refuseStartTimes?: number;
+  /** Refuse stop (the kernel would return this errno; the core keeps running): every time, or the first `refuseStopTimes`. */
   refuseStop?: string;
+  /** Refuse only the first N stops, then stop (TI EBUSY handshake). */
+  refuseStopTimes?: number;
+  /**
+   * Refuse stop only while the core reads `attached` (i.MX7ULP/8ULP give
+   * EOPNOTSUPP, a TI R5F in IPC-only mode EINVAL); once started by the
+   * runtime it stops normally.
+   */
+  refuseStopAttached?: string;
+  /** Delay before a stopped core reads `offline` (STM32 shutdown handshake). */
+  stopDelayMs?: number;
   /** Initial `recovery` (default `enabled`, as the kernel). */
   recovery?: "enabled" | "disabled";
   /** Create a debugfs trace buffer `trace0`. */
@@ -66,6 +78,8 @@ interface Processor {
   power: number;
   pending: string | undefined;
   generation: number;
+  starts: number;
+  stops: number;
 }
 
 const COMMANDS = new Set(["start", "stop", "detach"]);
@@ -236,6 +250,9 @@ export class Simulator {
     if (!COMMANDS.has(text) || p.pending === text) return;
     p.pending = text;
     const generation = ++p.generation;
+    // A kernel answers a refused write with an errno from write(2); a file
+    // cannot, so the errno goes to .errno (read by Sysfs.lastError).
+    write(join(p.dir, ".errno"), "");
     if (text === "start") {
       if (p.state === "running" || p.state === "attached") {
         // Linux >= 5.19 only bumps the power refcount; a later stop then
@@ -245,15 +262,19 @@ export class Simulator {
         return this.#settle(p, p.state);
       }
       if (p.state !== "offline") {
-        this.errors.push(`${p.index}: start while ${p.state}: EINVAL`);
-        return this.#settle(p, p.state);
+        return this.#refuse(p, `start while ${p.state}: EINVAL`, "EINVAL");
       }
       const boot = () => {
         if (generation !== p.generation) return;
-        const refusal = this.#bootProblem(p);
+        p.starts++;
+        const refusal = this.#bootProblem(p, p.starts);
         if (refusal) {
-          this.errors.push(`${p.index}: start: ${refusal}`);
-          return this.#settle(p, "offline");
+          return this.#refuse(
+            p,
+            `start: ${refusal}`,
+            refusal.split(":")[0]!,
+            "offline",
+          );
         }
         p.power = 1;
         this.#settle(p, "running");
@@ -265,27 +286,50 @@ export class Simulator {
     if (text === "stop") {
       const crashedOk = p.state === "crashed" && !p.spec.crashedStopRefused;
       if (p.state !== "running" && p.state !== "attached" && !crashedOk) {
-        this.errors.push(`${p.index}: stop while ${p.state}: EINVAL`);
         this.violations.push(`${p.index}: stop written while ${p.state}`);
-        return this.#settle(p, p.state);
+        return this.#refuse(p, `stop while ${p.state}: EINVAL`, "EINVAL");
       }
-      if (p.spec.refuseStop) {
-        this.errors.push(`${p.index}: stop: ${p.spec.refuseStop}`);
-        return this.#settle(p, p.state);
+      if (p.state === "attached" && p.spec.refuseStopAttached) {
+        const code = p.spec.refuseStopAttached;
+        return this.#refuse(p, `stop while attached: ${code}`, code);
+      }
+      p.stops++;
+      if (
+        p.spec.refuseStop &&
+        (p.spec.refuseStopTimes === undefined ||
+          p.stops <= p.spec.refuseStopTimes)
+      ) {
+        const code = p.spec.refuseStop;
+        return this.#refuse(p, `stop: ${code}`, code);
       }
       p.power = Math.max(0, p.power - 1);
-      return this.#settle(p, p.power > 0 ? p.state : "offline");
+      const done = () => {
+        if (generation !== p.generation) return;
+        this.#settle(p, p.power > 0 ? p.state : "offline");
+      };
+      if (p.spec.stopDelayMs) this.#after(p.spec.stopDelayMs, done);
+      else done();
+      return;
     }
     // detach
     if (p.state !== "attached") {
-      this.errors.push(`${p.index}: detach while ${p.state}: EINVAL`);
-      return this.#settle(p, p.state);
+      return this.#refuse(p, `detach while ${p.state}: EINVAL`, "EINVAL");
     }
     this.#settle(p, "detached");
   }
 
-  #bootProblem(p: Processor): string | undefined {
-    if (p.spec.refuseStart) return p.spec.refuseStart;
+  #refuse(p: Processor, what: string, code: string, state = p.state): void {
+    this.errors.push(`${p.index}: ${what}`);
+    write(join(p.dir, ".errno"), code);
+    this.#settle(p, state);
+  }
+
+  #bootProblem(p: Processor, attempt = 0): string | undefined {
+    if (
+      p.spec.refuseStart &&
+      (p.spec.refuseStartTimes === undefined ||
+        attempt <= p.spec.refuseStartTimes)
+    ) return p.spec.refuseStart;
     const path = this.#findFirmware(p.firmware);
     if (!path) return `ENOENT: firmware ${p.firmware} not found`;
     const problem = p.spec.checkFirmware?.(Deno.readFileSync(path));
@@ -351,7 +395,9 @@ export class Simulator {
   #recover(p: Processor): void {
     if (p.state !== "crashed") return;
     this.#set(p, "offline");
-    if (this.#bootProblem(p)) return this.#set(p, "crashed");
+    if (this.#bootProblem(p, Number.MAX_SAFE_INTEGER)) {
+      return this.#set(p, "crashed");
+    }
     this.#set(p, "running");
   }
 
@@ -437,6 +483,8 @@ function build(
     power: state === "attached" ? 1 : 0,
     pending: undefined,
     generation: 0,
+    starts: 0,
+    stops: 0,
   };
 }
 

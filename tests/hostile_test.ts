@@ -368,7 +368,7 @@ const CASES: Case[] = [
     name: "remoteproc.plugin naming no plugin",
     bundle: annotations({ ...M4, "remoteproc.plugin": "../../evil" }),
     error:
-      'annotation remoteproc.plugin names no plugin: "../../evil" (available: generic)',
+      'annotation remoteproc.plugin names no plugin: "../../evil" (available: imx, stm32mp, ti-k3, generic)',
   },
   {
     name: "remoteproc.firmware-sha256 not a digest",

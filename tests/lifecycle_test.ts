@@ -207,7 +207,7 @@ Deno.test("a refused start fails with what the processor reported and rolls back
     assert.equal(started.code, 1);
     assert.equal(
       started.stderr,
-      'remoteproc-runtime: remoteproc0 (m4) did not start: it reads "offline" (see the kernel log)\n',
+      "remoteproc-runtime: remoteproc0 (m4) did not start: EIO (see the kernel log)\n",
     );
     assert.deepEqual(env.storedFirmware(), []);
     assert.equal((await env.state("c1")).status, "stopped");

@@ -18,7 +18,8 @@ import { join } from "node:path";
 import { loadBundle, resolveFirmware } from "../core/bundle.ts";
 import { resolveDevice } from "../core/device.ts";
 import { RuntimeError, StateError } from "../core/errors.ts";
-import { isStoredFirmwareName, storedFirmwareName } from "../core/firmware.ts";
+import { isStoredFirmwareName } from "../core/firmware.ts";
+import { firmwareName } from "../core/placement.ts";
 import { verifyFirmware } from "../core/integrity.ts";
 import { isContainerRecord, parseRecord } from "../core/record.ts";
 import { recordSchema } from "../core/record_schema.ts";
@@ -353,8 +354,20 @@ Deno.test("every stored firmware name the runtime makes is one it will remove, a
     const path = `/rootfs/${m.pick(STRINGS)}${
       m.pick(["", ".elf", ".bin.gz", ".x/y"])
     }`;
-    const name = storedFirmwareName(path);
+    const name = firmwareName(
+      path,
+      m.pick([
+        {},
+        { directory: "rproc" },
+        { directory: "vendor/dsp", template: "{device}-{index}-{rand}{ext}" },
+        { template: "{rand}" },
+        { template: "{stem}.{stamp}.{rand}" },
+      ]),
+      { index: "remoteproc0", name: m.pick(["m4", "imx-rproc", "a b/c"]) },
+    );
     assert.ok(isStoredFirmwareName(name), `${path} -> ${name}`);
-    assert.ok(!isStoredFirmwareName(m.pick(STRINGS)));
+    const other = m.pick(STRINGS);
+    if (!/[0-9a-f]{8}/.test(other)) assert.ok(!isStoredFirmwareName(other));
+    assert.ok(!isStoredFirmwareName(`../${name}`));
   }
 });

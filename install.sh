@@ -1,0 +1,56 @@
+#!/bin/sh
+# Installs a remoteproc-runtime binary and, on request, registers it with
+# engines. Idempotent; every file it changes is backed up as FILE.bak.
+#
+#   install.sh [--prefix DIR] [--podman] [--docker] [--containerd] [--k3s] BINARY
+#
+# --prefix DIR   install to DIR/bin (default /usr/local)
+# --root DIR     resolve /etc and the prefix under DIR (for tests and images)
+# --podman       /etc/containers/containers.conf.d/50-remoteproc-runtime.conf
+# --docker       /etc/docker/daemon.json: runtimes.remoteproc
+# --containerd   /etc/containerd/config.toml: CRI runtime "remoteproc" (runc shim + BinaryName)
+# --k3s          /var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl, likewise
+set -eu
+prefix=/usr/local
+root=
+podman= docker= containerd= k3s=
+binary=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --prefix) prefix=$2; shift 2 ;;
+    --prefix=*) prefix=${1#*=}; shift ;;
+    --root) root=$2; shift 2 ;;
+    --root=*) root=${1#*=}; shift ;;
+    --podman) podman=1; shift ;;
+    --docker) docker=1; shift ;;
+    --containerd) containerd=1; shift ;;
+    --k3s) k3s=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -*) echo "install.sh: unknown option $1" >&2; exit 1 ;;
+    *) binary=$1; shift ;;
+  esac
+done
+if [ -z "$binary" ] || [ ! -f "$binary" ]; then
+  echo "install.sh: give the remoteproc-runtime binary to install (see --help)" >&2
+  exit 1
+fi
+target="$prefix/bin/remoteproc-runtime"
+mkdir -p "$root$prefix/bin"
+if ! cmp -s "$binary" "$root$target" 2>/dev/null; then
+  [ -f "$root$target" ] && cp -p "$root$target" "$root$target.bak"
+  cp "$binary" "$root$target.new"
+  chmod 0755 "$root$target.new"
+  mv "$root$target.new" "$root$target"
+  echo "installed $root$target"
+else
+  echo "$root$target: already installed"
+fi
+configure() { # engine file
+  mkdir -p "$(dirname "$2")"
+  "$root$target" __configure "$1" "$2" "$target"
+}
+[ -n "$podman" ] && configure podman "$root/etc/containers/containers.conf.d/50-remoteproc-runtime.conf"
+[ -n "$docker" ] && configure docker "$root/etc/docker/daemon.json"
+[ -n "$containerd" ] && configure containerd "$root/etc/containerd/config.toml"
+[ -n "$k3s" ] && configure containerd "$root/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl"
+exit 0

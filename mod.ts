@@ -1,0 +1,105 @@
+/**
+ * remoteproc-runtime as a library: the OCI operations the CLI runs, the
+ * runtime context, the typed errors, the SoC plugin API and the simulator.
+ *
+ * @example Deploy firmware to a simulated processor
+ * ```ts ignore
+ * import { create, openRuntime, Simulator, start, state } from "./mod.ts";
+ * const sim = await Simulator.create({ root: "/tmp/sim", processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ * await create(rt, { id: "c1", bundle: "./bundle" });
+ * await start(rt, "c1");
+ * console.log((await state(rt, "c1")).status); // "running"
+ * ```
+ *
+ * @module
+ */
+
+/** `create`: validate the bundle and firmware, claim the processor, spawn the proxy. */
+export { create, type CreateOptions } from "./core/create.ts";
+/** `start`: deploy the firmware and start the processor. */
+export { start } from "./core/start.ts";
+/** `kill`: TERM/INT stop the processor, KILL kills the proxy. */
+export { kill, type KillOptions } from "./core/kill.ts";
+/** `delete`: remove a container, stopping a processor left running. */
+export { deleteContainer, type DeleteOptions } from "./core/delete.ts";
+/** `state`, `list` and `ps`: report containers without changing them. */
+export { list, type OciState, processes, state } from "./core/state.ts";
+/** `features`: the OCI features document. */
+export { features } from "./core/features.ts";
+/** The context every operation takes (roots and sysfs access). */
+export {
+  openRuntime,
+  type Runtime,
+  type RuntimeOptions,
+} from "./core/runtime.ts";
+/** Sysfs access, the one way to a processor. */
+export {
+  createSysfs,
+  type Device,
+  type DeviceRef,
+  type StateCommand,
+  type StateReader,
+  type Sysfs,
+  type SysfsOptions,
+} from "./core/sysfs.ts";
+export type { ContainerRecord } from "./core/record.ts";
+export type { Status } from "./core/status.ts";
+export type { Roots } from "./core/paths.ts";
+/** Firmware ELF validation, as the kernel's loader checks. */
+export {
+  type Endianness,
+  type FirmwareInfo,
+  parseFirmware,
+  type ParseFirmwareOptions,
+  type ResourceEntry,
+  type ResourceKind,
+  type ResourceTable,
+  type TraceEntry,
+} from "./core/elf.ts";
+/** Typed errors, each with its exit code. */
+export {
+  ConfigError,
+  ContainerExistsError,
+  ContainerNotFoundError,
+  DeviceError,
+  FirmwareError,
+  InvalidStateError,
+  RuntimeError,
+  StateError,
+  UsageError,
+} from "./core/errors.ts";
+/** The SoC plugin API: define a plugin, its hooks and policies. */
+export {
+  DEFAULT_START_POLICY,
+  DEFAULT_STOP_POLICY,
+  definePlugin,
+  type FirmwareImage,
+  type FirmwarePlacement,
+  type Operation,
+  type Plugin,
+  type PluginContext,
+  type StartPolicy,
+  type StateMeaning,
+  type StopPolicy,
+} from "./plugins/types.ts";
+/** The registry: built-in plugins, vendor profiles, and selection. */
+export {
+  allPlugins,
+  loadPlugins,
+  PLUGIN_ANNOTATION,
+  PLUGINS,
+  PROFILES_DIR,
+  selectPlugin,
+} from "./plugins/registry.ts";
+/** The built-in plugins. */
+export { genericPlugin } from "./plugins/generic.ts";
+export { imxPlugin } from "./plugins/imx.ts";
+export { stm32mpPlugin } from "./plugins/stm32mp.ts";
+export { tiK3Plugin } from "./plugins/ti_k3.ts";
+/** The remoteproc simulator, for tests and demos without hardware. */
+export {
+  type ProcessorSpec,
+  Simulator,
+  type SimulatorOptions,
+} from "./sim/simulator.ts";

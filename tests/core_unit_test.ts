@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseSignal } from "../core/signals.ts";
+import { validateId } from "../core/container_id.ts";
+import { storedFirmwareName } from "../core/firmware.ts";
+import { assertCanDelete, assertCanStart, canKill } from "../core/status.ts";
+import { createSysfs } from "../core/sysfs.ts";
+import { defaultStateRoot } from "../core/paths.ts";
+import { parseGlobals } from "../cli.ts";
+import { secureJoin } from "../core/bundle.ts";
+import { InvalidStateError, UsageError } from "../core/errors.ts";
+
+Deno.test("parseSignal() accepts names with or without SIG, any case, and numbers", () => {
+  for (const raw of ["TERM", "SIGTERM", "term", "15"]) {
+    assert.equal(parseSignal(raw), "SIGTERM");
+  }
+  for (const raw of ["KILL", "SIGKILL", "9"]) {
+    assert.equal(parseSignal(raw), "SIGKILL");
+  }
+  for (const raw of ["INT", "SIGINT", "2"]) {
+    assert.equal(parseSignal(raw), "SIGINT");
+  }
+  assert.equal(parseSignal(undefined), "SIGTERM");
+});
+
+Deno.test("parseSignal() tells unknown signals from known ones a processor cannot honour", () => {
+  assert.throws(() => parseSignal("FOO"), { message: 'unknown signal "FOO"' });
+  assert.throws(() => parseSignal("0"), { message: 'unknown signal "0"' });
+  assert.throws(() => parseSignal("99"), { message: 'unknown signal "99"' });
+  assert.throws(() => parseSignal("HUP"), /signal HUP is not supported/);
+  assert.throws(
+    () => parseSignal("RTMIN+3"),
+    /signal RTMIN\+3 is not supported/,
+  );
+});
+
+Deno.test("validateId() follows runc's id rules", () => {
+  for (const id of ["a", "fw-1", "A_b.c+d", "x".repeat(64)]) validateId(id);
+  for (const id of ["", "a/b", "..", ".", "a b", "a\nb", "a\0b", "é"]) {
+    assert.throws(() => validateId(id), UsageError, JSON.stringify(id));
+  }
+});
+
+Deno.test("storedFirmwareName() keeps the extension and strips unsafe characters", () => {
+  const at = new Date("2026-01-02T03:04:05.678Z");
+  assert.equal(
+    storedFirmwareName("/r/fw.elf", at, "0a1b2c3d"),
+    "fw-20260102T030405Z-0a1b2c3d.elf",
+  );
+  assert.equal(
+    storedFirmwareName("/r/my fw$.bin", at, "00000000"),
+    "my_fw_-20260102T030405Z-00000000.bin",
+  );
+  assert.equal(
+    storedFirmwareName("/r/.hidden", at, "00000000"),
+    "hidden-20260102T030405Z-00000000",
+  );
+  assert.match(
+    storedFirmwareName("/r/fw.elf"),
+    /^fw-\d{8}T\d{6}Z-[0-9a-f]{8}\.elf$/,
+  );
+  assert.notEqual(
+    storedFirmwareName("/r/fw.elf", at),
+    storedFirmwareName("/r/fw.elf", at),
+  );
+});
+
+Deno.test("status rules: start only from created, kill created/running, delete created/stopped", () => {
+  assertCanStart("created");
+  assert.throws(() => assertCanStart("running"), {
+    message: "cannot start an already running container",
+  });
+  assert.throws(() => assertCanStart("stopped"), {
+    message: "cannot start a container that has stopped",
+  });
+  assert.deepEqual(
+    (["creating", "created", "running", "stopped"] as const).map(canKill),
+    [false, true, true, false],
+  );
+  assertCanDelete("c", "stopped");
+  assertCanDelete("c", "created");
+  assert.throws(() => assertCanDelete("c", "running"), InvalidStateError);
+});
+
+Deno.test("defaultStateRoot() follows uid, XDG_RUNTIME_DIR (empty under podman) and the sysroot", () => {
+  assert.equal(
+    defaultStateRoot({ sysroot: "/", uid: 0 }),
+    "/run/remoteproc-runtime",
+  );
+  assert.equal(
+    defaultStateRoot({
+      sysroot: "/",
+      uid: 1000,
+      xdgRuntimeDir: "/run/user/1000",
+    }),
+    "/run/user/1000/remoteproc-runtime",
+  );
+  assert.equal(
+    defaultStateRoot({ sysroot: "/", uid: 1000, xdgRuntimeDir: "" }),
+    "/tmp/remoteproc-runtime-1000",
+  );
+  assert.equal(
+    defaultStateRoot({ sysroot: "/s", uid: 1000 }),
+    "/s/run/remoteproc-runtime",
+  );
+});
+
+Deno.test("parseGlobals() takes --x=y and --x y, ignores cgroup flags and stops at the verb", () => {
+  const g = parseGlobals([
+    "--root",
+    "/r",
+    "--log=/l",
+    "--log-format=json",
+    "--systemd-cgroup",
+    "--cgroup-manager",
+    "disabled",
+    "create",
+    "--bundle",
+    "b",
+    "id",
+  ]);
+  assert.equal(g.root, "/r");
+  assert.equal(g.log, "/l");
+  assert.equal(g.logFormat, "json");
+  assert.equal(g.verb, "create");
+  assert.deepEqual(g.rest, ["--bundle", "b", "id"]);
+  assert.throws(() => parseGlobals(["--root"]), {
+    message: "flag --root needs a value",
+  });
+});
+
+Deno.test("firmwareDir() uses firmware_class.path when set and refuses a path ending in a newline", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    const param = join(root, "sys/module/firmware_class/parameters");
+    Deno.mkdirSync(param, { recursive: true });
+    const sysfs = createSysfs({ sysroot: root });
+    Deno.writeTextFileSync(join(param, "path"), "\n");
+    assert.equal(sysfs.firmwareDir(), join(root, "lib/firmware"));
+    Deno.writeTextFileSync(join(param, "path"), "/opt/fw\n");
+    assert.equal(
+      sysfs.firmwareDir(),
+      "/opt/fw",
+      "taken as written, not re-rooted",
+    );
+    Deno.writeTextFileSync(join(param, "path"), "\n\n");
+    assert.equal(
+      sysfs.firmwareDir(),
+      join(root, "lib/firmware"),
+      "a bare newline counts as unset",
+    );
+    Deno.writeTextFileSync(join(param, "path"), "/opt/fw\n\n");
+    assert.throws(() => sysfs.firmwareDir(), /contains a newline/);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("secureJoin() never leaves the root, whatever .. and links say", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    assert.equal(
+      secureJoin(root, "../../etc/passwd"),
+      join(root, "etc/passwd"),
+    );
+    assert.equal(secureJoin(root, "/a/../../b"), join(root, "b"));
+    assert.equal(secureJoin(root, "./x/./y"), join(root, "x/y"));
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
