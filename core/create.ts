@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
-import { type Bundle, loadBundle, resolveFirmware } from "./bundle.ts";
+import { loadBundle, resolveFirmware } from "./bundle.ts";
 import { checkpoint } from "./checkpoint.ts";
 import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
@@ -24,7 +24,6 @@ import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
-import type { Device } from "./sysfs.ts";
 import {
   type SpawnedProxy,
   spawnProxy,
@@ -53,7 +52,10 @@ export interface CreateOptions {
    * anything is written: the CLI narrows its Landlock confinement here.
    */
   onResolved?:
-    | ((bundle: Bundle, device: Device) => void | Promise<void>)
+    | ((
+      bundle: { dir: string; rootfs: string },
+      device: { index: string; dir: string },
+    ) => void | Promise<void>)
     | undefined;
   /** Proxy poll interval in ms (default 20). */
   pollMs?: number | undefined;
