@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK } from "./core/locks.ts";
+import { createTraceForwarder } from "./core/trace.ts";
 import {
   EXIT,
   READY_FILE,
@@ -123,6 +124,17 @@ function say(line: string): void {
   }
 }
 
+/** How often the proxy looks at the firmware's trace buffers. */
+const TRACE_POLL_MS = 200;
+
+function forward(text: string): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(text));
+  } catch {
+    // the engine closed our stdout
+  }
+}
+
 /**
  * Starts the proxy: takes its lock, installs its signal handlers and
  * writes its ready file. The process then lives on its timers until the
@@ -147,11 +159,16 @@ export function runProxy(options: ProxyOptions): void {
   let watch: ReturnType<typeof setInterval> | undefined;
   // Signal listeners do not keep Deno alive; this idle timer does.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  // Firmware output (debugfs trace buffers) goes to stdout: the container log.
+  const trace = createTraceForwarder({ sysfs, device, write: forward });
+  const traceEvery = Math.max(1, Math.round(TRACE_POLL_MS / options.pollMs));
+  let ticks = 0;
 
   function exit(code: number): never {
     clearInterval(keepAlive);
     if (watch !== undefined) clearInterval(watch);
     reader?.close();
+    trace.close();
     Deno.exit(code);
   }
 
@@ -165,6 +182,7 @@ export function runProxy(options: ProxyOptions): void {
     if (phase !== "waiting") return;
     phase = "starting";
     const firmware = sysfs.readFirmware(device);
+    trace.baseline();
     try {
       await startProcessor(sysfs, device, options.start, say);
       reader = sysfs.openStateReader(device);
@@ -184,6 +202,10 @@ export function runProxy(options: ProxyOptions): void {
   let crashedSince = 0;
   function check(): void {
     if (phase !== "running" || !reader) return;
+    if (++ticks >= traceEvery) {
+      ticks = 0;
+      trace.poll();
+    }
     if (reader.isRunning()) {
       if (crashedSince !== 0) {
         crashedSince = 0;
@@ -200,6 +222,7 @@ export function runProxy(options: ProxyOptions): void {
       crashedSince = 0;
       return;
     }
+    if (crashedSince === 0) trace.flush(); // the firmware's last words
     if (meaning === "crashed" || (crashedSince !== 0 && state === "offline")) {
       // With recovery enabled the kernel reboots the core: crashed ->
       // offline -> running. Wait for that before calling it a crash.
@@ -231,6 +254,7 @@ export function runProxy(options: ProxyOptions): void {
     phase = "stopping";
     if (was === "waiting") exit(code);
     if (watch !== undefined) clearInterval(watch);
+    trace.flush();
     try {
       await stopProcessor(sysfs, device, options.stop, say);
     } catch (error) {

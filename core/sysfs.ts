@@ -98,6 +98,22 @@ export interface Sysfs {
   tracePaths(device: DeviceRef): string[];
   /** Opens `state` for repeated allocation-free polling. */
   openStateReader(device: DeviceRef): StateReader;
+  /** Opens a debugfs trace buffer (a path from `tracePaths`) for polling. */
+  openTraceReader(path: string): TraceReader;
+}
+
+/**
+ * Reads a remoteproc trace buffer through one open descriptor. The kernel
+ * returns the whole buffer up to its first NUL on each read from offset 0.
+ */
+export interface TraceReader {
+  /**
+   * Reads the whole buffer into a reused array; the view is valid until the
+   * next read. Throws when the file went away (the processor stopped).
+   */
+  read(): Uint8Array;
+  /** Closes the descriptor. */
+  close(): void;
 }
 
 /** Polls `state` through one open descriptor. */
@@ -256,6 +272,31 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
           }
           return length === RUNNING.length ||
             buffer[RUNNING.length] === 0x0a;
+        },
+        close() {
+          file.close();
+        },
+      };
+    },
+    openTraceReader(path) {
+      const file = Deno.openSync(path, { read: true });
+      let buffer = new Uint8Array(4096);
+      return {
+        read() {
+          file.seekSync(0, Deno.SeekMode.Start);
+          let length = 0;
+          for (;;) {
+            if (length === buffer.length) {
+              const bigger = new Uint8Array(buffer.length * 2);
+              bigger.set(buffer);
+              buffer = bigger;
+            }
+            const n = file.readSync(buffer.subarray(length));
+            if (n === null || n === 0) break;
+            length += n;
+          }
+          const nul = buffer.subarray(0, length).indexOf(0);
+          return buffer.subarray(0, nul >= 0 ? nul : length);
         },
         close() {
           file.close();

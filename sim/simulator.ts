@@ -370,12 +370,15 @@ export class Simulator {
 
   #onRecovery(p: Processor, path: string): void {
     const text = read(path);
+    // A writer truncates before it writes: an empty read is that moment,
+    // not a value (answering it would race the writer's own write).
+    if (text === "") return;
     if (text === "recover") {
       if (p.state === "crashed") this.#recover(p);
     } else if (text === "enabled" || text === "disabled") {
       p.recovery = text;
       if (text === "enabled" && p.state === "crashed") this.#recover(p);
-    } else if (text !== "") {
+    } else {
       this.errors.push(`${p.index}: recovery ${text}: EINVAL`);
     }
     for (
