@@ -9,6 +9,7 @@
  */
 import { isAbsolute, join, posix, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
+import { fieldPath, oneLine } from "./message_text.ts";
 
 /** Largest config.json accepted. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -68,14 +69,14 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     raw = JSON.parse(text);
   } catch (error) {
     throw new ConfigError(
-      `cannot parse config.json: ${(error as Error).message}`,
+      `cannot parse config.json: ${oneLine((error as Error).message)}`,
     );
   }
   const { configSchema } = await import("./config_schema.ts");
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const field = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    const field = fieldPath(issue.path);
     throw new ConfigError(
       `cannot parse config.json: ${field}: ${issue.message}`,
     );
@@ -122,15 +123,19 @@ export function resolveFirmware(bundle: Bundle): string {
   try {
     rootInfo = Deno.lstatSync(bundle.rootfs);
   } catch {
-    throw new ConfigError(`root.path ${bundle.rootfs} does not exist`);
+    throw new ConfigError(`root.path ${oneLine(bundle.rootfs)} does not exist`);
   }
   if (rootInfo.isSymlink) {
     throw new ConfigError(
-      `root.path ${bundle.rootfs} is a symlink: give the directory itself`,
+      `root.path ${
+        oneLine(bundle.rootfs)
+      } is a symlink: give the directory itself`,
     );
   }
   if (!rootInfo.isDirectory) {
-    throw new ConfigError(`root.path ${bundle.rootfs} is not a directory`);
+    throw new ConfigError(
+      `root.path ${oneLine(bundle.rootfs)} is not a directory`,
+    );
   }
   const inRoot = arg.startsWith("/") ? arg : posix.join(bundle.cwd, arg);
   const host = secureJoin(bundle.rootfs, inRoot, arg);

@@ -7,6 +7,8 @@
 import { mkdirSync } from "node:fs";
 import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
 import { loadBundle, resolveFirmware } from "./bundle.ts";
+import { checkpoint } from "./checkpoint.ts";
+import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
 import {
@@ -16,6 +18,7 @@ import {
   RuntimeError,
 } from "./errors.ts";
 import { checkFirmwareFile } from "./firmware_check.ts";
+import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock } from "./locks.ts";
 import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
@@ -44,6 +47,16 @@ export interface CreateOptions {
   pidFile?: string | undefined;
   /** Given by `-t`: refused, a processor has no terminal. */
   consoleSocket?: string | undefined;
+  /**
+   * Called once the bundle is read and the processor resolved, before
+   * anything is written: the CLI narrows its Landlock confinement here.
+   */
+  onResolved?:
+    | ((
+      bundle: { dir: string; rootfs: string },
+      device: { index: string; dir: string },
+    ) => void | Promise<void>)
+    | undefined;
   /** Proxy poll interval in ms (default 20). */
   pollMs?: number | undefined;
 }
@@ -78,6 +91,11 @@ export async function create(
   const refusal = plugin.refuses?.("deploy", context);
   if (refusal) throw new DeviceError(refusal);
   const source = resolveFirmware(bundle);
+  await verifyFirmware(
+    bundle.annotations,
+    source,
+    `firmware file ${JSON.stringify(bundle.firmwareArg)}`,
+  );
   const found = checkFirmwareFile(
     source,
     bundle.firmwareArg,
@@ -87,6 +105,7 @@ export async function create(
   debug(
     `create ${id}: ${device.index} (${device.name}) with plugin ${plugin.name}, firmware ${source}`,
   );
+  await options.onResolved?.(bundle, device);
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
   mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
@@ -101,6 +120,7 @@ export async function create(
   }
 
   const lock = await acquireOpLock(dir, id);
+  checkpoint("create.dir");
   let claimed = false;
   let proxy: SpawnedProxy | undefined;
   try {
@@ -126,8 +146,10 @@ export async function create(
       firmware: { source },
     };
     saveRecord(dir, record);
+    checkpoint("create.record");
     claimDevice(rt.roots, device, { id, dir });
     claimed = true;
+    checkpoint("create.claimed");
 
     proxy = spawnProxy({
       args: proxyArgs({
@@ -143,9 +165,11 @@ export async function create(
     });
     await waitProxyReady(dir, proxy);
     debug(`create ${id}: proxy ${proxy.pid} ready`);
+    checkpoint("create.spawned");
     record.status = "created";
     record.pid = proxy.pid;
     saveRecord(dir, record);
+    checkpoint("create.recorded");
     if (pidFile) {
       try {
         Deno.writeTextFileSync(pidFile, String(proxy.pid));
@@ -159,7 +183,7 @@ export async function create(
   } catch (error) {
     proxy?.kill();
     if (claimed) releaseClaim(rt.roots, device.index, { id, dir });
-    Deno.removeSync(dir, { recursive: true });
+    removeContainerDir(dir);
     throw error;
   } finally {
     lock.close();
