@@ -10,21 +10,22 @@ import { describeError, RuntimeError, UsageError } from "./core/errors.ts";
 import { type Globals, print, usageMessage } from "./cli/args.ts";
 import { buildCommit, SPEC_VERSION, VERSION } from "./core/version.ts";
 import { oneLine } from "./core/message_text.ts";
+import { lazyImport } from "./core/lazy.ts";
 
 type VerbModule = {
   run(context: { globals: Globals; args: string[] }): Promise<void>;
 };
 
 const VERBS: Record<string, () => Promise<VerbModule>> = {
-  create: () => import("./cli/create.ts"),
-  start: () => import("./cli/start.ts"),
-  kill: () => import("./cli/kill.ts"),
-  delete: () => import("./cli/delete.ts"),
-  state: () => import("./cli/state.ts"),
-  list: () => import("./cli/list.ts"),
-  ps: () => import("./cli/ps.ts"),
-  features: () => import("./cli/features.ts"),
-  __configure: () => import("./cli/configure.ts"),
+  create: () => lazyImport(new URL("./cli/create.ts", import.meta.url)),
+  start: () => lazyImport(new URL("./cli/start.ts", import.meta.url)),
+  kill: () => lazyImport(new URL("./cli/kill.ts", import.meta.url)),
+  delete: () => lazyImport(new URL("./cli/delete.ts", import.meta.url)),
+  state: () => lazyImport(new URL("./cli/state.ts", import.meta.url)),
+  list: () => lazyImport(new URL("./cli/list.ts", import.meta.url)),
+  ps: () => lazyImport(new URL("./cli/ps.ts", import.meta.url)),
+  features: () => lazyImport(new URL("./cli/features.ts", import.meta.url)),
+  __configure: () => lazyImport(new URL("./cli/configure.ts", import.meta.url)),
 };
 
 /** Global flags that take a value. */
@@ -178,7 +179,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
   let globals: Globals = { logFormat: "text", debug: false };
   try {
     if (argv[0] === "__proxy") {
-      const { proxyMain } = await import("./proxy.ts");
+      const { proxyMain } = await lazyImport<typeof import("./proxy.ts")>(
+        new URL("./proxy.ts", import.meta.url),
+      );
       proxyMain(argv.slice(1));
       return undefined; // the proxy lives on its timers
     }
@@ -199,7 +202,11 @@ export async function main(argv: string[]): Promise<number | undefined> {
       );
     }
     if (parsed.debug) {
-      const { setUpLogging } = await import("./cli/logging.ts");
+      const { setUpLogging } = await lazyImport<
+        typeof import("./cli/logging.ts")
+      >(
+        new URL("./cli/logging.ts", import.meta.url),
+      );
       await setUpLogging({
         file: parsed.log,
         format: parsed.logFormat,
@@ -227,7 +234,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
     } catch {
       // stderr closed
     }
-    const { logError } = await import("./cli/logging.ts");
+    const { logError } = await lazyImport<typeof import("./cli/logging.ts")>(
+      new URL("./cli/logging.ts", import.meta.url),
+    );
     await logError({
       file: globals.log,
       format: globals.logFormat,

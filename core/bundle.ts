@@ -10,6 +10,9 @@
 import { isAbsolute, join, posix, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 import { fieldPath, oneLine } from "./message_text.ts";
+import { isValidConfig } from "./config_check.ts";
+import { lazyImport } from "./lazy.ts";
+import type { Config } from "./config_schema.ts";
 
 /** Largest config.json accepted. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -72,16 +75,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
       `cannot parse config.json: ${oneLine((error as Error).message)}`,
     );
   }
-  const { configSchema } = await import("./config_schema.ts");
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = fieldPath(issue.path);
-    throw new ConfigError(
-      `cannot parse config.json: ${field}: ${issue.message}`,
-    );
-  }
-  const config = result.data;
+  const config = isValidConfig(raw) ? raw : await explainConfig(raw);
   if (config.process.terminal === true) {
     throw new ConfigError(
       "a remote processor has no terminal: process.terminal must be false (run without -t)",
@@ -98,6 +92,22 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     cwd: config.process.cwd ?? "/",
     annotations: config.annotations ?? {},
   };
+}
+
+/** Validates with zod (loaded only now) and throws its first issue. */
+async function explainConfig(raw: unknown): Promise<Config> {
+  const { configSchema } = await lazyImport<
+    typeof import("./config_schema.ts")
+  >(new URL("./config_schema.ts", import.meta.url));
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = fieldPath(issue.path);
+    throw new ConfigError(
+      `cannot parse config.json: ${field}: ${issue.message}`,
+    );
+  }
+  return result.data;
 }
 
 /**

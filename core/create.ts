@@ -22,6 +22,7 @@ import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock } from "./locks.ts";
 import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
+import { POLL_MS } from "./proxy_protocol.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import {
@@ -57,7 +58,7 @@ export interface CreateOptions {
       device: { index: string; dir: string },
     ) => void | Promise<void>)
     | undefined;
-  /** Proxy poll interval in ms (default 20). */
+  /** Proxy poll interval in ms (default `POLL_MS`). */
   pollMs?: number | undefined;
 }
 
@@ -145,24 +146,26 @@ export async function create(
         : {}),
       firmware: { source },
     };
-    saveRecord(dir, record);
-    checkpoint("create.record");
-    claimDevice(rt.roots, device, { id, dir });
-    claimed = true;
-    checkpoint("create.claimed");
-
+    // The proxy boots (a whole Deno start-up) while the record is written
+    // and the processor claimed; it touches nothing before it is started,
+    // and a failed claim kills it below.
     proxy = spawnProxy({
       args: proxyArgs({
         dir,
         sysroot: rt.roots.sysroot,
         device,
-        pollMs: options.pollMs ?? 20,
+        pollMs: options.pollMs ?? POLL_MS,
         start: startPolicyOf(plugin, device),
         stop: stopPolicyOf(plugin, device),
         stateAliases: { ...plugin.stateAliases },
       }),
       writable: [rt.roots.sysroot, dir],
     });
+    saveRecord(dir, record);
+    checkpoint("create.record");
+    claimDevice(rt.roots, device, { id, dir });
+    claimed = true;
+    checkpoint("create.claimed");
     await waitProxyReady(dir, proxy);
     debug(`create ${id}: proxy ${proxy.pid} ready`);
     checkpoint("create.spawned");

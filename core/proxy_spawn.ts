@@ -110,7 +110,7 @@ export async function waitProxyReady(
   proxy.status.then((s) => exited = s, () => {});
   const deadline = Date.now() + timeoutMs;
   const ready = join(dir, READY_FILE);
-  for (let delay = 1;; delay = Math.min(delay * 2, 10)) {
+  for (let delay = 1;; delay = Math.min(delay * 2, 2)) {
     try {
       Deno.statSync(ready);
       return;

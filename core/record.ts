@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { ContainerNotFoundError, StateError } from "./errors.ts";
 import type { Status } from "./status.ts";
+import { lazyImport } from "./lazy.ts";
 
 /** The stored state of one container. */
 export interface ContainerRecord {
@@ -134,7 +135,9 @@ export async function parseRecord(
     );
   }
   if (isContainerRecord(value)) return value;
-  const { describeRecordProblem } = await import("./record_schema.ts");
+  const { describeRecordProblem } = await lazyImport<
+    typeof import("./record_schema.ts")
+  >(new URL("./record_schema.ts", import.meta.url));
   throw new StateError(
     `state of container ${id} is corrupt: ${
       describeRecordProblem(value)

@@ -157,7 +157,7 @@ async function waitStartResult(
 ): Promise<StartResult> {
   const path = join(dir, START_RESULT_FILE);
   const deadline = Date.now() + timeoutMs;
-  for (let delay = 1;; delay = Math.min(delay * 2, 8)) {
+  for (let delay = 1;; delay = Math.min(delay * 2, 2)) {
     try {
       return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
     } catch (error) {

@@ -15,6 +15,7 @@
 import { join } from "node:path";
 import { ConfigError } from "../core/errors.ts";
 import { hostPath } from "../core/paths.ts";
+import { lazyImport } from "../core/lazy.ts";
 import type { Device } from "../core/sysfs.ts";
 import { genericPlugin } from "./generic.ts";
 import { imxPlugin } from "./imx.ts";
@@ -71,7 +72,9 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
     );
   }
   if (files.length === 0) return allPlugins();
-  const { parseProfile, profilePlugin } = await import("./profile.ts");
+  const { parseProfile, profilePlugin } = await lazyImport<
+    typeof import("./profile.ts")
+  >(new URL("./profile.ts", import.meta.url));
   const profiles: Plugin[] = [];
   const builtIn = new Set(allPlugins().map((p) => p.name));
   for (const name of files) {

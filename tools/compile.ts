@@ -22,6 +22,17 @@ export const TARGETS = [
 ] as const;
 
 const project = fileURLToPath(new URL("..", import.meta.url));
+
+/** Modules loaded through core/lazy.ts (the verbs, the proxy, zod, logtape). */
+const LAZY_MODULES = [
+  ...[...Deno.readDirSync(join(project, "cli"))]
+    .filter((e) => e.isFile && e.name.endsWith(".ts"))
+    .map((e) => `cli/${e.name}`),
+  "proxy.ts",
+  "core/record_schema.ts",
+  "core/config_schema.ts",
+  "plugins/profile.ts",
+];
 const say = (line: string) =>
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
 
@@ -84,6 +95,8 @@ async function main(): Promise<number> {
         `--config=${join(project, "deno.json")}`,
         `--target=${target}`,
         `--include=${join(project, "build_info.json")}`,
+        // Loaded by core/lazy.ts, which deno compile cannot see through.
+        ...LAZY_MODULES.map((m) => `--include=${join(project, m)}`),
         `--output=${output}`,
         join(project, "cli.ts"),
       ],
