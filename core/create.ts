@@ -38,7 +38,22 @@ import {
   stopPolicyOf,
 } from "../plugins/registry.ts";
 
-/** Options of {@linkcode create}. */
+/**
+ * Options of {@linkcode create}.
+ *
+ * @example Options for a container with a pid file
+ * ```ts
+ * import type { CreateOptions } from "./create.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CreateOptions = {
+ *   id: "fw1",
+ *   bundle: "/srv/bundles/fw1",
+ *   pidFile: "/run/fw1.pid",
+ * };
+ * assert.equal(options.consoleSocket, undefined);
+ * ```
+ */
 export interface CreateOptions {
   /** Container id. */
   id: string;
@@ -64,6 +79,52 @@ export interface CreateOptions {
 
 /**
  * Creates a container.
+ *
+ * @example Create, start, stop and delete a container on a simulated processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { create } from "./create.ts";
+ * import { deleteContainer } from "./delete.ts";
+ * import { kill } from "./kill.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { start } from "./start.ts";
+ * import { state } from "./state.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({
+ *   root: join(tmp, "sys"),
+ *   processors: [{ name: "m4" }],
+ * });
+ * const rt = openRuntime({ sysroot: sim.root });
+ * const bundle = join(tmp, "bundle");
+ * Deno.mkdirSync(join(bundle, "rootfs"), { recursive: true });
+ * Deno.writeFileSync(join(bundle, "rootfs", "fw.elf"), makeElf());
+ * Deno.writeTextFileSync(
+ *   join(bundle, "config.json"),
+ *   JSON.stringify({
+ *     ociVersion: "1.0.2",
+ *     process: { args: ["fw.elf"], cwd: "/" },
+ *     root: { path: "rootfs" },
+ *     annotations: { "remoteproc.name": "m4" },
+ *   }),
+ * );
+ * try {
+ *   const record = await create(rt, { id: "demo", bundle });
+ *   assert.equal(record.device.name, "m4");
+ *   assert.equal((await state(rt, "demo")).status, "created");
+ *   await start(rt, "demo");
+ *   assert.equal((await state(rt, "demo")).status, "running");
+ *   await kill(rt, { id: "demo", signal: "TERM" });
+ * } finally {
+ *   await deleteContainer(rt, { id: "demo", force: true });
+ *   await sim.close();
+ *   Deno.removeSync(tmp, { recursive: true });
+ * }
+ * assert.deepEqual(sim.violations, []);
+ * ```
  *
  * @param rt The runtime context.
  * @param options Id, bundle and pid file.

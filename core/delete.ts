@@ -35,7 +35,22 @@ import { pluginByName, stopPolicyOf } from "../plugins/registry.ts";
 import { genericPlugin } from "../plugins/generic.ts";
 import type { Plugin } from "../plugins/types.ts";
 
-/** Options of {@linkcode deleteContainer}. */
+/**
+ * Options of {@linkcode deleteContainer}.
+ *
+ * @example Force a delete and collect warnings
+ * ```ts
+ * import type { DeleteOptions } from "./delete.ts";
+ *
+ * const warnings: string[] = [];
+ * const options: DeleteOptions = {
+ *   id: "fw1",
+ *   force: true,
+ *   warn: (message) => warnings.push(message),
+ * };
+ * options.warn?.("processor already offline");
+ * ```
+ */
 export interface DeleteOptions {
   /** Container id. */
   id: string;
@@ -47,6 +62,28 @@ export interface DeleteOptions {
 
 /**
  * Deletes a container.
+ *
+ * @example `force` makes an unknown id no error
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { deleteContainer } from "./delete.ts";
+ * import { ContainerNotFoundError } from "./errors.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ *
+ * await deleteContainer(rt, { id: "missing", force: true });
+ * await assert.rejects(
+ *   deleteContainer(rt, { id: "missing" }),
+ *   ContainerNotFoundError,
+ * );
+ *
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
  *
  * @param rt The runtime context.
  * @param options Id and `--force`.

@@ -44,6 +44,24 @@ import type { StopPolicy } from "../plugins/types.ts";
 /**
  * Starts a created container.
  *
+ * @example Starting an unknown container fails (see `create` for a full lifecycle)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { start } from "./start.ts";
+ * import { ContainerNotFoundError } from "./errors.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ *
+ * await assert.rejects(start(rt, "missing"), ContainerNotFoundError);
+ *
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ *
  * @param rt The runtime context.
  * @param id Container id.
  * @returns The updated record.

@@ -14,7 +14,22 @@ import { basename, join } from "node:path";
 import { DeviceError } from "./errors.ts";
 import { hostPath } from "./paths.ts";
 
-/** A remote processor as sysfs describes it. */
+/**
+ * A remote processor as sysfs describes it.
+ *
+ * @example A Cortex-M7 core of an i.MX8MP
+ * ```ts
+ * import type { Device } from "./sysfs.ts";
+ *
+ * const device: Device = {
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "imx-rproc",
+ *   driver: "imx-rproc",
+ *   compatible: ["fsl,imx8mp-cm7"],
+ * };
+ * ```
+ */
 export interface Device {
   /** `remoteprocN`: stable only until the next probe order change. */
   readonly index: string;
@@ -28,10 +43,48 @@ export interface Device {
   readonly compatible: readonly string[];
 }
 
-/** What reads and writes need to know of a processor. */
+/**
+ * What reads and writes need to know of a processor.
+ *
+ * @example Enough of a device to read its state
+ * ```ts
+ * import type { DeviceRef } from "./sysfs.ts";
+ *
+ * const ref: DeviceRef = {
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "m4",
+ * };
+ * ```
+ */
 export type DeviceRef = Pick<Device, "index" | "dir" | "name">;
 
-/** A value written to `state`. */
+/**
+ * A value written to `state`.
+ *
+ * @example Start a simulated processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type StateCommand } from "./sysfs.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const sysfs = createSysfs({ sysroot: sim.root });
+ * const device = sysfs.listDevices()[0]!;
+ * Deno.writeFileSync(`${sysfs.firmwareDir()}/fw.elf`, makeElf());
+ * sysfs.writeFirmware(device, "fw.elf");
+ * const command: StateCommand = "start";
+ * sysfs.writeState(device, command);
+ * while (sysfs.readState(device) !== "running") {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ * }
+ * assert.equal(sim.state(0), "running");
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ */
 export type StateCommand = "start" | "stop" | "detach";
 
 /** The kernel's state strings. `invalid` covers anything above the last. */
@@ -60,7 +113,26 @@ export function isKernelState(value: string): value is KernelState {
   return (KERNEL_STATES as readonly string[]).includes(value);
 }
 
-/** Access to the remoteproc class and related kernel interfaces. */
+/**
+ * Access to the remoteproc class and related kernel interfaces.
+ *
+ * @example Read a simulated processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type Sysfs } from "./sysfs.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const sysfs: Sysfs = createSysfs({ sysroot: sim.root });
+ * const [device] = sysfs.listDevices();
+ * assert.equal(device?.name, "m4");
+ * assert.equal(sysfs.readState(device!), "offline");
+ * assert.equal(sysfs.firmwareDir(), `${sim.root}/lib/firmware`);
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ */
 export interface Sysfs {
   /** The sysroot all paths are resolved under. */
   readonly sysroot: string;
@@ -105,6 +177,27 @@ export interface Sysfs {
 /**
  * Reads a remoteproc trace buffer through one open descriptor. The kernel
  * returns the whole buffer up to its first NUL on each read from offset 0.
+ *
+ * @example Read what the firmware printed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type TraceReader } from "./sysfs.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({
+ *   root: tmp,
+ *   processors: [{ name: "m4", trace: true }],
+ * });
+ * const sysfs = createSysfs({ sysroot: sim.root });
+ * const [path] = sysfs.tracePaths(sysfs.listDevices()[0]!);
+ * sim.trace(0, "hello from m4\n");
+ * const reader: TraceReader = sysfs.openTraceReader(path!);
+ * assert.equal(new TextDecoder().decode(reader.read()), "hello from m4\n");
+ * reader.close();
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
  */
 export interface TraceReader {
   /**
@@ -116,7 +209,26 @@ export interface TraceReader {
   close(): void;
 }
 
-/** Polls `state` through one open descriptor. */
+/**
+ * Polls `state` through one open descriptor.
+ *
+ * @example Poll a processor's state
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type StateReader } from "./sysfs.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const sysfs = createSysfs({ sysroot: sim.root });
+ * const reader: StateReader = sysfs.openStateReader(sysfs.listDevices()[0]!);
+ * assert.equal(reader.read(), "offline");
+ * assert.equal(reader.isRunning(), false);
+ * reader.close();
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ */
 export interface StateReader {
   /** Reads the state; `""` when the read was empty (transient). */
   read(): string;
@@ -126,7 +238,18 @@ export interface StateReader {
   close(): void;
 }
 
-/** Options of {@linkcode createSysfs}. */
+/**
+ * Options of {@linkcode createSysfs}.
+ *
+ * @example Resolve sysfs under a simulator tree
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type SysfsOptions } from "./sysfs.ts";
+ *
+ * const options: SysfsOptions = { sysroot: "/tmp/sim" };
+ * assert.equal(createSysfs(options).sysroot, "/tmp/sim");
+ * ```
+ */
 export interface SysfsOptions {
   /** Sysroot under which `/sys` and `/lib/firmware` are resolved. Default `/`. */
   sysroot?: string;
@@ -138,10 +261,20 @@ const RUNNING = new TextEncoder().encode("running");
  * Creates the default {@linkcode Sysfs} on top of `Deno.*` file APIs.
  *
  * @example Listing the simulator's processors
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { createSysfs } from "./sysfs.ts";
- * const sysfs = createSysfs({ sysroot: "/tmp/sim" });
- * console.log(sysfs.listDevices().map((d) => d.name));
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({
+ *   root: tmp,
+ *   processors: [{ name: "m4" }, { name: "dsp" }],
+ * });
+ * const sysfs = createSysfs({ sysroot: sim.root });
+ * assert.deepEqual(sysfs.listDevices().map((d) => d.name), ["m4", "dsp"]);
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
  * ```
  *
  * @param options The sysroot.
