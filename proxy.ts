@@ -17,6 +17,7 @@ import {
   EXIT,
   POLL_MS,
   READY_FILE,
+  RECOVERY_GRACE_MS,
   START_RESULT_FILE,
   START_SIGNAL,
   type StartResult,
@@ -201,6 +202,7 @@ export function runProxy(options: ProxyOptions): void {
   }
 
   let crashedSince = 0;
+  let offlineSince = 0;
   function check(): void {
     if (phase !== "running" || !reader) return;
     if (++ticks >= traceEvery) {
@@ -208,8 +210,9 @@ export function runProxy(options: ProxyOptions): void {
       trace.poll();
     }
     if (reader.isRunning()) {
-      if (crashedSince !== 0) {
+      if (crashedSince !== 0 || offlineSince !== 0) {
         crashedSince = 0;
+        offlineSince = 0;
         say(`${name}: recovered by the kernel, running again`);
       }
       return;
@@ -242,6 +245,16 @@ export function runProxy(options: ProxyOptions): void {
       return;
     }
     if (state === "offline") {
+      // A kernel recovering a crash goes crashed -> offline -> running in
+      // one worker; a poll can miss `crashed` and see only `offline`. With
+      // recovery enabled, give it a moment before calling it a stop.
+      if (offlineSince === 0 && sysfs.readRecovery(device) === "enabled") {
+        offlineSince = Date.now();
+        return;
+      }
+      if (offlineSince !== 0 && Date.now() - offlineSince < RECOVERY_GRACE_MS) {
+        return;
+      }
       say(`${name}: stopped outside the runtime (offline)`);
       exit(EXIT.stoppedExternally);
     }

@@ -233,11 +233,19 @@ export class Simulator {
    *
    * @param n Processor number.
    */
-  crash(n: number): void {
+  crash(
+    n: number,
+    options: { crashedMs?: number; reloadMs?: number } = {},
+  ): void {
     const p = this.#proc(n);
     if (p.state !== "running") return;
     this.#set(p, "crashed");
-    if (p.recovery === "enabled") this.#after(20, () => this.#recover(p));
+    if (p.recovery === "enabled") {
+      this.#after(
+        options.crashedMs ?? 20,
+        () => this.#recover(p, options.reloadMs ?? 0),
+      );
+    }
   }
 
   /**
@@ -455,13 +463,20 @@ export class Simulator {
     this.crash(this.#processors.indexOf(p));
   }
 
-  #recover(p: Processor): void {
+  #recover(p: Processor, reloadMs = 0): void {
     if (p.state !== "crashed") return;
+    // The kernel stops the core (offline) and boots it again from the same
+    // file; reloadMs stands for the time that reload takes.
     this.#set(p, "offline");
-    if (this.#bootProblem(p, Number.MAX_SAFE_INTEGER)) {
-      return this.#set(p, "crashed");
-    }
-    this.#set(p, "running");
+    const boot = () => {
+      if (p.state !== "offline") return;
+      if (this.#bootProblem(p, Number.MAX_SAFE_INTEGER)) {
+        return this.#set(p, "crashed");
+      }
+      this.#set(p, "running");
+    };
+    if (reloadMs > 0) this.#after(reloadMs, boot);
+    else boot();
   }
 
   #settle(p: Processor, state: string): void {
