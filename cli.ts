@@ -9,6 +9,7 @@
 import { describeError, RuntimeError, UsageError } from "./core/errors.ts";
 import { type Globals, print, usageMessage } from "./cli/args.ts";
 import { buildCommit, SPEC_VERSION, VERSION } from "./core/version.ts";
+import { oneLine } from "./core/message_text.ts";
 import { lazyImport } from "./core/lazy.ts";
 
 type VerbModule = {
@@ -219,12 +220,15 @@ export async function main(argv: string[]): Promise<number | undefined> {
     await (await load()).run({ globals: parsed, args: parsed.rest });
     return 0;
   } catch (error) {
-    const message = error instanceof RuntimeError
-      ? error.message
-      : error instanceof TypeError &&
-          (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-      ? usageMessage(error)
-      : `internal error: ${describeError(error)}`;
+    // oneLine: whatever a message carries, it stays one line.
+    const message = oneLine(
+      error instanceof RuntimeError
+        ? error.message
+        : error instanceof TypeError &&
+            (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+        ? usageMessage(error)
+        : `internal error: ${describeError(error)}`,
+    );
     try {
       Deno.stderr.writeSync(encoder.encode(`remoteproc-runtime: ${message}\n`));
     } catch {

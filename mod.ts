@@ -3,13 +3,47 @@
  * runtime context, the typed errors, the SoC plugin API and the simulator.
  *
  * @example Deploy firmware to a simulated processor
- * ```ts ignore
- * import { create, openRuntime, Simulator, start, state } from "./mod.ts";
- * const sim = await Simulator.create({ root: "/tmp/sim", processors: [{ name: "m4" }] });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import {
+ *   create,
+ *   deleteContainer,
+ *   openRuntime,
+ *   Simulator,
+ *   start,
+ *   state,
+ * } from "./mod.ts";
+ * import { makeElf } from "./fixtures/make_elf.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({
+ *   root: join(tmp, "sys"),
+ *   processors: [{ name: "m4" }],
+ * });
  * const rt = openRuntime({ sysroot: sim.root });
- * await create(rt, { id: "c1", bundle: "./bundle" });
- * await start(rt, "c1");
- * console.log((await state(rt, "c1")).status); // "running"
+ * // A bundle: config.json naming the processor, the firmware in the rootfs.
+ * const bundle = join(tmp, "bundle");
+ * Deno.mkdirSync(join(bundle, "rootfs"), { recursive: true });
+ * Deno.writeFileSync(join(bundle, "rootfs", "fw.elf"), makeElf());
+ * Deno.writeTextFileSync(
+ *   join(bundle, "config.json"),
+ *   JSON.stringify({
+ *     ociVersion: "1.0.2",
+ *     process: { args: ["fw.elf"], cwd: "/" },
+ *     root: { path: "rootfs" },
+ *     annotations: { "remoteproc.name": "m4" },
+ *   }),
+ * );
+ * try {
+ *   await create(rt, { id: "c1", bundle });
+ *   await start(rt, "c1");
+ *   assert.equal((await state(rt, "c1")).status, "running");
+ * } finally {
+ *   await deleteContainer(rt, { id: "c1", force: true });
+ *   await sim.close();
+ *   Deno.removeSync(tmp, { recursive: true });
+ * }
  * ```
  *
  * @module
@@ -42,6 +76,7 @@ export {
   type StateReader,
   type Sysfs,
   type SysfsOptions,
+  type TraceReader,
 } from "./core/sysfs.ts";
 export type { ContainerRecord } from "./core/record.ts";
 export type { Status } from "./core/status.ts";

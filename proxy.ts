@@ -12,10 +12,12 @@
 import { join } from "./core/posix_path.ts";
 import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK } from "./core/locks.ts";
+import { createTraceForwarder } from "./core/trace.ts";
 import {
   EXIT,
   POLL_MS,
   READY_FILE,
+  RECOVERY_GRACE_MS,
   START_RESULT_FILE,
   START_SIGNAL,
   type StartResult,
@@ -121,6 +123,17 @@ function say(line: string): void {
   }
 }
 
+/** How often the proxy looks at the firmware's trace buffers. */
+const TRACE_POLL_MS = 200;
+
+function forward(text: string): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(text));
+  } catch {
+    // the engine closed our stdout
+  }
+}
+
 /**
  * Starts the proxy: takes its lock, installs its signal handlers and
  * writes its ready file. The process then lives on its timers until the
@@ -145,11 +158,16 @@ export function runProxy(options: ProxyOptions): void {
   let watch: ReturnType<typeof setInterval> | undefined;
   // Signal listeners do not keep Deno alive; this idle timer does.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  // Firmware output (debugfs trace buffers) goes to stdout: the container log.
+  const trace = createTraceForwarder({ sysfs, device, write: forward });
+  const traceEvery = Math.max(1, Math.round(TRACE_POLL_MS / options.pollMs));
+  let ticks = 0;
 
   function exit(code: number): never {
     clearInterval(keepAlive);
     if (watch !== undefined) clearInterval(watch);
     reader?.close();
+    trace.close();
     // Release the lock first: it is what `state` and `delete` look at, and
     // tearing down the process takes a further 10-30 ms.
     lock.close();
@@ -166,6 +184,7 @@ export function runProxy(options: ProxyOptions): void {
     if (phase !== "waiting") return;
     phase = "starting";
     const firmware = sysfs.readFirmware(device);
+    trace.baseline();
     try {
       await startProcessor(sysfs, device, options.start, say);
       reader = sysfs.openStateReader(device);
@@ -183,11 +202,17 @@ export function runProxy(options: ProxyOptions): void {
   }
 
   let crashedSince = 0;
+  let offlineSince = 0;
   function check(): void {
     if (phase !== "running" || !reader) return;
+    if (++ticks >= traceEvery) {
+      ticks = 0;
+      trace.poll();
+    }
     if (reader.isRunning()) {
-      if (crashedSince !== 0) {
+      if (crashedSince !== 0 || offlineSince !== 0) {
         crashedSince = 0;
+        offlineSince = 0;
         say(`${name}: recovered by the kernel, running again`);
       }
       return;
@@ -201,6 +226,7 @@ export function runProxy(options: ProxyOptions): void {
       crashedSince = 0;
       return;
     }
+    if (crashedSince === 0) trace.flush(); // the firmware's last words
     if (meaning === "crashed" || (crashedSince !== 0 && state === "offline")) {
       // With recovery enabled the kernel reboots the core: crashed ->
       // offline -> running. Wait for that before calling it a crash.
@@ -219,6 +245,16 @@ export function runProxy(options: ProxyOptions): void {
       return;
     }
     if (state === "offline") {
+      // A kernel recovering a crash goes crashed -> offline -> running in
+      // one worker; a poll can miss `crashed` and see only `offline`. With
+      // recovery enabled, give it a moment before calling it a stop.
+      if (offlineSince === 0 && sysfs.readRecovery(device) === "enabled") {
+        offlineSince = Date.now();
+        return;
+      }
+      if (offlineSince !== 0 && Date.now() - offlineSince < RECOVERY_GRACE_MS) {
+        return;
+      }
       say(`${name}: stopped outside the runtime (offline)`);
       exit(EXIT.stoppedExternally);
     }
@@ -232,6 +268,7 @@ export function runProxy(options: ProxyOptions): void {
     phase = "stopping";
     if (was === "waiting") exit(code);
     if (watch !== undefined) clearInterval(watch);
+    trace.flush();
     try {
       await stopProcessor(sysfs, device, options.stop, say);
     } catch (error) {

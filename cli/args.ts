@@ -75,7 +75,9 @@ export function parseVerb<O extends VerbOptions>(
  */
 export function usageMessage(error: unknown): string {
   const e = error as { code?: string; message?: string };
-  const flag = /'(-[^']*)'/.exec(e.message ?? "")?.[1];
+  // parseArgs names a flag as '--bundle' or '-b, --bundle <value>'.
+  const quoted = /'(-[^']*)'/.exec(e.message ?? "")?.[1];
+  const flag = quoted && (/--[^\s,]+/.exec(quoted)?.[0] ?? quoted);
   switch (e.code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `unknown flag ${flag ?? ""}`.trim();

@@ -6,6 +6,10 @@
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
 import { create } from "../core/create.ts";
+import { createPlan } from "../core/confine.ts";
+import { validateId } from "../core/container_id.ts";
+import { absolute } from "../core/paths.ts";
+import { confineStage, confineVerb } from "./confine.ts";
 
 /**
  * Runs `create`.
@@ -21,8 +25,20 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
     "no-new-keyring": { type: "boolean" },
     "preserve-fds": { type: "string" },
   }, { min: 1, max: 1 });
-  await create(runtimeFor(globals), {
-    id: positionals[0]!,
+  const rt = runtimeFor(globals);
+  const id = positionals[0]!;
+  validateId(id);
+  const pidFile = values["pid-file"] as string | undefined;
+  const files = { pidFile: pidFile ? absolute(pidFile) : undefined };
+  await confineVerb(rt, globals, "create", id, files, false);
+  await create(rt, {
+    id,
+    onResolved: (bundle, device) =>
+      confineStage(
+        globals,
+        createPlan(rt, bundle, device.dir, { ...files, log: globals.log }),
+        "create (bundle read)",
+      ),
     bundle: values.bundle as string | undefined,
     pidFile: values["pid-file"] as string | undefined,
     consoleSocket: values["console-socket"] as string | undefined,

@@ -5,6 +5,8 @@
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
 import { deleteContainer } from "../core/delete.ts";
+import { validateId } from "../core/container_id.ts";
+import { confineVerb } from "./confine.ts";
 
 /**
  * Runs `delete`.
@@ -15,8 +17,12 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
   const { values, positionals } = parseVerb("delete", args, {
     force: { type: "boolean", short: "f" },
   }, { min: 1, max: 1 });
-  await deleteContainer(runtimeFor(globals), {
-    id: positionals[0]!,
+  const rt = runtimeFor(globals);
+  const id = positionals[0]!;
+  validateId(id);
+  await confineVerb(rt, globals, "delete", id);
+  await deleteContainer(rt, {
+    id,
     force: values.force as boolean | undefined,
     warn: (message) => {
       Deno.stderr.writeSync(

@@ -5,6 +5,9 @@
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
 import { kill } from "../core/kill.ts";
+import { validateId } from "../core/container_id.ts";
+import { parseSignal } from "../core/signals.ts";
+import { confineVerb } from "./confine.ts";
 
 /**
  * Runs `kill`.
@@ -15,8 +18,13 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
   const { values, positionals } = parseVerb("kill", args, {
     all: { type: "boolean", short: "a" },
   }, { min: 1, max: 2 });
-  await kill(runtimeFor(globals), {
-    id: positionals[0]!,
+  const rt = runtimeFor(globals);
+  const id = positionals[0]!;
+  validateId(id);
+  parseSignal(positionals[1]);
+  await confineVerb(rt, globals, "kill", id);
+  await kill(rt, {
+    id,
     signal: positionals[1],
     all: values.all as boolean | undefined,
   });

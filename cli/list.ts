@@ -6,6 +6,7 @@
 import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { list } from "../core/state.ts";
+import { confineVerb } from "./confine.ts";
 
 /**
  * Runs `list`.
@@ -23,7 +24,9 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
       `list: invalid format option ${JSON.stringify(format)}`,
     );
   }
-  const states = await list(runtimeFor(globals));
+  const rt = runtimeFor(globals);
+  await confineVerb(rt, globals, "list");
+  const states = await list(rt);
   if (values.quiet) {
     for (const s of states) print(s.id);
     return;

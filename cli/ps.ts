@@ -7,6 +7,8 @@
 import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { processes } from "../core/state.ts";
+import { validateId } from "../core/container_id.ts";
+import { confineVerb } from "./confine.ts";
 
 /**
  * Runs `ps`.
@@ -21,7 +23,11 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
   if (format !== "table" && format !== "json") {
     throw new UsageError(`ps: invalid format option ${JSON.stringify(format)}`);
   }
-  const pids = await processes(runtimeFor(globals), positionals[0]!);
+  const rt = runtimeFor(globals);
+  const id = positionals[0]!;
+  validateId(id);
+  await confineVerb(rt, globals, "ps", id);
+  const pids = await processes(rt, id);
   if (format === "json") {
     print(JSON.stringify(pids));
     return;

@@ -5,6 +5,8 @@
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
 import { start } from "../core/start.ts";
+import { validateId } from "../core/container_id.ts";
+import { confineVerb } from "./confine.ts";
 
 /**
  * Runs `start`.
@@ -13,5 +15,9 @@ import { start } from "../core/start.ts";
  */
 export async function run({ globals, args }: VerbContext): Promise<void> {
   const { positionals } = parseVerb("start", args, {}, { min: 1, max: 1 });
-  await start(runtimeFor(globals), positionals[0]!);
+  const rt = runtimeFor(globals);
+  const id = positionals[0]!;
+  validateId(id);
+  await confineVerb(rt, globals, "start", id);
+  await start(rt, id);
 }

@@ -5,6 +5,8 @@
  */
 import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
 import { state } from "../core/state.ts";
+import { validateId } from "../core/container_id.ts";
+import { confineVerb } from "./confine.ts";
 
 /**
  * Runs `state`.
@@ -13,7 +15,9 @@ import { state } from "../core/state.ts";
  */
 export async function run({ globals, args }: VerbContext): Promise<void> {
   const { positionals } = parseVerb("state", args, {}, { min: 1, max: 1 });
-  print(
-    JSON.stringify(await state(runtimeFor(globals), positionals[0]!), null, 2),
-  );
+  const rt = runtimeFor(globals);
+  const id = positionals[0]!;
+  validateId(id);
+  await confineVerb(rt, globals, "state", id);
+  print(JSON.stringify(await state(rt, id), null, 2));
 }

@@ -8,6 +8,11 @@
 export const NAME_ANNOTATION = "remoteproc.name";
 /** Added by `start`: the stored firmware name written to the processor. */
 export const FIRMWARE_ANNOTATION = "remoteproc.firmware";
+/**
+ * Optional: the SHA-256 digest (64 hex digits, `sha256:` prefix allowed) the
+ * firmware file must have; `create` and `start` refuse any other.
+ */
+export const FIRMWARE_SHA256_ANNOTATION = "remoteproc.firmware-sha256";
 /** Added by `create`: the processor's sysfs directory. */
 export const RESOLVED_PATH_ANNOTATION = "remoteproc.resolved-path";
 
@@ -16,6 +21,8 @@ export const HONOURED_ANNOTATIONS: Readonly<Record<string, string>> = {
   [NAME_ANNOTATION]:
     "required: the processor to deploy to, by name or as remoteprocN",
   "remoteproc.plugin": "optional: the SoC plugin to use instead of matching",
+  [FIRMWARE_SHA256_ANNOTATION]:
+    "optional: the firmware's expected SHA-256 digest; any other image is refused",
 };
 /** Added by `create`: the firmware format checked (`elf` or a plugin's). */
 export const FIRMWARE_FORMAT_ANNOTATION = "remoteproc.firmware.format";

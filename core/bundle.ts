@@ -9,6 +9,7 @@
  */
 import { isAbsolute, join, posix, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
+import { fieldPath, oneLine } from "./message_text.ts";
 import { isValidConfig } from "./config_check.ts";
 import { lazyImport } from "./lazy.ts";
 import type { Config } from "./config_schema.ts";
@@ -71,7 +72,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     raw = JSON.parse(text);
   } catch (error) {
     throw new ConfigError(
-      `cannot parse config.json: ${(error as Error).message}`,
+      `cannot parse config.json: ${oneLine((error as Error).message)}`,
     );
   }
   const config = isValidConfig(raw) ? raw : await explainConfig(raw);
@@ -101,7 +102,7 @@ async function explainConfig(raw: unknown): Promise<Config> {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const field = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    const field = fieldPath(issue.path);
     throw new ConfigError(
       `cannot parse config.json: ${field}: ${issue.message}`,
     );
@@ -132,15 +133,19 @@ export function resolveFirmware(bundle: Bundle): string {
   try {
     rootInfo = Deno.lstatSync(bundle.rootfs);
   } catch {
-    throw new ConfigError(`root.path ${bundle.rootfs} does not exist`);
+    throw new ConfigError(`root.path ${oneLine(bundle.rootfs)} does not exist`);
   }
   if (rootInfo.isSymlink) {
     throw new ConfigError(
-      `root.path ${bundle.rootfs} is a symlink: give the directory itself`,
+      `root.path ${
+        oneLine(bundle.rootfs)
+      } is a symlink: give the directory itself`,
     );
   }
   if (!rootInfo.isDirectory) {
-    throw new ConfigError(`root.path ${bundle.rootfs} is not a directory`);
+    throw new ConfigError(
+      `root.path ${oneLine(bundle.rootfs)} is not a directory`,
+    );
   }
   const inRoot = arg.startsWith("/") ? arg : posix.join(bundle.cwd, arg);
   const host = secureJoin(bundle.rootfs, inRoot, arg);

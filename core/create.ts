@@ -7,6 +7,8 @@
 import { mkdirSync } from "node:fs";
 import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
 import { loadBundle, resolveFirmware } from "./bundle.ts";
+import { checkpoint } from "./checkpoint.ts";
+import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
 import {
@@ -16,6 +18,7 @@ import {
   RuntimeError,
 } from "./errors.ts";
 import { checkFirmwareFile } from "./firmware_check.ts";
+import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock } from "./locks.ts";
 import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
@@ -35,7 +38,22 @@ import {
   stopPolicyOf,
 } from "../plugins/registry.ts";
 
-/** Options of {@linkcode create}. */
+/**
+ * Options of {@linkcode create}.
+ *
+ * @example Options for a container with a pid file
+ * ```ts
+ * import type { CreateOptions } from "./create.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CreateOptions = {
+ *   id: "fw1",
+ *   bundle: "/srv/bundles/fw1",
+ *   pidFile: "/run/fw1.pid",
+ * };
+ * assert.equal(options.consoleSocket, undefined);
+ * ```
+ */
 export interface CreateOptions {
   /** Container id. */
   id: string;
@@ -45,12 +63,68 @@ export interface CreateOptions {
   pidFile?: string | undefined;
   /** Given by `-t`: refused, a processor has no terminal. */
   consoleSocket?: string | undefined;
+  /**
+   * Called once the bundle is read and the processor resolved, before
+   * anything is written: the CLI narrows its Landlock confinement here.
+   */
+  onResolved?:
+    | ((
+      bundle: { dir: string; rootfs: string },
+      device: { index: string; dir: string },
+    ) => void | Promise<void>)
+    | undefined;
   /** Proxy poll interval in ms (default `POLL_MS`). */
   pollMs?: number | undefined;
 }
 
 /**
  * Creates a container.
+ *
+ * @example Create, start, stop and delete a container on a simulated processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { create } from "./create.ts";
+ * import { deleteContainer } from "./delete.ts";
+ * import { kill } from "./kill.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { start } from "./start.ts";
+ * import { state } from "./state.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({
+ *   root: join(tmp, "sys"),
+ *   processors: [{ name: "m4" }],
+ * });
+ * const rt = openRuntime({ sysroot: sim.root });
+ * const bundle = join(tmp, "bundle");
+ * Deno.mkdirSync(join(bundle, "rootfs"), { recursive: true });
+ * Deno.writeFileSync(join(bundle, "rootfs", "fw.elf"), makeElf());
+ * Deno.writeTextFileSync(
+ *   join(bundle, "config.json"),
+ *   JSON.stringify({
+ *     ociVersion: "1.0.2",
+ *     process: { args: ["fw.elf"], cwd: "/" },
+ *     root: { path: "rootfs" },
+ *     annotations: { "remoteproc.name": "m4" },
+ *   }),
+ * );
+ * try {
+ *   const record = await create(rt, { id: "demo", bundle });
+ *   assert.equal(record.device.name, "m4");
+ *   assert.equal((await state(rt, "demo")).status, "created");
+ *   await start(rt, "demo");
+ *   assert.equal((await state(rt, "demo")).status, "running");
+ *   await kill(rt, { id: "demo", signal: "TERM" });
+ * } finally {
+ *   await deleteContainer(rt, { id: "demo", force: true });
+ *   await sim.close();
+ *   Deno.removeSync(tmp, { recursive: true });
+ * }
+ * assert.deepEqual(sim.violations, []);
+ * ```
  *
  * @param rt The runtime context.
  * @param options Id, bundle and pid file.
@@ -79,6 +153,11 @@ export async function create(
   const refusal = plugin.refuses?.("deploy", context);
   if (refusal) throw new DeviceError(refusal);
   const source = resolveFirmware(bundle);
+  await verifyFirmware(
+    bundle.annotations,
+    source,
+    `firmware file ${JSON.stringify(bundle.firmwareArg)}`,
+  );
   const found = checkFirmwareFile(
     source,
     bundle.firmwareArg,
@@ -88,6 +167,7 @@ export async function create(
   debug(
     `create ${id}: ${device.index} (${device.name}) with plugin ${plugin.name}, firmware ${source}`,
   );
+  await options.onResolved?.(bundle, device);
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
   mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
@@ -102,6 +182,7 @@ export async function create(
   }
 
   const lock = await acquireOpLock(dir, id);
+  checkpoint("create.dir");
   let claimed = false;
   let proxy: SpawnedProxy | undefined;
   try {
@@ -142,13 +223,17 @@ export async function create(
       writable: [rt.roots.sysroot, dir],
     });
     saveRecord(dir, record);
+    checkpoint("create.record");
     claimDevice(rt.roots, device, { id, dir });
     claimed = true;
+    checkpoint("create.claimed");
     await waitProxyReady(dir, proxy);
     debug(`create ${id}: proxy ${proxy.pid} ready`);
+    checkpoint("create.spawned");
     record.status = "created";
     record.pid = proxy.pid;
     saveRecord(dir, record);
+    checkpoint("create.recorded");
     if (pidFile) {
       try {
         Deno.writeTextFileSync(pidFile, String(proxy.pid));
@@ -162,7 +247,7 @@ export async function create(
   } catch (error) {
     proxy?.kill();
     if (claimed) releaseClaim(rt.roots, device.index, { id, dir });
-    Deno.removeSync(dir, { recursive: true });
+    removeContainerDir(dir);
     throw error;
   } finally {
     lock.close();

@@ -6,6 +6,9 @@
  *
  * @module
  */
+import { join } from "node:path";
+import { checkpoint } from "./checkpoint.ts";
+import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
 import { claimOf, releaseClaim } from "./device.ts";
 import {
@@ -14,10 +17,15 @@ import {
   DeviceError,
   StateError,
 } from "./errors.ts";
-import { removeStoredFirmware } from "./firmware.ts";
+import {
+  isStoredFirmwareName,
+  removeRecordedFirmware,
+  removeStoredFirmware,
+} from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
 import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
+import { READY_FILE } from "./proxy_protocol.ts";
 import { stopProcessor } from "./processor.ts";
 import { reconcile } from "./reconcile.ts";
 import { type ContainerRecord, loadRecord } from "./record.ts";
@@ -27,7 +35,22 @@ import { pluginByName, stopPolicyOf } from "../plugins/registry.ts";
 import { genericPlugin } from "../plugins/generic.ts";
 import type { Plugin } from "../plugins/types.ts";
 
-/** Options of {@linkcode deleteContainer}. */
+/**
+ * Options of {@linkcode deleteContainer}.
+ *
+ * @example Force a delete and collect warnings
+ * ```ts
+ * import type { DeleteOptions } from "./delete.ts";
+ *
+ * const warnings: string[] = [];
+ * const options: DeleteOptions = {
+ *   id: "fw1",
+ *   force: true,
+ *   warn: (message) => warnings.push(message),
+ * };
+ * options.warn?.("processor already offline");
+ * ```
+ */
 export interface DeleteOptions {
   /** Container id. */
   id: string;
@@ -39,6 +62,28 @@ export interface DeleteOptions {
 
 /**
  * Deletes a container.
+ *
+ * @example `force` makes an unknown id no error
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { deleteContainer } from "./delete.ts";
+ * import { ContainerNotFoundError } from "./errors.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ *
+ * await deleteContainer(rt, { id: "missing", force: true });
+ * await assert.rejects(
+ *   deleteContainer(rt, { id: "missing" }),
+ *   ContainerNotFoundError,
+ * );
+ *
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
  *
  * @param rt The runtime context.
  * @param options Id and `--force`.
@@ -67,13 +112,14 @@ export async function deleteContainer(
         !(error instanceof ContainerNotFoundError ||
           error instanceof StateError)
       ) throw error;
-      await removeUnrecorded(rt, dir);
+      await removeUnrecorded(rt, dir, options.warn);
       return;
     }
     const status = reconcile(record, dir, rt.sysfs, { holdsOpLock: true });
     if (!force) assertCanDelete(id, status);
     debug(`delete ${id}: status ${status}, force ${force}`);
-    await killProxy(record, dir);
+    await killProxy(record.pid, dir);
+    checkpoint("delete.killed");
 
     try {
       const device = rt.sysfs.device(record.device.index);
@@ -100,19 +146,31 @@ export async function deleteContainer(
       if (!force) throw error;
       options.warn?.(`processor not stopped: ${describeError(error)}`);
     }
-    if (record.firmware.stored) removeStoredFirmware(record.firmware.stored);
+    checkpoint("delete.stopped");
+    if (record.firmware.stored) {
+      removeRecordedFirmware(record.firmware.stored, record.firmware.name);
+    }
+    checkpoint("delete.firmware-removed");
     releaseClaim(rt.roots, record.device.index, { id, dir });
-    Deno.removeSync(dir, { recursive: true });
+    checkpoint("delete.released");
+    removeContainerDir(dir);
   } finally {
     lock.close();
   }
 }
 
-/** SIGKILLs the proxy if it lives and waits until its lock is released. */
-async function killProxy(record: ContainerRecord, dir: string): Promise<void> {
-  if (record.pid <= 0 || !isProxyAlive(dir)) return;
+/**
+ * SIGKILLs the proxy if it lives and waits until its lock is released. The
+ * pid comes from the record, or, when `create` died before recording it,
+ * from the proxy's own ready file. The held lock proves the pid is still
+ * the proxy's.
+ */
+async function killProxy(recorded: number, dir: string): Promise<void> {
+  if (!isProxyAlive(dir)) return;
+  const pid = recorded > 0 ? recorded : readyPid(dir);
+  if (pid === undefined) return;
   try {
-    Deno.kill(record.pid, "SIGKILL");
+    Deno.kill(pid, "SIGKILL");
   } catch {
     // gone meanwhile
   }
@@ -120,15 +178,49 @@ async function killProxy(record: ContainerRecord, dir: string): Promise<void> {
   while (isProxyAlive(dir) && Date.now() < deadline) await sleep(2);
 }
 
+/** The pid the proxy wrote in its ready file, if it got that far. */
+function readyPid(dir: string): number | undefined {
+  try {
+    const pid = Number(Deno.readTextFileSync(join(dir, READY_FILE)));
+    return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * `delete --force` of a container whose record is missing or corrupt: drop
- * any claim that names its directory and remove the directory.
+ * `delete --force` of a container whose record is missing or corrupt. The
+ * claim naming its directory says which processor it held and, once
+ * started, which firmware it stored: kill the proxy, stop the processor if
+ * it still runs that firmware, remove the stored file, drop the claim and
+ * remove the directory.
  */
-async function removeUnrecorded(rt: Runtime, dir: string): Promise<void> {
+async function removeUnrecorded(
+  rt: Runtime,
+  dir: string,
+  warn: ((message: string) => void) | undefined,
+): Promise<void> {
+  await killProxy(0, dir);
   for (const device of rt.sysfs.listDevices()) {
     const claim = claimOf(rt.roots, device.index);
-    if (claim?.dir === dir) releaseClaim(rt.roots, device.index, claim);
+    if (claim?.dir !== dir) continue;
+    const name = claim.firmware;
+    if (name !== undefined && isStoredFirmwareName(name)) {
+      try {
+        if (rt.sysfs.readFirmware(device) === name) {
+          // The record (and so the plugin) is lost: stop generically.
+          await stopProcessor(
+            rt.sysfs,
+            device,
+            stopPolicyOf(genericPlugin, device),
+          );
+        }
+      } catch (error) {
+        warn?.(`processor not stopped: ${describeError(error)}`);
+      }
+      removeStoredFirmware(join(rt.sysfs.firmwareDir(), name));
+    }
+    releaseClaim(rt.roots, device.index, claim);
   }
-  await Promise.resolve();
-  Deno.removeSync(dir, { recursive: true });
+  removeContainerDir(dir);
 }

@@ -65,6 +65,11 @@ export interface Claim {
   id: string;
   /** The holder's state directory. */
   dir: string;
+  /**
+   * The stored firmware name, once `start` chose it: lets `delete --force`
+   * clean up after a container whose state file is lost.
+   */
+  firmware?: string;
 }
 
 /**
@@ -138,7 +143,9 @@ function readClaim(path: string): Claim | undefined {
   try {
     const value = JSON.parse(Deno.readTextFileSync(path));
     if (typeof value?.id === "string" && typeof value?.dir === "string") {
-      return { id: value.id, dir: value.dir };
+      return typeof value.firmware === "string"
+        ? { id: value.id, dir: value.dir, firmware: value.firmware }
+        : { id: value.id, dir: value.dir };
     }
   } catch {
     // missing or corrupt: no holder

@@ -15,10 +15,35 @@
 
 import { FirmwareError } from "./errors.ts";
 
-/** Byte order of an ELF image (`EI_DATA`). */
+/**
+ * Byte order of an ELF image (`EI_DATA`).
+ *
+ * @example The byte order of a parsed image
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Endianness, parseFirmware } from "./elf.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const order: Endianness = parseFirmware(makeElf()).endianness;
+ * assert.equal(order, "little");
+ * ```
+ */
 export type Endianness = "little" | "big";
 
-/** Options for {@linkcode parseFirmware}. */
+/**
+ * Options for {@linkcode parseFirmware}.
+ *
+ * @example A big-endian host refuses a little-endian image
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseFirmware, type ParseFirmwareOptions } from "./elf.ts";
+ * import { FirmwareError } from "./errors.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const options: ParseFirmwareOptions = { endianness: "big" };
+ * assert.throws(() => parseFirmware(makeElf(), options), FirmwareError);
+ * ```
+ */
 export interface ParseFirmwareOptions {
   /**
    * Byte order of the host kernel; the kernel refuses images of any other
@@ -29,7 +54,23 @@ export interface ParseFirmwareOptions {
   endianness?: Endianness;
 }
 
-/** What a resource table entry is, from its `type` word. */
+/**
+ * What a resource table entry is, from its `type` word.
+ *
+ * @example The kind of a trace entry
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseFirmware, type ResourceKind } from "./elf.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const elf = makeElf({
+ *   resourceTable: { traces: [{ da: 0x1000, len: 256, name: "trace0" }] },
+ * });
+ * const kinds: ResourceKind[] = parseFirmware(elf).resourceTable!.entries
+ *   .map((entry) => entry.kind);
+ * assert.deepEqual(kinds, ["trace"]);
+ * ```
+ */
 export type ResourceKind =
   | "carveout"
   | "devmem"
@@ -38,7 +79,23 @@ export type ResourceKind =
   | "vendor"
   | "unknown";
 
-/** One entry of the resource table. */
+/**
+ * One entry of the resource table.
+ *
+ * @example An `RSC_TRACE` entry
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseFirmware, type ResourceEntry } from "./elf.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const elf = makeElf({
+ *   resourceTable: { traces: [{ da: 0x1000, len: 256, name: "trace0" }] },
+ * });
+ * const entry: ResourceEntry = parseFirmware(elf).resourceTable!.entries[0]!;
+ * assert.equal(entry.type, 2);
+ * assert.equal(entry.kind, "trace");
+ * ```
+ */
 export interface ResourceEntry {
   /** The entry's `type` word (`RSC_CARVEOUT` = 0 … `RSC_VDEV` = 3, vendor 128–512). */
   type: number;
@@ -48,7 +105,22 @@ export interface ResourceEntry {
   offset: number;
 }
 
-/** A trace buffer (`RSC_TRACE`), shown by the kernel as debugfs `traceN`. */
+/**
+ * A trace buffer (`RSC_TRACE`), shown by the kernel as debugfs `traceN`.
+ *
+ * @example The trace buffer of an image
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseFirmware, type TraceEntry } from "./elf.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const elf = makeElf({
+ *   resourceTable: { traces: [{ da: 0x1000, len: 256, name: "trace0" }] },
+ * });
+ * const [trace]: TraceEntry[] = parseFirmware(elf).resourceTable!.traces;
+ * assert.deepEqual(trace, { da: 0x1000, len: 256, name: "trace0" });
+ * ```
+ */
 export interface TraceEntry {
   /** Device address of the buffer. */
   da: number;
@@ -58,7 +130,21 @@ export interface TraceEntry {
   name: string;
 }
 
-/** The parsed `.resource_table` section. */
+/**
+ * The parsed `.resource_table` section.
+ *
+ * @example An image with an empty resource table
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseFirmware, type ResourceTable } from "./elf.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const table: ResourceTable | undefined =
+ *   parseFirmware(makeElf({ resourceTable: {} })).resourceTable;
+ * assert.equal(table?.version, 1);
+ * assert.deepEqual(table?.entries, []);
+ * ```
+ */
 export interface ResourceTable {
   /** Table version; always 1 (the kernel supports no other). */
   version: number;
@@ -68,7 +154,22 @@ export interface ResourceTable {
   traces: TraceEntry[];
 }
 
-/** What {@linkcode parseFirmware} found in a valid image. */
+/**
+ * What {@linkcode parseFirmware} found in a valid image.
+ *
+ * @example What a minimal ARM image holds
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type FirmwareInfo, parseFirmware } from "./elf.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const info: FirmwareInfo = parseFirmware(makeElf({ paddr: 0x1000 }));
+ * assert.equal(info.class, 32);
+ * assert.equal(info.machineName, "ARM");
+ * assert.equal(info.entry, 0x1000n);
+ * assert.equal(info.hasResourceTable, false);
+ * ```
+ */
 export interface FirmwareInfo {
   /** ELF class: 32 or 64 bit. */
   class: 32 | 64;

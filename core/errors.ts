@@ -9,7 +9,25 @@
  * @module
  */
 
-/** Base class: an error the CLI reports as one line and exit code 1. */
+/**
+ * Base class: an error the CLI reports as one line and exit code 1.
+ *
+ * @example Report any runtime error as one line and its exit code
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ContainerNotFoundError, RuntimeError } from "./errors.ts";
+ *
+ * function report(error: unknown): [string, number] {
+ *   if (error instanceof RuntimeError) return [error.message, error.exitCode];
+ *   throw error;
+ * }
+ * try {
+ *   throw new ContainerNotFoundError("fw1");
+ * } catch (error) {
+ *   assert.deepEqual(report(error), ["container does not exist", 1]);
+ * }
+ * ```
+ */
 export class RuntimeError extends Error {
   /** Process exit code the CLI uses for this error. */
   readonly exitCode: number = 1;
@@ -25,7 +43,21 @@ export class RuntimeError extends Error {
   }
 }
 
-/** Bad command line: unknown flag, missing argument, invalid id or signal. */
+/**
+ * Bad command line: unknown flag, missing argument, invalid id or signal.
+ *
+ * @example An unknown signal is a usage error
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RuntimeError, UsageError } from "./errors.ts";
+ * import { parseSignal } from "./signals.ts";
+ *
+ * assert.throws(() => parseSignal("NOPE"), UsageError);
+ * const error = new UsageError("--root is empty");
+ * assert.ok(error instanceof RuntimeError);
+ * assert.equal(error.exitCode, 1);
+ * ```
+ */
 export class UsageError extends RuntimeError {
   /**
    * Creates the error.
@@ -38,7 +70,24 @@ export class UsageError extends RuntimeError {
   }
 }
 
-/** The container id names no container (runc: `container does not exist`). */
+/**
+ * The container id names no container (runc: `container does not exist`).
+ *
+ * @example Tell a missing container from other errors
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ContainerNotFoundError } from "./errors.ts";
+ *
+ * try {
+ *   throw new ContainerNotFoundError("fw1");
+ * } catch (error) {
+ *   assert.ok(error instanceof ContainerNotFoundError);
+ *   assert.equal(error.id, "fw1");
+ *   assert.equal(error.message, "container does not exist");
+ *   assert.equal(error.exitCode, 1);
+ * }
+ * ```
+ */
 export class ContainerNotFoundError extends RuntimeError {
   /**
    * Creates the error.
@@ -51,7 +100,21 @@ export class ContainerNotFoundError extends RuntimeError {
   }
 }
 
-/** `create` with an id that is taken (runc's wording). */
+/**
+ * `create` with an id that is taken (runc's wording).
+ *
+ * @example runc's wording for a taken id
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ContainerExistsError } from "./errors.ts";
+ *
+ * const error = new ContainerExistsError("fw1");
+ * assert.throws(() => {
+ *   throw error;
+ * }, { message: "container with given ID already exists" });
+ * assert.equal(error.exitCode, 1);
+ * ```
+ */
 export class ContainerExistsError extends RuntimeError {
   /**
    * Creates the error.
@@ -64,7 +127,23 @@ export class ContainerExistsError extends RuntimeError {
   }
 }
 
-/** An operation that the container's current status does not allow. */
+/**
+ * An operation that the container's current status does not allow.
+ *
+ * @example Killing a stopped container
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidStateError } from "./errors.ts";
+ *
+ * try {
+ *   throw new InvalidStateError("container not running", "stopped");
+ * } catch (error) {
+ *   assert.ok(error instanceof InvalidStateError);
+ *   assert.equal(error.status, "stopped");
+ *   assert.equal(error.exitCode, 1);
+ * }
+ * ```
+ */
 export class InvalidStateError extends RuntimeError {
   /**
    * Creates the error.
@@ -78,7 +157,22 @@ export class InvalidStateError extends RuntimeError {
   }
 }
 
-/** The bundle (config.json, rootfs, firmware path) is not acceptable. */
+/**
+ * The bundle (config.json, rootfs, firmware path) is not acceptable.
+ *
+ * @example A bundle field that is wrong
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConfigError, RuntimeError } from "./errors.ts";
+ *
+ * const error = new ConfigError("config.json: process.args[0] is empty");
+ * assert.throws(() => {
+ *   throw error;
+ * }, RuntimeError);
+ * assert.equal(error.name, "ConfigError");
+ * assert.equal(error.exitCode, 1);
+ * ```
+ */
 export class ConfigError extends RuntimeError {
   /**
    * Creates the error.
@@ -91,7 +185,23 @@ export class ConfigError extends RuntimeError {
   }
 }
 
-/** The remote processor is missing, busy, or refused an operation. */
+/**
+ * The remote processor is missing, busy, or refused an operation.
+ *
+ * @example The kernel refused a write, with the errno as cause
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DeviceError } from "./errors.ts";
+ *
+ * const cause = new Error("EBUSY");
+ * const error = new DeviceError("remoteproc0: stop refused: EBUSY", { cause });
+ * assert.throws(() => {
+ *   throw error;
+ * }, DeviceError);
+ * assert.equal(error.cause, cause);
+ * assert.equal(error.exitCode, 1);
+ * ```
+ */
 export class DeviceError extends RuntimeError {
   /**
    * Creates the error.
@@ -104,7 +214,24 @@ export class DeviceError extends RuntimeError {
   }
 }
 
-/** The firmware image is not one the processor can load. */
+/**
+ * The firmware image is not one the processor can load.
+ *
+ * @example An image that is not ELF
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FirmwareError } from "./errors.ts";
+ * import { parseFirmware } from "./elf.ts";
+ *
+ * try {
+ *   parseFirmware(new Uint8Array(64));
+ *   assert.fail("not reached");
+ * } catch (error) {
+ *   assert.ok(error instanceof FirmwareError);
+ *   assert.equal(error.exitCode, 1);
+ * }
+ * ```
+ */
 export class FirmwareError extends RuntimeError {
   /**
    * Creates the error.
@@ -117,7 +244,21 @@ export class FirmwareError extends RuntimeError {
   }
 }
 
-/** Stored state is unreadable or corrupt. `delete --force` still cleans up. */
+/**
+ * Stored state is unreadable or corrupt. `delete --force` still cleans up.
+ *
+ * @example A corrupt state file
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StateError } from "./errors.ts";
+ *
+ * const error = new StateError("state.json of fw1 is corrupt");
+ * assert.throws(() => {
+ *   throw error;
+ * }, StateError);
+ * assert.equal(error.exitCode, 1);
+ * ```
+ */
 export class StateError extends RuntimeError {
   /**
    * Creates the error.

@@ -15,6 +15,21 @@ import type { Plugin } from "../plugins/types.ts";
  * The plugins are listed in match order, each with the annotations it
  * honours (`org.remoteproc-runtime.plugin.<name>`).
  *
+ * @example The features document lists the plugins
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { features } from "./features.ts";
+ *
+ * const doc = features();
+ * assert.equal(doc.ociVersionMin, "1.0.0");
+ * assert.deepEqual(doc.hooks, []);
+ * const annotations = doc.annotations as Record<string, string>;
+ * assert.equal(
+ *   annotations["org.remoteproc-runtime.plugins"],
+ *   "imx,stm32mp,ti-k3,generic",
+ * );
+ * ```
+ *
  * @param plugins The plugins (default: the built-ins; the CLI passes
  * vendor profiles too).
  * @returns The document.

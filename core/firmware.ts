@@ -35,6 +35,53 @@ export function storedFirmwareName(
   return `${stem.slice(0, 64)}-${stamp}-${random}${ext.slice(0, 16)}`;
 }
 
+const COMPONENT = /^[A-Za-z0-9._-]+$/;
+const RANDOM = /[0-9a-f]{8}/;
+
+/**
+ * Whether a name (relative to the firmware directory) is one the runtime
+ * makes (core/placement.ts): an optional subdirectory and a file name, all
+ * of `[A-Za-z0-9._-]` without `.` or `..` components, the file name holding
+ * the 8 random hex digits every name template must contain. Only such files
+ * are ever removed, whatever a (corrupt) record or claim says.
+ *
+ * @example
+ * ```ts
+ * import { isStoredFirmwareName } from "./firmware.ts";
+ * isStoredFirmwareName("fw-19700101T000000Z-0a1b2c3d.elf"); // true
+ * isStoredFirmwareName("rproc/fw-0a1b2c3d.elf"); // true
+ * isStoredFirmwareName("../passwd"); // false
+ * ```
+ *
+ * @param name A stored firmware name.
+ * @returns True for a name the runtime could have made.
+ */
+export function isStoredFirmwareName(name: string): boolean {
+  const parts = name.split("/");
+  return parts.every((p) => COMPONENT.test(p) && p !== "." && p !== "..") &&
+    RANDOM.test(parts.at(-1)!);
+}
+
+/**
+ * Removes the stored firmware a record names, if its name is one the
+ * runtime makes (see {@linkcode isStoredFirmwareName}) and the path ends
+ * with it; anything else is left alone. A file already gone is fine.
+ *
+ * @param path The stored file, as recorded.
+ * @param name Its name relative to the firmware directory, as recorded.
+ */
+export function removeRecordedFirmware(
+  path: string,
+  name: string | undefined,
+): void {
+  if (
+    name !== undefined && isStoredFirmwareName(name) &&
+    path.endsWith(`/${name}`)
+  ) {
+    removeStoredFirmware(path);
+  }
+}
+
 /**
  * Copies firmware into the store through the kernel's copy path
  * (`copy_file_range`), creating the placement subdirectory if needed.

@@ -15,7 +15,18 @@ import type { Runtime } from "./runtime.ts";
 import { parseSignal } from "./signals.ts";
 import { canKill } from "./status.ts";
 
-/** Options of {@linkcode kill}. */
+/**
+ * Options of {@linkcode kill}.
+ *
+ * @example Kill the proxy of every container state
+ * ```ts
+ * import type { KillOptions } from "./kill.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: KillOptions = { id: "fw1", signal: "KILL", all: true };
+ * assert.equal(options.signal, "KILL");
+ * ```
+ */
 export interface KillOptions {
   /** Container id. */
   id: string;
@@ -27,6 +38,25 @@ export interface KillOptions {
 
 /**
  * Sends a signal to a container's proxy.
+ *
+ * @example Bad signals and unknown ids are refused (see `create` for a full lifecycle)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kill } from "./kill.ts";
+ * import { ContainerNotFoundError, UsageError } from "./errors.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ *
+ * await assert.rejects(kill(rt, { id: "missing", signal: "NOPE" }), UsageError);
+ * await assert.rejects(kill(rt, { id: "missing" }), ContainerNotFoundError);
+ *
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
  *
  * @param rt The runtime context.
  * @param options Id, signal, `--all`.

@@ -441,6 +441,10 @@ function pathKind(path: string): "directory" | "file" | "missing" {
     return Deno.statSync(path).isDirectory ? "directory" : "file";
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "missing";
+    // Deno refuses to stat /proc (and /sys, /dev) without --allow-all. Take
+    // it as a directory: the kernel still checks, and add_rule fails with
+    // EINVAL should directory rights land on a file.
+    if (error instanceof Deno.errors.NotCapable) return "directory";
     throw new RuntimeError(`cannot stat landlock rule path ${path}`, {
       cause: error,
     });

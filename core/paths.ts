@@ -7,7 +7,19 @@
  */
 import { isAbsolute, join, resolve } from "./posix_path.ts";
 
-/** The roots every operation takes. */
+/**
+ * The roots every operation takes.
+ *
+ * @example Roots of a test run
+ * ```ts
+ * import type { Roots } from "./paths.ts";
+ *
+ * const roots: Roots = {
+ *   sysroot: "/tmp/sim",
+ *   stateRoot: "/tmp/sim/run/remoteproc-runtime",
+ * };
+ * ```
+ */
 export interface Roots {
   /** Directory under which host paths are resolved; `/` on a real board. */
   sysroot: string;

@@ -50,3 +50,10 @@ export const EXIT = {
  * is still seen within one period (median about 30 ms): see BENCHMARKS.md.
  */
 export const POLL_MS = 50;
+
+/**
+ * How long the proxy waits, with kernel recovery enabled, for a core that
+ * reads `offline` to come back `running` before it calls it a stop: the
+ * kernel's recovery passes through `offline` while it reloads the firmware.
+ */
+export const RECOVERY_GRACE_MS = 250;

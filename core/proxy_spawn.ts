@@ -104,7 +104,7 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
 export async function waitProxyReady(
   dir: string,
   proxy: SpawnedProxy,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<void> {
   let exited: Deno.CommandStatus | undefined;
   proxy.status.then((s) => exited = s, () => {});

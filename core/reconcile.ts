@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { isLockHeld, isProxyAlive, OP_LOCK } from "./locks.ts";
+import { START_RESULT_FILE } from "./proxy_protocol.ts";
 import type { ContainerRecord } from "./record.ts";
 import type { Status } from "./status.ts";
 import type { Sysfs } from "./sysfs.ts";
@@ -22,7 +23,9 @@ export interface ReconcileOptions {
  * Computes the status to report.
  *
  * - `creating`: while `create` is at work; if it died, `stopped`.
- * - `created`: while the proxy lives; `stopped` once it is gone.
+ * - `created`: while the proxy lives; `stopped` once it is gone. If the
+ *   proxy reported a successful start that `start` did not get to record
+ *   (it was killed), the container is `running` as below.
  * - `running`: while the proxy lives and the processor's state does not
  *   mean `stopped` (the generic table with the plugin's aliases, recorded
  *   at create; the proxy exits within one poll of that); else `stopped`.
@@ -45,7 +48,15 @@ export function reconcile(
         ? "creating"
         : "stopped";
     case "created":
-      return isProxyAlive(dir) ? "created" : "stopped";
+      if (!isProxyAlive(dir)) return "stopped";
+      if (!startReported(dir)) return "created";
+      return stateMeaning(
+          sysfs.readState(record.device),
+          record.stateAliases,
+        ) ===
+          "stopped"
+        ? "stopped"
+        : "running";
     case "running": {
       if (!isProxyAlive(dir)) return "stopped";
       const state = sysfs.readState(record.device);
@@ -55,5 +66,15 @@ export function reconcile(
     }
     case "stopped":
       return "stopped";
+  }
+}
+
+/** Whether the proxy wrote a successful start result. */
+function startReported(dir: string): boolean {
+  try {
+    const text = Deno.readTextFileSync(join(dir, START_RESULT_FILE));
+    return (JSON.parse(text) as { ok?: unknown }).ok === true;
+  } catch {
+    return false;
   }
 }

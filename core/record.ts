@@ -12,7 +12,33 @@ import { ContainerNotFoundError, StateError } from "./errors.ts";
 import type { Status } from "./status.ts";
 import { lazyImport } from "./lazy.ts";
 
-/** The stored state of one container. */
+/**
+ * The stored state of one container.
+ *
+ * @example The record of a created container
+ * ```ts
+ * import type { ContainerRecord } from "./record.ts";
+ *
+ * const record: ContainerRecord = {
+ *   version: 1,
+ *   ociVersion: "1.0.2",
+ *   id: "fw1",
+ *   status: "created",
+ *   pid: 4242,
+ *   bundle: "/srv/bundles/fw1",
+ *   rootfs: "/srv/bundles/fw1/rootfs",
+ *   created: "2026-01-01T00:00:00.000Z",
+ *   annotations: { "remoteproc.name": "m4" },
+ *   device: {
+ *     index: "remoteproc0",
+ *     name: "m4",
+ *     dir: "/sys/class/remoteproc/remoteproc0",
+ *   },
+ *   plugin: "generic",
+ *   firmware: { source: "/srv/bundles/fw1/rootfs/fw.elf" },
+ * };
+ * ```
+ */
 export interface ContainerRecord {
   /** Format version of this file. */
   version: 1;

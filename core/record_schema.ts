@@ -5,6 +5,12 @@
  * @module
  */
 import { z } from "zod";
+import { fieldPath } from "./message_text.ts";
+
+function hasOwnProto(value: unknown): boolean {
+  return typeof value === "object" && value !== null &&
+    Object.hasOwn(value, "__proto__");
+}
 
 /** zod schema of `state.json`. */
 export const recordSchema = z.object({
@@ -16,7 +22,14 @@ export const recordSchema = z.object({
   bundle: z.string(),
   rootfs: z.string(),
   created: z.string(),
-  annotations: z.record(z.string(), z.string()),
+  // zod's record skips a "__proto__" key; JSON.parse makes it an own
+  // property, which the cheap guard (rightly) checks like any other.
+  annotations: z.custom<unknown>(
+    (v) =>
+      !hasOwnProto(v) ||
+      typeof (v as Record<string, unknown>)["__proto__"] === "string",
+    { message: 'Invalid input: expected string for key "__proto__"' },
+  ).pipe(z.record(z.string(), z.string())),
   device: z.object({ index: z.string(), name: z.string(), dir: z.string() }),
   plugin: z.string(),
   stateAliases: z.record(z.string(), z.string()).optional(),
@@ -38,6 +51,6 @@ export function describeRecordProblem(value: unknown): string {
   if (result.success) return "unknown problem";
   const issue = result.error.issues[0];
   if (!issue) return "unknown problem";
-  const path = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+  const path = fieldPath(issue.path);
   return `field ${path}: ${issue.message}`;
 }

@@ -8,7 +8,21 @@ import { createSysfs, type Sysfs } from "./sysfs.ts";
 import { UsageError } from "./errors.ts";
 import { resolve } from "node:path";
 
-/** Options of {@linkcode openRuntime}. */
+/**
+ * Options of {@linkcode openRuntime}.
+ *
+ * @example A simulator sysroot with its own state root
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openRuntime, type RuntimeOptions } from "./runtime.ts";
+ *
+ * const options: RuntimeOptions = {
+ *   sysroot: "/tmp/sim",
+ *   stateRoot: "/tmp/state",
+ * };
+ * assert.equal(openRuntime(options).roots.stateRoot, "/tmp/state");
+ * ```
+ */
 export interface RuntimeOptions {
   /** Sysroot (default `/`). */
   sysroot?: string | undefined;
@@ -18,7 +32,19 @@ export interface RuntimeOptions {
   sysfs?: Sysfs | undefined;
 }
 
-/** Roots plus sysfs: what every operation needs. */
+/**
+ * Roots plus sysfs: what every operation needs.
+ *
+ * @example Read the roots of a context
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openRuntime, type Runtime } from "./runtime.ts";
+ *
+ * const rt: Runtime = openRuntime({ sysroot: "/tmp/sim" });
+ * assert.equal(rt.roots.sysroot, "/tmp/sim");
+ * assert.equal(rt.sysfs.sysroot, "/tmp/sim");
+ * ```
+ */
 export interface Runtime {
   /** The roots. */
   readonly roots: Roots;
@@ -30,9 +56,12 @@ export interface Runtime {
  * Builds the runtime context.
  *
  * @example Against a simulator tree
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { openRuntime } from "./runtime.ts";
+ *
  * const rt = openRuntime({ sysroot: "/tmp/sim" });
+ * assert.equal(rt.roots.stateRoot, "/tmp/sim/run/remoteproc-runtime");
  * ```
  *
  * @param options Roots (all optional).

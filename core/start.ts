@@ -9,9 +9,16 @@
 import { join, relative } from "node:path";
 import { FIRMWARE_ANNOTATION } from "./annotations.ts";
 import { secureJoin } from "./bundle.ts";
+import { checkpoint } from "./checkpoint.ts";
 import { validateId } from "./container_id.ts";
+import { claimDevice } from "./device.ts";
 import { ConfigError, describeError, DeviceError } from "./errors.ts";
-import { removeStoredFirmware, storeFirmware } from "./firmware.ts";
+import {
+  removeRecordedFirmware,
+  removeStoredFirmware,
+  storeFirmware,
+} from "./firmware.ts";
+import { verifyFirmware } from "./integrity.ts";
 import { firmwareName } from "./placement.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
 import { debug } from "./log.ts";
@@ -36,6 +43,24 @@ import type { StopPolicy } from "../plugins/types.ts";
 
 /**
  * Starts a created container.
+ *
+ * @example Starting an unknown container fails (see `create` for a full lifecycle)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { start } from "./start.ts";
+ * import { ContainerNotFoundError } from "./errors.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ *
+ * await assert.rejects(start(rt, "missing"), ContainerNotFoundError);
+ *
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
  *
  * @param rt The runtime context.
  * @param id Container id.
@@ -75,16 +100,25 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     record.firmware.name = name;
     record.annotations[FIRMWARE_ANNOTATION] = name;
     saveRecord(dir, record);
+    // The claim keeps the name too, so that delete --force finds the file
+    // and the processor even when state.json is lost.
+    claimDevice(rt.roots, device, { id, dir, firmware: name });
+    checkpoint("start.intent");
 
     const policy = startPolicyOf(plugin, device);
     const stopPolicy = stopPolicyOf(plugin, device);
     let result: StartResult;
     try {
       storeFirmware(source, firmwareDir, name);
+      // The copy is what the kernel loads: check it, not the rootfs file.
+      await verifyFirmware(record.annotations, stored, "stored firmware");
+      checkpoint("start.stored");
       debug(`start ${id}: stored ${stored}, signalling proxy ${record.pid}`);
       rt.sysfs.writeFirmware(device, name);
+      checkpoint("start.firmware-written");
       removeStoredFirmware(join(dir, START_RESULT_FILE));
       Deno.kill(record.pid, START_SIGNAL);
+      checkpoint("start.signalled");
       const budget =
         (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
       result = await waitStartResult(dir, budget);
@@ -92,6 +126,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       result = { ok: false, message: describeError(error) };
     }
     if (result.ok) {
+      checkpoint("start.running");
       record.status = "running";
       saveRecord(dir, record);
       return record;
@@ -188,7 +223,9 @@ async function rollBack(
   } catch {
     // best effort: the processor never ran our firmware
   }
-  if (record.firmware.stored) removeStoredFirmware(record.firmware.stored);
+  if (record.firmware.stored) {
+    removeRecordedFirmware(record.firmware.stored, record.firmware.name);
+  }
   delete record.firmware.stored;
   delete record.firmware.name;
   delete record.annotations[FIRMWARE_ANNOTATION];

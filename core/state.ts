@@ -13,7 +13,25 @@ import type { Runtime } from "./runtime.ts";
 import type { Status } from "./status.ts";
 import { SPEC_VERSION } from "./version.ts";
 
-/** The OCI state document, plus runc's `rootfs` and `created`. */
+/**
+ * The OCI state document, plus runc's `rootfs` and `created`.
+ *
+ * @example The state of a created container
+ * ```ts
+ * import type { OciState } from "./state.ts";
+ *
+ * const doc: OciState = {
+ *   ociVersion: "1.2.0",
+ *   id: "fw1",
+ *   status: "created",
+ *   pid: 4242,
+ *   bundle: "/srv/bundles/fw1",
+ *   rootfs: "/srv/bundles/fw1/rootfs",
+ *   created: "2026-01-01T00:00:00.000Z",
+ *   annotations: { "remoteproc.name": "m4" },
+ * };
+ * ```
+ */
 export interface OciState {
   /** The OCI runtime spec version the document follows. */
   ociVersion: string;
@@ -35,6 +53,28 @@ export interface OciState {
 
 /**
  * The state of a container.
+ *
+ * @example The state of an unknown id is runc's not-found error
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { state } from "./state.ts";
+ * import { ContainerNotFoundError } from "./errors.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ *
+ * await assert.rejects(state(rt, "missing"), {
+ *   name: "ContainerNotFoundError",
+ *   message: "container does not exist",
+ * });
+ * await assert.rejects(state(rt, "missing"), ContainerNotFoundError);
+ *
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
  *
  * @param rt The runtime context.
  * @param id Container id.
@@ -62,6 +102,23 @@ function toOciState(record: ContainerRecord, status: Status): OciState {
 
 /**
  * All containers under the state root. Corrupt ones are skipped.
+ *
+ * @example No containers yet
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { list } from "./state.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ *
+ * assert.deepEqual(await list(rt), []);
+ *
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
  *
  * @param rt The runtime context.
  * @returns Their states, ordered by creation time.
@@ -91,6 +148,24 @@ export async function list(rt: Runtime): Promise<OciState[]> {
 /**
  * The pids of a container's processes (runc `ps --format json`): the proxy
  * while it lives.
+ *
+ * @example An unknown id has no processes to list
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { processes } from "./state.ts";
+ * import { ContainerNotFoundError } from "./errors.ts";
+ * import { openRuntime } from "./runtime.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const rt = openRuntime({ sysroot: sim.root });
+ *
+ * await assert.rejects(processes(rt, "missing"), ContainerNotFoundError);
+ *
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
  *
  * @param rt The runtime context.
  * @param id Container id.

@@ -6,7 +6,18 @@
  */
 import { InvalidStateError } from "./errors.ts";
 
-/** OCI container status. `creating` is stored while `create` is at work. */
+/**
+ * OCI container status. `creating` is stored while `create` is at work.
+ *
+ * @example Statuses a container can be stopped from
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Status } from "./status.ts";
+ *
+ * const live: Status[] = ["created", "running"];
+ * assert.ok(!live.includes("stopped"));
+ * ```
+ */
 export type Status = "creating" | "created" | "running" | "stopped";
 
 /**

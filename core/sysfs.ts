@@ -14,7 +14,22 @@ import { basename, join } from "./posix_path.ts";
 import { DeviceError } from "./errors.ts";
 import { hostPath } from "./paths.ts";
 
-/** A remote processor as sysfs describes it. */
+/**
+ * A remote processor as sysfs describes it.
+ *
+ * @example A Cortex-M7 core of an i.MX8MP
+ * ```ts
+ * import type { Device } from "./sysfs.ts";
+ *
+ * const device: Device = {
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "imx-rproc",
+ *   driver: "imx-rproc",
+ *   compatible: ["fsl,imx8mp-cm7"],
+ * };
+ * ```
+ */
 export interface Device {
   /** `remoteprocN`: stable only until the next probe order change. */
   readonly index: string;
@@ -28,10 +43,48 @@ export interface Device {
   readonly compatible: readonly string[];
 }
 
-/** What reads and writes need to know of a processor. */
+/**
+ * What reads and writes need to know of a processor.
+ *
+ * @example Enough of a device to read its state
+ * ```ts
+ * import type { DeviceRef } from "./sysfs.ts";
+ *
+ * const ref: DeviceRef = {
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "m4",
+ * };
+ * ```
+ */
 export type DeviceRef = Pick<Device, "index" | "dir" | "name">;
 
-/** A value written to `state`. */
+/**
+ * A value written to `state`.
+ *
+ * @example Start a simulated processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type StateCommand } from "./sysfs.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const sysfs = createSysfs({ sysroot: sim.root });
+ * const device = sysfs.listDevices()[0]!;
+ * Deno.writeFileSync(`${sysfs.firmwareDir()}/fw.elf`, makeElf());
+ * sysfs.writeFirmware(device, "fw.elf");
+ * const command: StateCommand = "start";
+ * sysfs.writeState(device, command);
+ * while (sysfs.readState(device) !== "running") {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ * }
+ * assert.equal(sim.state(0), "running");
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ */
 export type StateCommand = "start" | "stop" | "detach";
 
 /** The kernel's state strings. `invalid` covers anything above the last. */
@@ -60,7 +113,26 @@ export function isKernelState(value: string): value is KernelState {
   return (KERNEL_STATES as readonly string[]).includes(value);
 }
 
-/** Access to the remoteproc class and related kernel interfaces. */
+/**
+ * Access to the remoteproc class and related kernel interfaces.
+ *
+ * @example Read a simulated processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type Sysfs } from "./sysfs.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const sysfs: Sysfs = createSysfs({ sysroot: sim.root });
+ * const [device] = sysfs.listDevices();
+ * assert.equal(device?.name, "m4");
+ * assert.equal(sysfs.readState(device!), "offline");
+ * assert.equal(sysfs.firmwareDir(), `${sim.root}/lib/firmware`);
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ */
 export interface Sysfs {
   /** The sysroot all paths are resolved under. */
   readonly sysroot: string;
@@ -98,9 +170,65 @@ export interface Sysfs {
   tracePaths(device: DeviceRef): string[];
   /** Opens `state` for repeated allocation-free polling. */
   openStateReader(device: DeviceRef): StateReader;
+  /** Opens a debugfs trace buffer (a path from `tracePaths`) for polling. */
+  openTraceReader(path: string): TraceReader;
 }
 
-/** Polls `state` through one open descriptor. */
+/**
+ * Reads a remoteproc trace buffer through one open descriptor. The kernel
+ * returns the whole buffer up to its first NUL on each read from offset 0.
+ *
+ * @example Read what the firmware printed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type TraceReader } from "./sysfs.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({
+ *   root: tmp,
+ *   processors: [{ name: "m4", trace: true }],
+ * });
+ * const sysfs = createSysfs({ sysroot: sim.root });
+ * const [path] = sysfs.tracePaths(sysfs.listDevices()[0]!);
+ * sim.trace(0, "hello from m4\n");
+ * const reader: TraceReader = sysfs.openTraceReader(path!);
+ * assert.equal(new TextDecoder().decode(reader.read()), "hello from m4\n");
+ * reader.close();
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ */
+export interface TraceReader {
+  /**
+   * Reads the whole buffer into a reused array; the view is valid until the
+   * next read. Throws when the file went away (the processor stopped).
+   */
+  read(): Uint8Array;
+  /** Closes the descriptor. */
+  close(): void;
+}
+
+/**
+ * Polls `state` through one open descriptor.
+ *
+ * @example Poll a processor's state
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type StateReader } from "./sysfs.ts";
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+ * const sysfs = createSysfs({ sysroot: sim.root });
+ * const reader: StateReader = sysfs.openStateReader(sysfs.listDevices()[0]!);
+ * assert.equal(reader.read(), "offline");
+ * assert.equal(reader.isRunning(), false);
+ * reader.close();
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ */
 export interface StateReader {
   /** Reads the state; `""` when the read was empty (transient). */
   read(): string;
@@ -110,7 +238,18 @@ export interface StateReader {
   close(): void;
 }
 
-/** Options of {@linkcode createSysfs}. */
+/**
+ * Options of {@linkcode createSysfs}.
+ *
+ * @example Resolve sysfs under a simulator tree
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSysfs, type SysfsOptions } from "./sysfs.ts";
+ *
+ * const options: SysfsOptions = { sysroot: "/tmp/sim" };
+ * assert.equal(createSysfs(options).sysroot, "/tmp/sim");
+ * ```
+ */
 export interface SysfsOptions {
   /** Sysroot under which `/sys` and `/lib/firmware` are resolved. Default `/`. */
   sysroot?: string;
@@ -122,10 +261,20 @@ const RUNNING = new TextEncoder().encode("running");
  * Creates the default {@linkcode Sysfs} on top of `Deno.*` file APIs.
  *
  * @example Listing the simulator's processors
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { createSysfs } from "./sysfs.ts";
- * const sysfs = createSysfs({ sysroot: "/tmp/sim" });
- * console.log(sysfs.listDevices().map((d) => d.name));
+ * import { Simulator } from "../sim/simulator.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({
+ *   root: tmp,
+ *   processors: [{ name: "m4" }, { name: "dsp" }],
+ * });
+ * const sysfs = createSysfs({ sysroot: sim.root });
+ * assert.deepEqual(sysfs.listDevices().map((d) => d.name), ["m4", "dsp"]);
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
  * ```
  *
  * @param options The sysroot.
@@ -256,6 +405,31 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
           }
           return length === RUNNING.length ||
             buffer[RUNNING.length] === 0x0a;
+        },
+        close() {
+          file.close();
+        },
+      };
+    },
+    openTraceReader(path) {
+      const file = Deno.openSync(path, { read: true });
+      let buffer = new Uint8Array(4096);
+      return {
+        read() {
+          file.seekSync(0, Deno.SeekMode.Start);
+          let length = 0;
+          for (;;) {
+            if (length === buffer.length) {
+              const bigger = new Uint8Array(buffer.length * 2);
+              bigger.set(buffer);
+              buffer = bigger;
+            }
+            const n = file.readSync(buffer.subarray(length));
+            if (n === null || n === 0) break;
+            length += n;
+          }
+          const nul = buffer.subarray(0, length).indexOf(0);
+          return buffer.subarray(0, nul >= 0 ? nul : length);
         },
         close() {
           file.close();

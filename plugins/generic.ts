@@ -9,7 +9,24 @@
 import { assertOffline } from "../core/processor.ts";
 import { definePlugin, type Plugin } from "./types.ts";
 
-/** Kernel semantics only: start from offline, stop a running core. */
+/**
+ * Kernel semantics only: start from offline, stop a running core.
+ *
+ * @example Matching a processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { genericPlugin } from "./generic.ts";
+ *
+ * assert.equal(genericPlugin.name, "generic");
+ * assert.ok(genericPlugin.matches({
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "core",
+ *   driver: "sim-rproc",
+ *   compatible: ["sim,rproc"],
+ * }));
+ * ```
+ */
 export const genericPlugin: Plugin = definePlugin({
   name: "generic",
   description: "kernel remoteproc semantics, no SoC quirks",

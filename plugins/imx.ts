@@ -49,7 +49,24 @@ function isDsp(device: Device): boolean {
     hasCompatible(device, /^fsl,imx[0-9a-z]+-hifi4$/);
 }
 
-/** The i.MX plugin. */
+/**
+ * The i.MX plugin.
+ *
+ * @example Matching a processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { imxPlugin } from "./imx.ts";
+ *
+ * assert.equal(imxPlugin.name, "imx");
+ * assert.ok(imxPlugin.matches({
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "core",
+ *   driver: "imx-rproc",
+ *   compatible: ["fsl,imx8mp-cm7"],
+ * }));
+ * ```
+ */
 export const imxPlugin: Plugin = definePlugin({
   name: "imx",
   description:

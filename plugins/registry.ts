@@ -29,13 +29,55 @@ import {
   type StopPolicy,
 } from "./types.ts";
 
-/** Annotation that names a plugin explicitly. */
+/**
+ * Annotation that names a plugin explicitly.
+ *
+ * @example Pick a plugin by name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PLUGIN_ANNOTATION, selectPlugin } from "./registry.ts";
+ *
+ * const device = {
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "m4",
+ *   driver: "imx-rproc",
+ *   compatible: [],
+ * };
+ * const plugin = selectPlugin(device, { [PLUGIN_ANNOTATION]: "generic" });
+ * assert.equal(plugin.name, "generic");
+ * ```
+ */
 export const PLUGIN_ANNOTATION = "remoteproc.plugin";
 
-/** Where vendor profiles live (under the sysroot). */
+/**
+ * Where vendor profiles live (under the sysroot).
+ *
+ * @example Where profiles are read from under a sysroot
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { PROFILES_DIR } from "./registry.ts";
+ *
+ * assert.equal(
+ *   join("/tmp/sim", PROFILES_DIR),
+ *   "/tmp/sim/etc/remoteproc-runtime/plugins.d",
+ * );
+ * ```
+ */
 export const PROFILES_DIR = "/etc/remoteproc-runtime/plugins.d";
 
-/** SoC plugins in match order; `generic` is the fallback, not listed. */
+/**
+ * SoC plugins in match order; `generic` is the fallback, not listed.
+ *
+ * @example The SoC plugins in match order
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PLUGINS } from "./registry.ts";
+ *
+ * assert.deepEqual(PLUGINS.map((p) => p.name), ["imx", "stm32mp", "ti-k3"]);
+ * ```
+ */
 export const PLUGINS: readonly Plugin[] = [
   imxPlugin,
   stm32mpPlugin,
@@ -45,6 +87,14 @@ export const PLUGINS: readonly Plugin[] = [
 /**
  * The built-in plugins, the fallback last (no vendor profiles).
  *
+ * @example The built-ins with the fallback last
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allPlugins } from "./registry.ts";
+ *
+ * assert.equal(allPlugins().at(-1)?.name, "generic");
+ * ```
+ *
  * @returns The plugins in match order.
  */
 export function allPlugins(): readonly Plugin[] {
@@ -53,6 +103,17 @@ export function allPlugins(): readonly Plugin[] {
 
 /**
  * Every plugin in match order: vendor profiles, built-ins, `generic`.
+ *
+ * @example Without profiles, the built-ins
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allPlugins, loadPlugins } from "./registry.ts";
+ *
+ * const sysroot = Deno.makeTempDirSync();
+ * const plugins = await loadPlugins(sysroot);
+ * assert.deepEqual(plugins.map((p) => p.name), allPlugins().map((p) => p.name));
+ * Deno.removeSync(sysroot, { recursive: true });
+ * ```
  *
  * @param sysroot The sysroot the profile directory is under.
  * @returns The plugins.
@@ -96,6 +157,26 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
 
 /**
  * Picks the plugin for a processor.
+ *
+ * @example The driver picks the plugin; an unknown name is refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PLUGIN_ANNOTATION, selectPlugin } from "./registry.ts";
+ * import { ConfigError } from "../core/errors.ts";
+ *
+ * const device = {
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "r5f",
+ *   driver: "k3_r5_rproc",
+ *   compatible: ["ti,am64-r5f"],
+ * };
+ * assert.equal(selectPlugin(device).name, "ti-k3");
+ * assert.throws(
+ *   () => selectPlugin(device, { [PLUGIN_ANNOTATION]: "acme" }),
+ *   ConfigError,
+ * );
+ * ```
  *
  * @param device The processor.
  * @param annotations The container's annotations.

@@ -57,7 +57,24 @@ function isTee({ device, annotations }: PluginContext): boolean {
   return hasCompatible(device, /^st,stm32mp[0-9]+-m[0-9]+-tee$/);
 }
 
-/** The STM32MP plugin. */
+/**
+ * The STM32MP plugin.
+ *
+ * @example Matching a processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stm32mpPlugin } from "./stm32mp.ts";
+ *
+ * assert.equal(stm32mpPlugin.name, "stm32mp");
+ * assert.ok(stm32mpPlugin.matches({
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "core",
+ *   driver: "stm32-rproc",
+ *   compatible: ["st,stm32mp1-m4"],
+ * }));
+ * ```
+ */
 export const stm32mpPlugin: Plugin = definePlugin({
   name: "stm32mp",
   description:

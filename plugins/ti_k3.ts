@@ -87,7 +87,24 @@ const STOP_POLICY: Partial<StopPolicy> = {
   },
 };
 
-/** The TI K3 plugin. */
+/**
+ * The TI K3 plugin.
+ *
+ * @example Matching a processor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tiK3Plugin } from "./ti_k3.ts";
+ *
+ * assert.equal(tiK3Plugin.name, "ti-k3");
+ * assert.ok(tiK3Plugin.matches({
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "core",
+ *   driver: "k3_r5_rproc",
+ *   compatible: ["ti,am64-r5f"],
+ * }));
+ * ```
+ */
 export const tiK3Plugin: Plugin = definePlugin({
   name: "ti-k3",
   description:

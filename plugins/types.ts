@@ -15,7 +15,30 @@
 import type { FirmwareInfo } from "../core/elf.ts";
 import type { Device, Sysfs } from "../core/sysfs.ts";
 
-/** What a hook gets to look at. */
+/**
+ * What a hook gets to look at.
+ *
+ * @example Ask a plugin which firmware format a core loads
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { PluginContext } from "./types.ts";
+ * import { stm32mpPlugin } from "./stm32mp.ts";
+ * import { createSysfs } from "../core/sysfs.ts";
+ *
+ * const context: PluginContext = {
+ *   device: {
+ *     index: "remoteproc0",
+ *     dir: "/sys/class/remoteproc/remoteproc0",
+ *     name: "m4",
+ *     driver: "stm32-rproc",
+ *     compatible: ["st,stm32mp1-m4"],
+ *   },
+ *   sysfs: createSysfs({ sysroot: "/tmp/sim" }),
+ *   annotations: {},
+ * };
+ * assert.equal(stm32mpPlugin.firmwareFormat?.(context), "elf");
+ * ```
+ */
 export interface PluginContext {
   /** The processor. */
   readonly device: Device;
@@ -30,10 +53,32 @@ export interface PluginContext {
  * `running` (our firmware runs), `stopped` (it does not, the container has
  * stopped), `crashed` (it stopped unexpectedly; the kernel may recover it),
  * `transient` (keep looking: the state is on its way somewhere).
+ *
+ * @example A core whose driver reports `suspended` while it runs
+ * ```ts
+ * import type { StateMeaning } from "./types.ts";
+ *
+ * const stateAliases: Record<string, StateMeaning> = { suspended: "running" };
+ * ```
  */
 export type StateMeaning = "running" | "stopped" | "crashed" | "transient";
 
-/** How the proxy starts a processor. */
+/**
+ * How the proxy starts a processor.
+ *
+ * @example Retry a start that timed out
+ * ```ts
+ * import type { StartPolicy } from "./types.ts";
+ *
+ * const policy: StartPolicy = {
+ *   timeoutMs: 10_000,
+ *   retries: 2,
+ *   retryOn: ["ETIMEDOUT"],
+ *   retryDelayMs: 200,
+ *   hints: { EPERM: "the core is owned by the secure world" },
+ * };
+ * ```
+ */
 export interface StartPolicy {
   /** How long to wait for `running` after writing `start`. */
   timeoutMs: number;
@@ -47,7 +92,22 @@ export interface StartPolicy {
   hints: Record<string, string>;
 }
 
-/** How a processor is stopped (by the proxy, `delete` and a rollback). */
+/**
+ * How a processor is stopped (by the proxy, `delete` and a rollback).
+ *
+ * @example Wait longer for a firmware shutdown handshake
+ * ```ts
+ * import type { StopPolicy } from "./types.ts";
+ *
+ * const policy: StopPolicy = {
+ *   timeoutMs: 15_000,
+ *   retries: 2,
+ *   retryOn: ["EBUSY"],
+ *   retryDelayMs: 1_000,
+ *   hints: { EBUSY: "add a shutdown handler to the firmware" },
+ * };
+ * ```
+ */
 export interface StopPolicy {
   /** How long to wait for `offline` after writing `stop`. */
   timeoutMs: number;
@@ -61,7 +121,19 @@ export interface StopPolicy {
   hints: Record<string, string>;
 }
 
-/** The default start policy: the kernel's own semantics, one attempt. */
+/**
+ * The default start policy: the kernel's own semantics, one attempt.
+ *
+ * @example Override one field of the default
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_START_POLICY, type StartPolicy } from "./types.ts";
+ *
+ * const policy: StartPolicy = { ...DEFAULT_START_POLICY, retries: 2 };
+ * assert.equal(policy.timeoutMs, DEFAULT_START_POLICY.timeoutMs);
+ * assert.equal(DEFAULT_START_POLICY.retries, 0);
+ * ```
+ */
 export const DEFAULT_START_POLICY: Readonly<StartPolicy> = {
   timeoutMs: 10_000,
   retries: 0,
@@ -70,7 +142,19 @@ export const DEFAULT_START_POLICY: Readonly<StartPolicy> = {
   hints: {},
 };
 
-/** The default stop policy: one attempt. */
+/**
+ * The default stop policy: one attempt.
+ *
+ * @example Override one field of the default
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_STOP_POLICY, type StopPolicy } from "./types.ts";
+ *
+ * const policy: StopPolicy = { ...DEFAULT_STOP_POLICY, retryOn: ["EBUSY"] };
+ * assert.equal(policy.timeoutMs, DEFAULT_STOP_POLICY.timeoutMs);
+ * assert.deepEqual(DEFAULT_STOP_POLICY.retryOn, []);
+ * ```
+ */
 export const DEFAULT_STOP_POLICY: Readonly<StopPolicy> = {
   timeoutMs: 5_000,
   retries: 0,
@@ -83,6 +167,16 @@ export const DEFAULT_STOP_POLICY: Readonly<StopPolicy> = {
  * Where a stored firmware copy goes and what it is called. The name is
  * written to the processor's `firmware` attribute as `directory/name`,
  * relative to the firmware directory.
+ *
+ * @example DSP firmware in its own directory
+ * ```ts
+ * import type { FirmwarePlacement } from "./types.ts";
+ *
+ * const placement: FirmwarePlacement = {
+ *   directory: "imx/dsp",
+ *   template: "{device}-{stamp}-{rand}{ext}",
+ * };
+ * ```
  */
 export interface FirmwarePlacement {
   /**
@@ -100,7 +194,26 @@ export interface FirmwarePlacement {
   template?: string;
 }
 
-/** The firmware image as `create` read it. */
+/**
+ * The firmware image as `create` read it.
+ *
+ * @example A checkFirmware hook that wants a resource table
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { FirmwareImage } from "./types.ts";
+ * import { parseFirmware } from "../core/elf.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const bytes = makeElf();
+ * const image: FirmwareImage = {
+ *   path: "/srv/bundles/fw1/rootfs/fw.elf",
+ *   bytes,
+ *   format: "elf",
+ *   info: parseFirmware(bytes),
+ * };
+ * assert.equal(image.info?.hasResourceTable, false);
+ * ```
+ */
 export interface FirmwareImage {
   /** The file in the rootfs (host path). */
   readonly path: string;
@@ -112,12 +225,49 @@ export interface FirmwareImage {
   readonly info: FirmwareInfo | undefined;
 }
 
-/** An operation a device may refuse. */
+/**
+ * An operation a device may refuse.
+ *
+ * @example Refuse to deploy to a core started by the bootloader
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { definePlugin, type Operation } from "./types.ts";
+ *
+ * const plugin = definePlugin({
+ *   name: "acme",
+ *   description: "ACME MCU cores",
+ *   matches: (device) => device.driver === "acme-rproc",
+ *   refuses: (operation: Operation) =>
+ *     operation === "deploy" ? "the boot ROM owns this core" : undefined,
+ * });
+ * assert.equal(plugin.refuses?.("stop", {} as never), undefined);
+ * ```
+ */
 export type Operation = "deploy" | "stop";
 
 /**
  * A SoC plugin. Every hook is optional; the generic behaviour applies where
  * a hook is absent.
+ *
+ * @example A plugin that only changes the stop policy
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Plugin } from "./types.ts";
+ *
+ * const acme: Plugin = {
+ *   name: "acme",
+ *   description: "ACME MCU cores: slow firmware shutdown",
+ *   matches: (device) => device.compatible.includes("acme,mcu"),
+ *   stopPolicy: { timeoutMs: 20_000 },
+ * };
+ * assert.ok(acme.matches({
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "mcu",
+ *   driver: undefined,
+ *   compatible: ["acme,mcu"],
+ * }));
+ * ```
  */
 export interface Plugin {
   /** Unique name; the `remoteproc.plugin` annotation selects by it. */

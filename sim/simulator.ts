@@ -17,7 +17,22 @@
 import { join, relative } from "node:path";
 import { makeSymlinks } from "./symlinks.ts";
 
-/** One simulated processor. */
+/**
+ * One simulated processor.
+ *
+ * @example An i.MX core the bootloader started
+ * ```ts
+ * import type { ProcessorSpec } from "./simulator.ts";
+ *
+ * const spec: ProcessorSpec = {
+ *   name: "imx-rproc",
+ *   driver: "imx-rproc",
+ *   compatible: ["fsl,imx8mp-cm7"],
+ *   bootState: "attached",
+ *   trace: true,
+ * };
+ * ```
+ */
 export interface ProcessorSpec {
   /** The rproc `name` attribute. */
   name: string;
@@ -59,7 +74,19 @@ export interface ProcessorSpec {
   checkFirmware?: (bytes: Uint8Array) => string | undefined;
 }
 
-/** Options of {@linkcode Simulator.create}. */
+/**
+ * Options of {@linkcode Simulator.create}.
+ *
+ * @example Two processors under a temporary sysroot
+ * ```ts
+ * import type { SimulatorOptions } from "./simulator.ts";
+ *
+ * const options: SimulatorOptions = {
+ *   root: "/tmp/sim",
+ *   processors: [{ name: "m4" }, { name: "dsp", startDelayMs: 50 }],
+ * };
+ * ```
+ */
 export interface SimulatorOptions {
   /** The sysroot to build under (created if missing). */
   root: string;
@@ -84,7 +111,35 @@ interface Processor {
 
 const COMMANDS = new Set(["start", "stop", "detach"]);
 
-/** A running simulator. Close it when done. */
+/**
+ * A running simulator. Close it when done.
+ *
+ * @example A processor that starts offline and can be crashed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { Simulator } from "./simulator.ts";
+ * import { makeElf } from "../fixtures/make_elf.ts";
+ *
+ * const tmp = Deno.makeTempDirSync();
+ * const sim = await Simulator.create({
+ *   root: tmp,
+ *   processors: [{ name: "m4", recovery: "disabled" }],
+ * });
+ * assert.equal(sim.state(0), "offline");
+ * Deno.writeFileSync(join(sim.root, "lib/firmware/fw.elf"), makeElf());
+ * Deno.writeTextFileSync(join(sim.classDir(0), "firmware"), "fw.elf");
+ * Deno.writeTextFileSync(join(sim.classDir(0), "state"), "start");
+ * while (sim.state(0) !== "running") {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ * }
+ * sim.crash(0);
+ * assert.equal(sim.state(0), "crashed");
+ * assert.deepEqual(sim.violations, []);
+ * await sim.close();
+ * Deno.removeSync(tmp, { recursive: true });
+ * ```
+ */
 export class Simulator {
   /** The sysroot. */
   readonly root: string;
@@ -107,12 +162,17 @@ export class Simulator {
   /**
    * Builds the tree and starts answering.
    *
-   * @example
-   * ```ts ignore
+   * @example Build a tree, point the runtime at it, close it
+   * ```ts
+   * import assert from "node:assert/strict";
    * import { Simulator } from "./simulator.ts";
-   * const sim = await Simulator.create({ root: "/tmp/sim", processors: [{ name: "m4" }] });
-   * // ... run the runtime with --sysroot /tmp/sim ...
+   *
+   * const tmp = Deno.makeTempDirSync();
+   * const sim = await Simulator.create({ root: tmp, processors: [{ name: "m4" }] });
+   * // ... run the runtime with --sysroot sim.root ...
+   * assert.equal(sim.state(0), "offline");
    * await sim.close();
+   * Deno.removeSync(tmp, { recursive: true });
    * ```
    *
    * @param options Root and processors.
@@ -173,11 +233,19 @@ export class Simulator {
    *
    * @param n Processor number.
    */
-  crash(n: number): void {
+  crash(
+    n: number,
+    options: { crashedMs?: number; reloadMs?: number } = {},
+  ): void {
     const p = this.#proc(n);
     if (p.state !== "running") return;
     this.#set(p, "crashed");
-    if (p.recovery === "enabled") this.#after(20, () => this.#recover(p));
+    if (p.recovery === "enabled") {
+      this.#after(
+        options.crashedMs ?? 20,
+        () => this.#recover(p, options.reloadMs ?? 0),
+      );
+    }
   }
 
   /**
@@ -370,12 +438,15 @@ export class Simulator {
 
   #onRecovery(p: Processor, path: string): void {
     const text = read(path);
+    // A writer truncates before it writes: an empty read is that moment,
+    // not a value (answering it would race the writer's own write).
+    if (text === "") return;
     if (text === "recover") {
       if (p.state === "crashed") this.#recover(p);
     } else if (text === "enabled" || text === "disabled") {
       p.recovery = text;
       if (text === "enabled" && p.state === "crashed") this.#recover(p);
-    } else if (text !== "") {
+    } else {
       this.errors.push(`${p.index}: recovery ${text}: EINVAL`);
     }
     for (
@@ -392,13 +463,20 @@ export class Simulator {
     this.crash(this.#processors.indexOf(p));
   }
 
-  #recover(p: Processor): void {
+  #recover(p: Processor, reloadMs = 0): void {
     if (p.state !== "crashed") return;
+    // The kernel stops the core (offline) and boots it again from the same
+    // file; reloadMs stands for the time that reload takes.
     this.#set(p, "offline");
-    if (this.#bootProblem(p, Number.MAX_SAFE_INTEGER)) {
-      return this.#set(p, "crashed");
-    }
-    this.#set(p, "running");
+    const boot = () => {
+      if (p.state !== "offline") return;
+      if (this.#bootProblem(p, Number.MAX_SAFE_INTEGER)) {
+        return this.#set(p, "crashed");
+      }
+      this.#set(p, "running");
+    };
+    if (reloadMs > 0) this.#after(reloadMs, boot);
+    else boot();
   }
 
   #settle(p: Processor, state: string): void {

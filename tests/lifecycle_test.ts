@@ -283,3 +283,31 @@ Deno.test("list shows containers in a table, as JSON and as ids", async () => {
     await env.close();
   }
 });
+
+Deno.test("a recovery the proxy only sees as a brief offline is not taken for a stop", async () => {
+  const env = await setUp([{ name: "m4", recovery: "enabled" }]);
+  try {
+    await env.deploy("c1");
+    // crashed for 1 ms (no poll sees it), then offline while the kernel
+    // reloads the firmware, then running again
+    env.sim.crash(0, { crashedMs: 1, reloadMs: 120 });
+    await env.until(() => env.sim.state(0) === "offline");
+    await env.until(() => env.sim.state(0) === "running");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await env.state("c1")).status, "running");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("with recovery enabled an external stop still ends the container", async () => {
+  const env = await setUp([{ name: "m4", recovery: "enabled" }]);
+  try {
+    await env.deploy("c1");
+    env.sim.stopExternally(0);
+    await env.until(async () => (await env.state("c1")).status === "stopped");
+    assert.equal(env.sim.state(0), "offline");
+  } finally {
+    await env.close();
+  }
+});

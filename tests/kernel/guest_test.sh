@@ -305,6 +305,52 @@ t_attached() {
 	expect_eq "$(cat "$RP/state")" offline "after one stop (an extra start would have needed two)"
 }
 
+# Landlock self-confinement on a real sysfs (the CLI runs with -A here):
+# after each verb confined itself, a test-only probe tries to write files.
+# Outside the verb's rules the kernel answers EACCES; create may write in
+# its state root, state may write nowhere.
+probe_says() { # PATH OUTCOME
+	case $RT_ERR in
+	*"remoteproc-runtime: test: write $1: $2"*) ;;
+	*) die "probe of $1: expected $2, stderr: $RT_ERR" ;;
+	esac
+}
+
+t_landlock() {
+	need_cli
+	load_mod
+	baseline
+	make_bundle /tmp/b-ll "$KT_FW/fw.elf"
+	mkdir -p "$RTROOT"
+	export REMOTEPROC_RUNTIME_TEST_WRITE_PROBE="/tmp/ll-probe:$RTROOT/ll-probe:/lib/firmware/ll-probe"
+	rt create --bundle /tmp/b-ll ll
+	_rc=$RT_RC
+	case $RT_ERR in
+	*"landlock unavailable"*)
+		unset REMOTEPROC_RUNTIME_TEST_WRITE_PROBE
+		rt delete --force ll
+		info "landlock unavailable in the guest: $(echo "$RT_ERR" | head -n 1)"
+		echo "landlock unavailable on this kernel"
+		exit 77
+		;;
+	esac
+	[ "$_rc" = 0 ] || die "create failed: $RT_ERR"
+	probe_says /tmp/ll-probe EACCES
+	probe_says "$RTROOT/ll-probe" ok
+	probe_says /lib/firmware/ll-probe EACCES
+	rt state ll || die "state failed: $RT_ERR"
+	probe_says /tmp/ll-probe EACCES
+	probe_says "$RTROOT/ll-probe" EACCES
+	rt start ll || die "start failed: $RT_ERR"
+	probe_says /tmp/ll-probe EACCES
+	probe_says /lib/firmware/ll-probe ok
+	expect_eq "$(cat "$RP/state")" running "sysfs state after a confined start"
+	unset REMOTEPROC_RUNTIME_TEST_WRITE_PROBE
+	rt delete --force ll || die "delete failed: $RT_ERR"
+	nothing_left ll
+}
+
+run_test cli_landlock t_landlock
 run_test cli_lifecycle t_lifecycle
 run_test cli_lifecycle_sigkill t_lifecycle_sigkill
 run_test cli_no_second_start t_no_second_start

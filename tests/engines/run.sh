@@ -1,0 +1,558 @@
+#!/usr/bin/env bash
+# Engine test tier: real podman (conmon), containerd (ctr + the stock runc
+# shim) and, where it can run, Docker drive bin/remoteproc-runtime against
+# the remoteproc simulator.
+#
+#   bash tests/engines/run.sh          (as root; deno task test:engines)
+#
+# Installs podman, conmon, runc and containerd from Debian when missing
+# (docker.io too, unless REMOTEPROC_ENGINES_DOCKER=0). Everything else lives
+# in a private temp directory: containers.conf, storage.conf, runroot and
+# graphroot, a private containerd (config, root, state, socket) started here
+# and stopped at the end. A trap removes every container, image, daemon,
+# mount and process this script made. Last line: "N passed, N failed".
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd -P)
+project=$(cd "$here/../.." && pwd -P)
+deno=$project/node_modules/deno/deno
+launcher=$project/bin/remoteproc-runtime
+export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
+
+passed=0
+failed=0
+say() { printf '%s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+  say "engine tests need root (podman, containerd)"
+  say "0 passed, 1 failed"
+  exit 1
+fi
+if [ ! -x "$deno" ]; then
+  say "no $deno: run npm ci first"
+  say "0 passed, 1 failed"
+  exit 1
+fi
+
+# ---------------------------------------------------------------- install
+want=()
+command -v podman >/dev/null || want+=(podman)
+command -v conmon >/dev/null || want+=(conmon)
+command -v runc >/dev/null || want+=(runc)
+command -v containerd >/dev/null || want+=(containerd)
+command -v containerd-shim-runc-v2 >/dev/null || want+=(containerd)
+if [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ] && ! command -v dockerd >/dev/null; then
+  want+=(docker.io)
+fi
+if [ ${#want[@]} -gt 0 ]; then
+  say "=== installing ${want[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # No daemon may be started by the packages' scripts.
+  policy_made=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    policy_made=1
+  fi
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${want[@]}"; } >/tmp/rprt-engines-apt.log 2>&1; then
+    tail -n 20 /tmp/rprt-engines-apt.log
+    [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
+    say "0 passed, 1 failed"
+    exit 1
+  fi
+  [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
+fi
+
+# ---------------------------------------------------------------- private dirs
+tmp=$(mktemp -d /tmp/rprt-engines.XXXXXX)
+sysroot=$tmp/sysroot
+log_dir=$tmp/logs
+mkdir -p "$log_dir" "$tmp/podman" "$tmp/containerd" "$tmp/build"
+sim_pid=
+containerd_pid=
+dockerd_pid=
+ctr_ns=rprt-test
+csock=$tmp/containerd/containerd.sock
+
+# Host directories the engines create whatever their configuration says
+# (shim sockets, plugin dirs): removed at the end if this run made them and
+# they are empty again.
+# dockerd 20.10 writes its trust key to /etc/docker/key.json, whatever
+# daemon.json says.
+host_dirs=(/etc/docker/key.json /run/containerd/fifo /run/containerd/s /run/containerd /run/docker/plugins /run/docker)
+made_dirs=()
+for d in "${host_dirs[@]}"; do [ -e "$d" ] || made_dirs+=("$d"); done
+
+# Pids of processes whose command line or environment names our temp dir
+# (proxies, shims, conmon, daemons), never by a broad name.
+ours() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$$" ] && continue
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$tmp"; then
+      say "${p#/proc/}"
+    fi
+  done
+}
+
+cleanup() {
+  set +e
+  if command -v podman >/dev/null; then
+    podman rm -af -t 0 >/dev/null 2>&1
+    podman rmi -af >/dev/null 2>&1
+    podman system reset -f >/dev/null 2>&1
+  fi
+  if [ -n "$containerd_pid" ]; then
+    local c
+    for c in $(ctr -a "$csock" -n "$ctr_ns" task ls -q 2>/dev/null); do
+      ctr -a "$csock" -n "$ctr_ns" task kill -a -s KILL "$c" >/dev/null 2>&1
+      ctr -a "$csock" -n "$ctr_ns" task delete -f "$c" >/dev/null 2>&1
+    done
+    for c in $(ctr -a "$csock" -n "$ctr_ns" container ls -q 2>/dev/null); do
+      ctr -a "$csock" -n "$ctr_ns" container rm "$c" >/dev/null 2>&1
+    done
+    ctr -a "$csock" -n "$ctr_ns" image ls -q 2>/dev/null | xargs -r ctr -a "$csock" -n "$ctr_ns" image rm >/dev/null 2>&1
+  fi
+  docker_cleanup
+  [ -n "$containerd_pid" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
+  local pid
+  for pid in $(ours); do
+    [ "$pid" = "$sim_pid" ] || kill -KILL "$pid" 2>/dev/null
+  done
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+  local m
+  for m in $(awk -v t="$tmp" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null
+  done
+  rm -rf "$tmp" 2>/dev/null || { sleep 1; rm -rf "$tmp"; }
+  for m in "${made_dirs[@]}"; do
+    if [ -d "$m" ]; then rmdir "$m" 2>/dev/null; else rm -f "$m"; fi
+  done
+}
+docker_cleanup() { :; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- helpers
+fail() {
+  say "    FAIL: $*"
+  exit 1
+}
+# run_test NAME FUNCTION: runs FUNCTION in a subshell; any fail() ends it.
+run_test() {
+  local name=$1 fn=$2 start=$SECONDS
+  if ("$fn") >"$log_dir/current" 2>&1; then
+    passed=$((passed + 1))
+    say "ok   $name ($((SECONDS - start))s)"
+    [ "${REMOTEPROC_ENGINES_VERBOSE:-0}" = 0 ] || sed 's/^/    /' "$log_dir/current"
+  else
+    failed=$((failed + 1))
+    say "FAIL $name ($((SECONDS - start))s)"
+    sed 's/^/    /' "$log_dir/current"
+  fi
+}
+# wait_for SECONDS COMMAND...: until COMMAND succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+contains() { # contains TEXT NEEDLE [WHAT]
+  case $1 in *"$2"*) ;; *) fail "${3:-output} lacks \"$2\": $1" ;; esac
+}
+lacks() {
+  case $1 in *"$2"*) fail "${3:-output} has \"$2\": $1" ;; esac
+}
+rp_dir() { say "$sysroot/sys/class/remoteproc/remoteproc$1"; }
+rp_state() { cat "$(rp_dir "$1")/state"; }
+is_state() { [ "$(rp_state "$1")" = "$2" ]; }
+trace() { printf '%s' "$2" >>"$sysroot/sys/kernel/debug/remoteproc/remoteproc$1/trace0"; }
+crash() { echo 1 >"$sysroot/sys/kernel/debug/remoteproc/remoteproc$1/crash"; }
+state_root=$sysroot/run/remoteproc-runtime
+# Nothing of ours left: no container state, no claim, no stored firmware.
+assert_clean() {
+  local left
+  left=$(find "$state_root" "$sysroot/lib/firmware" -mindepth 1 \
+    ! -path "$state_root/claims" ! -name '.*' 2>/dev/null)
+  [ -z "$left" ] || fail "left behind: $left"
+  local n
+  for n in 0 1 2; do
+    is_state "$n" offline || fail "remoteproc$n reads $(rp_state "$n")"
+  done
+}
+
+# ---------------------------------------------------------------- simulator
+# m4 and dsp keep the kernel's default recovery (enabled); r5 has it
+# disabled so a crash stops the container.
+say "=== simulator under $sysroot"
+"$deno" run -q -P=demo "$project/sim/main.ts" --root "$sysroot" \
+  --processors m4,dsp,r5 --trace >"$log_dir/sim.log" 2>&1 &
+sim_pid=$!
+if ! wait_for 30 grep -q "simulator running" "$log_dir/sim.log"; then
+  cat "$log_dir/sim.log"
+  say "0 passed, 1 failed"
+  exit 1
+fi
+sysroot=$(cd "$sysroot" && pwd -P)
+state_root=$sysroot/run/remoteproc-runtime
+echo disabled >"$(rp_dir 2)/recovery"
+sleep 0.5
+if ! grep -qx disabled "$(rp_dir 2)/recovery" ||
+  ! grep -qx disabled "$sysroot/sys/kernel/debug/remoteproc/remoteproc2/recovery"; then
+  say "the simulator did not take recovery=disabled for r5"
+  say "0 passed, 1 failed"
+  exit 1
+fi
+export REMOTEPROC_RUNTIME_SYSROOT=$sysroot
+
+# Firmware image build context.
+"$deno" run -q -P=demo "$here/make_fw.ts" "$tmp/build/fw.elf"
+cat >"$tmp/build/Containerfile" <<'EOF'
+FROM scratch
+COPY fw.elf /fw.elf
+ENTRYPOINT ["fw.elf"]
+EOF
+image=localhost/rprt-fw:test
+
+# ---------------------------------------------------------------- podman
+# podman runs kill and delete with an empty environment (only
+# XDG_RUNTIME_DIR=), so the sysroot cannot come from the environment there:
+# the runtime podman knows is a two-line wrapper adding --sysroot. On a
+# real board containers.conf names bin/remoteproc-runtime itself.
+podman_rt=$tmp/podman/remoteproc-runtime
+cat >"$podman_rt" <<EOF
+#!/bin/sh
+exec $launcher --sysroot=$sysroot "\$@"
+EOF
+chmod 755 "$podman_rt"
+export CONTAINERS_CONF=$tmp/podman/containers.conf
+export CONTAINERS_STORAGE_CONF=$tmp/podman/storage.conf
+export CONTAINERS_REGISTRIES_CONF=$tmp/podman/registries.conf
+cat >"$CONTAINERS_CONF" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+netns = "none"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$tmp/podman/tmp"
+runtime = "remoteproc"
+runtime_supports_json = ["crun", "runc", "kata", "runsc", "youki", "krun", "remoteproc"]
+runtime_supports_nocgroup = ["crun", "remoteproc"]
+
+[engine.runtimes]
+remoteproc = ["$podman_rt"]
+EOF
+cat >"$CONTAINERS_STORAGE_CONF" <<EOF
+[storage]
+driver = "overlay"
+runroot = "$tmp/podman/runroot"
+graphroot = "$tmp/podman/graphroot"
+EOF
+: >"$CONTAINERS_REGISTRIES_CONF"
+
+pod_status() { podman ps -a --filter "name=^$1\$" --format '{{.Status}}'; }
+pod_gone() { [ -z "$(podman ps -a -q --filter "name=^$1\$")" ]; }
+logs_have() { podman logs "$1" 2>&1 | grep -qF -- "$2"; }
+
+t_podman_build() {
+  podman build -q -t "$image" -f "$tmp/build/Containerfile" "$tmp/build" || fail "podman build"
+  podman image exists "$image" || fail "no image"
+}
+
+t_podman_run_ps_logs() {
+  podman run -d --name fw1 --annotation remoteproc.name=m4 "$image" || fail "podman run -d"
+  is_state 0 running || fail "m4 reads $(rp_state 0)"
+  contains "$(pod_status fw1)" "Up" "podman ps"
+  wait_for 10 logs_have fw1 "deployed and running" || fail "logs: $(podman logs fw1 2>&1)"
+  trace 0 "hello from the m4
+"
+  wait_for 10 logs_have fw1 "hello from the m4" || fail "trace not in logs: $(podman logs fw1 2>&1)"
+}
+
+t_podman_stop() {
+  podman stop -t 10 fw1 >/dev/null || fail "podman stop"
+  is_state 0 offline || fail "m4 reads $(rp_state 0)"
+  contains "$(pod_status fw1)" "Exited (143)" "podman ps -a"
+  wait_for 10 logs_have fw1 "stopped on request" || fail "logs: $(podman logs fw1 2>&1)"
+  [ -z "$(ls "$sysroot/lib/firmware")" ] || fail "stored firmware left: $(ls "$sysroot/lib/firmware")"
+}
+
+t_podman_start_again() {
+  podman start fw1 >/dev/null || fail "podman start"
+  is_state 0 running || fail "m4 reads $(rp_state 0)"
+  contains "$(pod_status fw1)" "Up" "podman ps"
+  trace 0 "second boot
+"
+  wait_for 10 logs_have fw1 "second boot" || fail "logs: $(podman logs fw1 2>&1)"
+}
+
+t_podman_kill() {
+  podman kill -s TERM fw1 >/dev/null || fail "podman kill -s TERM"
+  wait_for 15 is_state 0 offline || fail "m4 reads $(rp_state 0)"
+  wait_for 10 sh -c "podman ps -a --filter name=^fw1\$ --format '{{.Status}}' | grep -q 'Exited (143)'" ||
+    fail "status $(pod_status fw1)"
+  podman start fw1 >/dev/null || fail "podman start"
+  is_state 0 running || fail "m4 reads $(rp_state 0)"
+  # SIGKILL kills the proxy; podman's cleanup (delete) then stops the core.
+  podman kill fw1 >/dev/null || fail "podman kill"
+  wait_for 15 sh -c "podman ps -a --filter name=^fw1\$ --format '{{.Status}}' | grep -q 'Exited (137)'" ||
+    fail "status $(pod_status fw1)"
+  wait_for 15 is_state 0 offline || fail "after podman kill, m4 reads $(rp_state 0)"
+}
+
+t_podman_rm_f() {
+  podman start fw1 >/dev/null || fail "podman start"
+  is_state 0 running || fail "m4 reads $(rp_state 0)"
+  podman rm -f fw1 >/dev/null || fail "podman rm -f"
+  pod_gone fw1 || fail "container still listed"
+  assert_clean
+}
+
+t_podman_run_rm_crash() {
+  # Foreground run --rm: a crash (recovery disabled) ends it with the
+  # proxy's status 2, what the proxy logged reaches the terminal, and podman
+  # removes the container.
+  podman run --rm --name fw2 --annotation remoteproc.name=r5 "$image" >"$tmp/run-rm.out" 2>&1 &
+  local run=$!
+  wait_for 20 is_state 2 running || fail "r5 reads $(rp_state 2): $(cat "$tmp/run-rm.out")"
+  wait_for 10 grep -q "deployed and running" "$tmp/run-rm.out" || fail "output: $(cat "$tmp/run-rm.out")"
+  trace 2 "r5: watchdog about to bite
+"
+  sleep 0.5
+  crash 2
+  if ! wait_for 20 eval '! kill -0 '"$run"; then
+    kill "$run"
+    fail "podman run did not end after the crash: $(cat "$tmp/run-rm.out")"
+  fi
+  local code=0
+  wait "$run" || code=$?
+  [ "$code" = 2 ] || fail "podman run exit $code, output: $(cat "$tmp/run-rm.out")"
+  local out
+  out=$(cat "$tmp/run-rm.out")
+  contains "$out" "watchdog about to bite"
+  contains "$out" "crashed"
+  pod_gone fw2 || fail "fw2 still listed"
+  # delete stops the crashed core
+  wait_for 10 is_state 2 offline || fail "r5 reads $(rp_state 2)"
+  assert_clean
+}
+
+t_podman_run_rm_d() {
+  podman run --rm -d --name fw3 --annotation remoteproc.name=dsp "$image" >/dev/null || fail "podman run --rm -d"
+  is_state 1 running || fail "dsp reads $(rp_state 1)"
+  podman stop -t 10 fw3 >/dev/null || fail "podman stop"
+  wait_for 10 pod_gone fw3 || fail "fw3 still listed"
+  assert_clean
+}
+
+# podman_error NAME EXPECTED-MESSAGE PODMAN-RUN-ARGS...
+podman_error() {
+  local name=$1 want=$2 code=0 out
+  shift 2
+  out=$(timeout 60 podman run --rm --name "$name" "$@" 2>&1) || code=$?
+  [ "$code" != 0 ] || fail "podman run succeeded: $out"
+  [ "$code" != 124 ] || fail "podman run hung"
+  contains "$out" "$want" "podman run output"
+  podman rm -f "$name" >/dev/null 2>&1
+  pod_gone "$name" || fail "$name still listed"
+  say "$out"
+}
+
+t_podman_errors() {
+  podman_error e1 'no remote processor named "nope" (available: m4 (remoteproc0), dsp (remoteproc1), r5 (remoteproc2))' \
+    --annotation remoteproc.name=nope "$image"
+  podman_error e2 "annotation remoteproc.name is required" "$image"
+  podman_error e3 'firmware file "missing.elf" does not exist in the rootfs' \
+    --annotation remoteproc.name=m4 --entrypoint missing.elf "$image"
+  podman_error e4 "no terminal" -t --annotation remoteproc.name=m4 "$image"
+  assert_clean
+  podman run -d --name holder --annotation remoteproc.name=m4 "$image" >/dev/null || fail "podman run holder"
+  podman_error e5 "remoteproc0 (m4) is in use by container" --annotation remoteproc.name=m4 "$image"
+  is_state 0 running || fail "the holder's m4 reads $(rp_state 0)"
+  podman rm -f holder >/dev/null || fail "podman rm -f holder"
+  assert_clean
+}
+
+t_podman_info_version() {
+  podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Version}}' >"$tmp/info" 2>&1 || fail "podman info: $(cat "$tmp/info")"
+  contains "$(cat "$tmp/info")" "remoteproc remoteproc-runtime version"
+}
+
+say "=== podman $(podman --version | awk '{print $3}')"
+run_test "podman build: FROM scratch image with the firmware" t_podman_build
+run_test "podman info: runtime --version" t_podman_info_version
+run_test "podman run -d deploys; ps Up; logs show lifecycle and trace" t_podman_run_ps_logs
+run_test "podman stop: processor offline, Exited (143)" t_podman_stop
+run_test "podman start deploys again" t_podman_start_again
+run_test "podman kill -s TERM / SIGKILL" t_podman_kill
+run_test "podman rm -f stops and removes everything" t_podman_rm_f
+run_test "podman run --rm: crash ends it with status 2 and the last trace" t_podman_run_rm_crash
+run_test "podman run --rm -d + stop removes the container" t_podman_run_rm_d
+run_test "podman run errors are the runtime's messages; nothing left" t_podman_errors
+
+# ---------------------------------------------------------------- containerd
+runc_root=$tmp/containerd/runc
+cat >"$tmp/containerd/config.toml" <<EOF
+version = 2
+root = "$tmp/containerd/root"
+state = "$tmp/containerd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "$csock"
+
+[ttrpc]
+  address = "$csock.ttrpc"
+EOF
+containerd --config "$tmp/containerd/config.toml" >"$log_dir/containerd.log" 2>&1 &
+containerd_pid=$!
+C() { ctr -a "$csock" -n "$ctr_ns" "$@"; }
+# ctr run with the stock runc shim and our binary as its runc.
+crun() { C run --runc-binary "$launcher" --runc-root "$runc_root" "$@"; }
+task_status() { C task ls | awk -v id="$1" '$1 == id { print $3 }'; }
+is_task() { [ "$(task_status "$1")" = "$2" ]; }
+clog() { cat "$tmp/ctr-$1.log" 2>/dev/null; }
+clog_has() { clog "$1" | grep -qF -- "$2"; }
+
+t_ctr_import() {
+  wait_for 30 C version || fail "containerd did not start: $(cat "$log_dir/containerd.log")"
+  podman save --format oci-archive -o "$tmp/fw.tar" "$image" || fail "podman save"
+  C image import --base-name localhost/rprt-fw "$tmp/fw.tar" || fail "ctr image import"
+  rm -f "$tmp/fw.tar"
+  C image ls -q | grep -qx "$image" || fail "image not listed: $(C image ls -q)"
+}
+
+t_ctr_run_ls_ps() {
+  crun -d --annotation remoteproc.name=dsp --log-uri "file://$tmp/ctr-c1.log" "$image" c1 ||
+    fail "ctr run -d"
+  is_task c1 RUNNING || fail "ctr task ls: $(C task ls)"
+  is_state 1 running || fail "dsp reads $(rp_state 1)"
+  local pid
+  pid=$(C task ls | awk '$1 == "c1" { print $2 }')
+  C task ps c1 | grep -qw "$pid" || fail "ctr task ps: $(C task ps c1)"
+  wait_for 10 clog_has c1 "deployed and running" || fail "log: $(clog c1)"
+  trace 1 "dsp says hi
+"
+  wait_for 10 clog_has c1 "dsp says hi" || fail "trace not in log: $(clog c1)"
+}
+
+t_ctr_kill() {
+  C task kill c1 || fail "ctr task kill"
+  wait_for 15 is_task c1 STOPPED || fail "ctr task ls: $(C task ls)"
+  is_state 1 offline || fail "dsp reads $(rp_state 1)"
+  wait_for 10 clog_has c1 "stopped on request" || fail "log: $(clog c1)"
+  C task delete c1 >"$tmp/out" 2>&1 || fail "ctr task delete: $(cat "$tmp/out")"
+  contains "$(cat "$tmp/out")" "exit code 143" "ctr task delete"
+  C container rm c1 || fail "ctr container rm"
+  assert_clean
+}
+
+t_ctr_crash() {
+  crun -d --annotation remoteproc.name=r5 --log-uri "file://$tmp/ctr-c2.log" "$image" c2 || fail "ctr run -d"
+  is_task c2 RUNNING || fail "ctr task ls: $(C task ls)"
+  trace 2 "r5: last words
+"
+  sleep 0.5
+  crash 2
+  wait_for 15 is_task c2 STOPPED || fail "not STOPPED after the crash: $(C task ls)"
+  local log
+  log=$(clog c2)
+  contains "$log" "r5: last words"
+  contains "$log" "crashed (recovery disabled)"
+  C task delete c2 >"$tmp/out" 2>&1 || fail "ctr task delete: $(cat "$tmp/out")"
+  contains "$(cat "$tmp/out")" "exit code 2" "ctr task delete"
+  is_state 2 offline || fail "delete left r5 $(rp_state 2)"
+  C container rm c2 || fail "ctr container rm"
+  assert_clean
+}
+
+t_ctr_delete_force() {
+  crun -d --annotation remoteproc.name=m4 --null-io "$image" c3 || fail "ctr run -d"
+  is_state 0 running || fail "m4 reads $(rp_state 0)"
+  timeout 60 ctr -a "$csock" -n "$ctr_ns" task delete --force c3 >/dev/null || fail "ctr task delete --force"
+  [ -z "$(task_status c3)" ] || fail "task still listed: $(C task ls)"
+  wait_for 10 is_state 0 offline || fail "m4 reads $(rp_state 0)"
+  C container rm c3 || fail "ctr container rm"
+  assert_clean
+}
+
+# ctr -t needs a terminal of its own: script(1) gives it one.
+ctr_tty_error() {
+  local code=0 out
+  out=$(timeout 60 script -qec "ctr -a '$csock' -n '$ctr_ns' run -t --runc-binary '$launcher' --runc-root '$runc_root' --annotation remoteproc.name=m4 '$image' tty1" /dev/null 2>&1) || code=$?
+  [ "$code" != 0 ] || fail "ctr run -t succeeded: $out"
+  [ "$code" != 124 ] || fail "ctr run -t hung"
+  contains "$out" "no terminal" "ctr run -t output"
+  [ -z "$(task_status tty1)" ] || fail "task tty1 left: $(C task ls)"
+  C container rm tty1 >/dev/null 2>&1
+  say "$out"
+}
+
+# ctr_error NAME EXPECTED-MESSAGE CTR-RUN-FLAGS... (image, id and $ctr_cmd appended)
+ctr_error() {
+  local name=$1 want=$2 code=0 out
+  shift 2
+  out=$(timeout 60 ctr -a "$csock" -n "$ctr_ns" run --runc-binary "$launcher" --runc-root "$runc_root" \
+    --null-io "$@" "$image" "$name" ${ctr_cmd:-} 2>&1) || code=$?
+  [ "$code" != 0 ] || fail "ctr run succeeded: $out"
+  [ "$code" != 124 ] || fail "ctr run hung"
+  contains "$out" "$want" "ctr run output"
+  [ -z "$(task_status "$name")" ] || fail "task $name left: $(C task ls)"
+  C container rm "$name" >/dev/null 2>&1
+  say "$out"
+}
+
+t_ctr_errors() {
+  ctr_error e1 'no remote processor named "nope"' --annotation remoteproc.name=nope
+  ctr_error e2 "annotation remoteproc.name is required"
+  ctr_cmd=missing.elf ctr_error e3 'firmware file "missing.elf" does not exist in the rootfs' \
+    --annotation remoteproc.name=m4
+  ctr_tty_error
+  assert_clean
+  crun -d --null-io --annotation remoteproc.name=m4 "$image" holder || fail "ctr run holder"
+  ctr_error e5 "remoteproc0 (m4) is in use by container holder" --annotation remoteproc.name=m4
+  is_state 0 running || fail "the holder's m4 reads $(rp_state 0)"
+  C task kill -s KILL holder
+  wait_for 10 is_task holder STOPPED || fail "holder not stopped: $(C task ls)"
+  C task delete holder >/dev/null 2>&1
+  C container rm holder || fail "ctr container rm holder"
+  assert_clean
+}
+
+say "=== containerd $(containerd --version | awk '{print $3}') (runc shim, --runc-binary $launcher)"
+run_test "containerd starts; image imported from podman" t_ctr_import
+run_test "ctr run -d deploys; task ls RUNNING; task ps; log has lifecycle and trace" t_ctr_run_ls_ps
+run_test "ctr task kill: STOPPED, exit code 143, processor offline" t_ctr_kill
+run_test "a crash makes the task STOPPED on its own (exit 2)" t_ctr_crash
+run_test "ctr task delete --force of a running task" t_ctr_delete_force
+run_test "ctr run errors are the runtime's messages; -t fails fast" t_ctr_errors
+
+# ---------------------------------------------------------------- docker
+if [ -f "$here/docker.sh" ] && [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ]; then
+  # shellcheck source=tests/engines/docker.sh
+  . "$here/docker.sh"
+fi
+
+# ---------------------------------------------------------------- leftovers
+t_nothing_left() {
+  local left=
+  local pid
+  for pid in $(ours); do
+    [ "$pid" = "$sim_pid" ] || [ "$pid" = "$containerd_pid" ] || [ "$pid" = "$dockerd_pid" ] ||
+      left="$left $pid:$(tr '\0' ' ' 2>/dev/null </proc/"$pid"/cmdline | cut -c1-120)"
+  done
+  [ -z "$left" ] || fail "processes left:$left"
+  assert_clean
+  podman ps -a -q | grep -q . && fail "podman containers left: $(podman ps -a)"
+  C container ls -q | grep -q . && fail "containerd containers left: $(C container ls)"
+  true
+}
+run_test "no container, proxy or claim is left behind" t_nothing_left
+
+say "$passed passed, $failed failed"
+[ "$failed" = 0 ]
