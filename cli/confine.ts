@@ -18,6 +18,7 @@ import {
   verbPlan,
 } from "../core/confine.ts";
 import { debug, warn } from "../core/log.ts";
+import { lazyImport } from "../core/lazy.ts";
 import type { Runtime } from "../core/runtime.ts";
 
 let warned = false;
@@ -86,7 +87,9 @@ async function apply(globals: Globals, plan: Plan, what: string) {
     status.reason ?? "unknown"
   }`;
   if (globals.log) {
-    const { setUpLogging } = await import("./logging.ts");
+    const { setUpLogging } = await lazyImport<
+      typeof import("./logging.ts")
+    >(new URL("./logging.ts", import.meta.url));
     await setUpLogging({
       file: globals.log,
       format: globals.logFormat,
