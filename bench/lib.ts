@@ -232,30 +232,6 @@ export function list(dir: string): string[] {
 }
 
 /**
- * Whether some process holds an exclusive flock on `path`.
- *
- * @param path The lock file.
- * @returns True when held; a missing file is not held.
- */
-export function lockHeld(path: string): boolean {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch {
-    return false;
-  }
-  try {
-    if (file.tryLockSync(true)) {
-      file.unlockSync();
-      return false;
-    }
-    return true;
-  } finally {
-    file.close();
-  }
-}
-
-/**
  * Waits until the holder of a lock releases it (the proxy has exited),
  * blocking in the kernel's flock (no polling, no CPU) on a helper thread.
  * The lock is dropped again at once.
