@@ -109,6 +109,21 @@ export function storeFirmware(
  * @param path The stored file.
  */
 export function removeStoredFirmware(path: string): void {
+  removeIfPresent(path);
+}
+
+/**
+ * Removes a file; one that is already gone is fine.
+ *
+ * @example
+ * ```ts
+ * import { removeIfPresent } from "./firmware.ts";
+ * removeIfPresent("/tmp/does-not-exist-" + crypto.randomUUID());
+ * ```
+ *
+ * @param path The file.
+ */
+export function removeIfPresent(path: string): void {
   try {
     Deno.removeSync(path);
   } catch (error) {

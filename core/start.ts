@@ -14,8 +14,8 @@ import { validateId } from "./container_id.ts";
 import { claimDevice } from "./device.ts";
 import { ConfigError, describeError, DeviceError } from "./errors.ts";
 import {
+  removeIfPresent,
   removeRecordedFirmware,
-  removeStoredFirmware,
   storeFirmware,
 } from "./firmware.ts";
 import { verifyFirmware } from "./integrity.ts";
@@ -116,7 +116,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       debug(`start ${id}: stored ${stored}, signalling proxy ${record.pid}`);
       rt.sysfs.writeFirmware(device, name);
       checkpoint("start.firmware-written");
-      removeStoredFirmware(join(dir, START_RESULT_FILE));
+      removeIfPresent(join(dir, START_RESULT_FILE));
       Deno.kill(record.pid, START_SIGNAL);
       checkpoint("start.signalled");
       const budget =
