@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { validateId } from "./container_id.ts";
+import { isTombstone } from "./container_dir.ts";
 import { containerDir } from "./paths.ts";
 import { reconcile } from "./reconcile.ts";
 import { type ContainerRecord, loadRecord } from "./record.ts";
@@ -127,7 +128,8 @@ export async function list(rt: Runtime): Promise<OciState[]> {
   let names: string[];
   try {
     names = [...Deno.readDirSync(rt.roots.stateRoot)]
-      .filter((e) => e.isDirectory).map((e) => e.name);
+      .filter((e) => e.isDirectory && !isTombstone(e.name))
+      .map((e) => e.name);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;

@@ -311,3 +311,27 @@ Deno.test("with recovery enabled an external stop still ends the container", asy
     await env.close();
   }
 });
+
+Deno.test("list leaves out the tombstone of a removal that was killed half-way", async () => {
+  const env = await setUp();
+  try {
+    await env.deploy("c1");
+    // what a delete killed between its rename and its removal leaves behind
+    const tombstone = join(env.root, ",removed,c1,00000000");
+    Deno.mkdirSync(tombstone);
+    Deno.copyFileSync(
+      join(env.root, "c1", "state.json"),
+      join(tombstone, "state.json"),
+    );
+    assert.equal((await env.run(["list", "-q"])).stdout, "c1\n");
+    assert.equal((await env.run(["delete", "--force", "c1"])).code, 0);
+    assert.equal((await env.run(["list", "-q"])).stdout, "");
+    assert.deepEqual(
+      env.containers(),
+      [],
+      "the next removal sweeps the tombstone",
+    );
+  } finally {
+    await env.close();
+  }
+});
