@@ -7,7 +7,7 @@
  * @module
  */
 import { describeError, RuntimeError, UsageError } from "./core/errors.ts";
-import { type Globals, print, usageMessage } from "./cli/args.ts";
+import { type Globals, print } from "./cli/args.ts";
 import { buildCommit, SPEC_VERSION, VERSION } from "./core/version.ts";
 import { oneLine } from "./core/message_text.ts";
 import { lazyImport } from "./core/lazy.ts";
@@ -224,9 +224,6 @@ export async function main(argv: string[]): Promise<number | undefined> {
     const message = oneLine(
       error instanceof RuntimeError
         ? error.message
-        : error instanceof TypeError &&
-            (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-        ? usageMessage(error)
         : `internal error: ${describeError(error)}`,
     );
     try {

@@ -1,10 +1,13 @@
 /**
- * Argument parsing shared by the verbs: node:util parseArgs with its errors
- * turned into one-line usage errors.
+ * Argument parsing shared by the verbs, in runc's conventions (Go's flag
+ * package): `--flag value`, `--flag=value`, `-flag value` and short `-b
+ * value` / `-bvalue`; booleans also as `--flag=true|false` and grouped
+ * shorts (`-af`); `--` ends the flags. Hand-written rather than node:util
+ * parseArgs: the first `node:` import costs every verb about 13 ms, a
+ * fifth of an empty `deno run` (BENCHMARKS.md).
  *
  * @module
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../core/errors.ts";
 import { openRuntime, type Runtime } from "../core/runtime.ts";
 
@@ -25,8 +28,26 @@ export interface VerbContext {
   args: string[];
 }
 
-/** Options of a verb, as node:util parseArgs takes them. */
-export type VerbOptions = NonNullable<ParseArgsConfig["options"]>;
+/** One flag of a verb. */
+export interface FlagSpec {
+  /** A string flag takes a value; a boolean does not. */
+  type: "string" | "boolean";
+  /** A one-letter alias (`-b`). */
+  short?: string;
+  /** The value when the flag is absent. */
+  default?: string;
+}
+
+/** Flags of a verb, by long name. */
+export type VerbOptions = Record<string, FlagSpec>;
+
+/** Parsed flags and positional arguments. */
+export interface ParsedVerb {
+  /** Values by long name: strings, or true/false for booleans. */
+  values: Record<string, string | boolean | undefined>;
+  /** The remaining arguments. */
+  positionals: string[];
+}
 
 /**
  * Parses a verb's arguments.
@@ -36,19 +57,16 @@ export type VerbOptions = NonNullable<ParseArgsConfig["options"]>;
  * @param options Its flags.
  * @param positionals How many positional arguments it takes.
  * @returns Values and positionals.
+ * @throws {UsageError} On an unknown flag, a missing or unexpected value, or
+ * a wrong number of positionals.
  */
-export function parseVerb<O extends VerbOptions>(
+export function parseVerb(
   verb: string,
   args: string[],
-  options: O,
+  options: VerbOptions,
   positionals: { min: number; max: number },
-) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(`${verb}: ${usageMessage(error)}`);
-  }
+): ParsedVerb {
+  const parsed = parseFlags(verb, args, options);
   const count = parsed.positionals.length;
   if (count < positionals.min) {
     throw new UsageError(
@@ -67,25 +85,72 @@ export function parseVerb<O extends VerbOptions>(
   return parsed;
 }
 
-/**
- * Rewords node:util parseArgs errors as one line.
- *
- * @param error What parseArgs threw.
- * @returns A short message.
- */
-export function usageMessage(error: unknown): string {
-  const e = error as { code?: string; message?: string };
-  // parseArgs names a flag as '--bundle' or '-b, --bundle <value>'.
-  const quoted = /'(-[^']*)'/.exec(e.message ?? "")?.[1];
-  const flag = quoted && (/--[^\s,]+/.exec(quoted)?.[0] ?? quoted);
-  switch (e.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `unknown flag ${flag ?? ""}`.trim();
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return `flag ${flag ?? ""} needs a value`.replace("  ", " ");
-    default:
-      return (e.message ?? String(error)).split("\n")[0]!;
+function parseFlags(
+  verb: string,
+  args: string[],
+  options: VerbOptions,
+): ParsedVerb {
+  const values: ParsedVerb["values"] = {};
+  const byShort = new Map<string, string>();
+  for (const [name, spec] of Object.entries(options)) {
+    if (spec.default !== undefined) values[name] = spec.default;
+    if (spec.short) byShort.set(spec.short, name);
   }
+  const positionals: string[] = [];
+  const fail = (text: string): never => {
+    throw new UsageError(`${verb}: ${text}`);
+  };
+  const take = (name: string, value: string | undefined) => {
+    if (value === undefined) fail(`flag --${name} needs a value`);
+    values[name] = value;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const body = arg.slice(arg.startsWith("--") ? 2 : 1);
+    const eq = body.indexOf("=");
+    const key = eq >= 0 ? body.slice(0, eq) : body;
+    const inline = eq >= 0 ? body.slice(eq + 1) : undefined;
+    // A long name, with one dash or two as Go's flag package allows.
+    const long = Object.hasOwn(options, key)
+      ? key
+      : key.length === 1
+      ? byShort.get(key)
+      : undefined;
+    if (long !== undefined) {
+      if (options[long]!.type === "string") {
+        take(long, inline ?? args[++i]);
+      } else if (inline === undefined || inline === "true") {
+        values[long] = true;
+      } else if (inline === "false") {
+        values[long] = false;
+      } else {
+        fail(`flag --${long} takes no value`);
+      }
+      continue;
+    }
+    if (arg.startsWith("--") || !byShort.has(arg[1]!)) {
+      fail(`unknown flag ${arg.split("=")[0]}`);
+    }
+    // Grouped shorts: -af, or -bVALUE.
+    for (let c = 1; c < arg.length; c++) {
+      const name = byShort.get(arg[c]!) ?? fail(`unknown flag -${arg[c]}`);
+      if (options[name]!.type === "boolean") {
+        values[name] = true;
+        continue;
+      }
+      take(name, c + 1 < arg.length ? arg.slice(c + 1) : args[++i]);
+      break;
+    }
+  }
+  return { values, positionals };
 }
 
 /**

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { isAbsolute, join, posix, resolve } from "node:path";
+import { isAbsolute, join, normalize, resolve } from "./posix_path.ts";
 import { ConfigError } from "./errors.ts";
 import { fieldPath, oneLine } from "./message_text.ts";
 import { isValidConfig } from "./config_check.ts";
@@ -87,7 +87,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   return {
     dir: bundleDir,
     ociVersion: config.ociVersion,
-    rootfs: posix.normalize(rootfs),
+    rootfs: normalize(rootfs),
     firmwareArg: config.process.args[0]!,
     cwd: config.process.cwd ?? "/",
     annotations: config.annotations ?? {},
@@ -147,7 +147,7 @@ export function resolveFirmware(bundle: Bundle): string {
       `root.path ${oneLine(bundle.rootfs)} is not a directory`,
     );
   }
-  const inRoot = arg.startsWith("/") ? arg : posix.join(bundle.cwd, arg);
+  const inRoot = arg.startsWith("/") ? arg : join(bundle.cwd, arg);
   const host = secureJoin(bundle.rootfs, inRoot, arg);
   let info: Deno.FileInfo;
   try {

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./posix_path.ts";
 import {
   defaultReadPaths,
   type LandlockStatus,

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./posix_path.ts";
 
 const TOMBSTONE_PREFIX = ",removed,";
 

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
 import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
 import { loadBundle, resolveFirmware } from "./bundle.ts";
 import { checkpoint } from "./checkpoint.ts";
@@ -170,7 +169,7 @@ export async function create(
   await options.onResolved?.(bundle, device);
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
-  mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
+  Deno.mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
   const dir = containerDir(rt.roots, id);
   try {
     Deno.mkdirSync(dir, { mode: 0o700 });

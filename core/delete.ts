@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./posix_path.ts";
 import { checkpoint } from "./checkpoint.ts";
 import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";

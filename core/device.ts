@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./posix_path.ts";
 import { NAME_ANNOTATION } from "./annotations.ts";
 import { ConfigError, DeviceError } from "./errors.ts";
 import { claimsDir, type Roots } from "./paths.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, extname, join } from "node:path";
+import { basename, extname, join } from "./posix_path.ts";
 
 /**
  * Chooses the stored file name for a firmware file.

@@ -37,8 +37,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, fileURLToPath } from "./posix_path.ts";
 import { RuntimeError } from "./errors.ts";
 
 /**
@@ -122,6 +121,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   7: "E2BIG",
   9: "EBADF",
   13: "EACCES",
+  20: "ENOTDIR",
   14: "EFAULT",
   22: "EINVAL",
   38: "ENOSYS",
@@ -130,6 +130,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   95: "EOPNOTSUPP",
 };
 const ENOENT = 2;
+const ENOTDIR = 20;
 const ENOSYS = 38;
 const EOPNOTSUPP = 95;
 
@@ -166,8 +167,11 @@ export interface LandlockSyscalls {
   restrictSelf(rulesetFd: number, flags: number): number;
   /** `prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)`. */
   setNoNewPrivs(): number;
-  /** `openat(AT_FDCWD, path, O_PATH | O_CLOEXEC)`. */
-  openPath(path: string): number;
+  /**
+   * `openat(AT_FDCWD, path, O_PATH | O_CLOEXEC)`, with `O_DIRECTORY` when
+   * `directory` is true (then a file fails with `-ENOTDIR`).
+   */
+  openPath(path: string, directory: boolean): number;
   /** `close(fd)`. */
   close(fd: number): void;
 }
@@ -310,7 +314,7 @@ export function restrictSelf(
   const sys = probe.syscalls;
   const abi = probe.abi;
   const handled = handledAccessFs(abi);
-  const { planned, skipped } = planRules(requested, handled);
+  const skipped: string[] = [];
 
   const attr = new Uint8Array(8);
   new DataView(attr.buffer).setBigUint64(0, handled, true);
@@ -330,8 +334,8 @@ export function restrictSelf(
     );
   }
   try {
-    for (const rule of planned) {
-      if (!addPathRule(sys, rulesetFd, rule)) skipped.push(rule.path);
+    for (const rule of requested) {
+      if (!addPathRule(sys, rulesetFd, rule, handled)) skipped.push(rule.path);
     }
     const nnp = sys.setNoNewPrivs();
     if (nnp < 0) {
@@ -408,68 +412,45 @@ function requestedRules(rules: LandlockRules): PathRule[] {
 }
 
 /**
- * Masks each rule to the handled rights and to what its target can carry;
- * sends a missing write path to its parent, drops other missing paths.
+ * Adds one rule, masked to the handled rights and to what its target can
+ * carry: a file keeps only file rights, and a missing write path sends its
+ * parent directory the rights to create files. The target is classified by
+ * opening it (`O_PATH`, first with `O_DIRECTORY`), not by `stat`: one or two
+ * syscalls, and no Deno permission check (Deno refuses `stat` on `/proc`
+ * without `--allow-all`).
+ *
+ * @returns False when the path (and, for a write path, its parent) is
+ * missing: the rule is skipped.
  */
-function planRules(
-  requested: readonly PathRule[],
-  handled: bigint,
-): { planned: PathRule[]; skipped: string[] } {
-  const planned: PathRule[] = [];
-  const skipped: string[] = [];
-  for (const { path, access } of requested) {
-    const kind = pathKind(path);
-    if (kind === "directory") {
-      planned.push({ path, access: access & handled });
-    } else if (kind === "file") {
-      planned.push({ path, access: access & handled & FILE_RIGHTS });
-    } else if (
-      (access & AccessFs.WRITE_FILE) !== 0n &&
-      pathKind(dirname(path)) === "directory"
-    ) {
-      const create = CREATE_FILE_RIGHTS | (access & AccessFs.READ_FILE);
-      planned.push({ path: dirname(path), access: create & handled });
-    } else {
-      skipped.push(path);
-    }
-  }
-  return { planned: planned.filter((rule) => rule.access !== 0n), skipped };
-}
-
-function pathKind(path: string): "directory" | "file" | "missing" {
-  try {
-    return Deno.statSync(path).isDirectory ? "directory" : "file";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "missing";
-    // Deno refuses to stat /proc (and /sys, /dev) without --allow-all. Take
-    // it as a directory: the kernel still checks, and add_rule fails with
-    // EINVAL should directory rights land on a file.
-    if (error instanceof Deno.errors.NotCapable) return "directory";
-    throw new RuntimeError(`cannot stat landlock rule path ${path}`, {
-      cause: error,
-    });
-  }
-}
-
-/** Adds one rule; false if the path vanished since it was looked at. */
 function addPathRule(
   sys: LandlockSyscalls,
   rulesetFd: number,
   rule: PathRule,
+  handled: bigint,
 ): boolean {
-  const pathFd = sys.openPath(rule.path);
-  if (pathFd < 0) {
-    if (-pathFd === ENOENT) return false;
+  let access = rule.access & handled;
+  let fd = sys.openPath(rule.path, true);
+  if (fd === -ENOTDIR) {
+    fd = sys.openPath(rule.path, false);
+    access &= FILE_RIGHTS;
+  } else if (fd === -ENOENT && (rule.access & AccessFs.WRITE_FILE) !== 0n) {
+    fd = sys.openPath(dirname(rule.path), true);
+    access = (CREATE_FILE_RIGHTS | (rule.access & AccessFs.READ_FILE)) &
+      handled;
+  }
+  if (fd === -ENOENT || fd === -ENOTDIR) return false;
+  if (fd < 0) {
     throw new RuntimeError(
-      `cannot open landlock rule path ${rule.path}: ${errnoName(-pathFd)}`,
+      `cannot open landlock rule path ${rule.path}: ${errnoName(-fd)}`,
     );
   }
   try {
+    if (access === 0n) return true;
     // struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 fd.
     const attr = new Uint8Array(12);
     const view = new DataView(attr.buffer);
-    view.setBigUint64(0, rule.access, true);
-    view.setInt32(8, pathFd, true);
+    view.setBigUint64(0, access, true);
+    view.setInt32(8, fd, true);
     const added = sys.addRule(rulesetFd, LANDLOCK_RULE_PATH_BENEATH, attr);
     if (added < 0) {
       throw new RuntimeError(
@@ -478,7 +459,7 @@ function addPathRule(
     }
     return true;
   } finally {
-    sys.close(pathFd);
+    sys.close(fd);
   }
 }
 
@@ -521,6 +502,8 @@ function errnoName(errno: number): string {
 
 interface SyscallNumbers {
   openat: number;
+  /** `O_DIRECTORY`: arm64 moved it (asm/fcntl.h). */
+  oDirectory: number;
   close: number;
   prctl: number;
   createRuleset: number;
@@ -535,6 +518,7 @@ interface SyscallNumbers {
 const SYSCALL_NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
   x86_64: {
     openat: 257,
+    oDirectory: 0o200000,
     close: 3,
     prctl: 157,
     createRuleset: 444,
@@ -543,6 +527,7 @@ const SYSCALL_NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
   },
   aarch64: {
     openat: 56,
+    oDirectory: 0o40000,
     close: 57,
     prctl: 167,
     createRuleset: 444,
@@ -552,7 +537,7 @@ const SYSCALL_NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
 };
 
 const AT_FDCWD = -100;
-// Same values on x86_64 and aarch64 (asm-generic/fcntl.h).
+// Same values on x86_64 and aarch64 (asm-generic/fcntl.h); O_DIRECTORY is not.
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
@@ -642,12 +627,12 @@ function libcSyscalls(): LandlockSyscalls {
         0n,
         0n,
       )),
-    openPath: (path) =>
+    openPath: (path, directory) =>
       result(symbols.syscallIntBuffer(
         n(numbers.openat),
         n(AT_FDCWD),
         encoder.encode(`${path}\0`),
-        n(O_PATH | O_CLOEXEC),
+        n(O_PATH | O_CLOEXEC | (directory ? numbers.oDirectory : 0)),
         0n,
       )),
     close: (fd) => {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename, extname } from "node:path";
+import { basename, extname } from "./posix_path.ts";
 import { ConfigError } from "./errors.ts";
 import type { DeviceRef } from "./sysfs.ts";
 import type { FirmwarePlacement } from "../plugins/types.ts";

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { fileURLToPath, join } from "./posix_path.ts";
 import { describeError, RuntimeError } from "./errors.ts";
 import { sleep } from "./locks.ts";
 import { READY_FILE } from "./proxy_protocol.ts";

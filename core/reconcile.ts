@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./posix_path.ts";
 import { isLockHeld, isProxyAlive, OP_LOCK } from "./locks.ts";
 import { START_RESULT_FILE } from "./proxy_protocol.ts";
 import type { ContainerRecord } from "./record.ts";

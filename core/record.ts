@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./posix_path.ts";
 import { ContainerNotFoundError, StateError } from "./errors.ts";
 import type { Status } from "./status.ts";
 import { lazyImport } from "./lazy.ts";

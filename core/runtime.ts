@@ -6,7 +6,7 @@
 import { defaultStateRoot, type Roots } from "./paths.ts";
 import { createSysfs, type Sysfs } from "./sysfs.ts";
 import { UsageError } from "./errors.ts";
-import { resolve } from "node:path";
+import { resolve } from "./posix_path.ts";
 
 /**
  * Options of {@linkcode openRuntime}.

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join, relative } from "node:path";
+import { join, relative } from "./posix_path.ts";
 import { FIRMWARE_ANNOTATION } from "./annotations.ts";
 import { secureJoin } from "./bundle.ts";
 import { checkpoint } from "./checkpoint.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./posix_path.ts";
 import { validateId } from "./container_id.ts";
 import { isTombstone } from "./container_dir.ts";
 import { containerDir } from "./paths.ts";

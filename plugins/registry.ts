@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../core/posix_path.ts";
 import { ConfigError } from "../core/errors.ts";
 import { hostPath } from "../core/paths.ts";
 import { lazyImport } from "../core/lazy.ts";

@@ -58,7 +58,15 @@ function fakeSyscalls(
       calls.noNewPrivs++;
       return 0;
     },
-    openPath(path) {
+    openPath(path, directory) {
+      // Classifies the target as the kernel would, from the real file.
+      let info: Deno.FileInfo;
+      try {
+        info = Deno.statSync(path);
+      } catch {
+        return -2; // ENOENT
+      }
+      if (directory && !info.isDirectory) return -20; // ENOTDIR
       calls.open++;
       paths.set(nextFd, path);
       return nextFd++;
