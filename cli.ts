@@ -10,22 +10,24 @@ import { describeError, RuntimeError, UsageError } from "./core/errors.ts";
 import { type Globals, print } from "./cli/args.ts";
 import { buildCommit, SPEC_VERSION, VERSION } from "./core/version.ts";
 import { oneLine } from "./core/message_text.ts";
-import { lazyImport } from "./core/lazy.ts";
+import { lazyImport, setEntry } from "./core/lazy.ts";
+
+setEntry(import.meta.url);
 
 type VerbModule = {
   run(context: { globals: Globals; args: string[] }): Promise<void>;
 };
 
 const VERBS: Record<string, () => Promise<VerbModule>> = {
-  create: () => lazyImport(new URL("./cli/create.ts", import.meta.url)),
-  start: () => lazyImport(new URL("./cli/start.ts", import.meta.url)),
-  kill: () => lazyImport(new URL("./cli/kill.ts", import.meta.url)),
-  delete: () => lazyImport(new URL("./cli/delete.ts", import.meta.url)),
-  state: () => lazyImport(new URL("./cli/state.ts", import.meta.url)),
-  list: () => lazyImport(new URL("./cli/list.ts", import.meta.url)),
-  ps: () => lazyImport(new URL("./cli/ps.ts", import.meta.url)),
-  features: () => lazyImport(new URL("./cli/features.ts", import.meta.url)),
-  __configure: () => lazyImport(new URL("./cli/configure.ts", import.meta.url)),
+  create: () => lazyImport("cli/create.ts"),
+  start: () => lazyImport("cli/start.ts"),
+  kill: () => lazyImport("cli/kill.ts"),
+  delete: () => lazyImport("cli/delete.ts"),
+  state: () => lazyImport("cli/state.ts"),
+  list: () => lazyImport("cli/list.ts"),
+  ps: () => lazyImport("cli/ps.ts"),
+  features: () => lazyImport("cli/features.ts"),
+  __configure: () => lazyImport("cli/configure.ts"),
 };
 
 /** Global flags that take a value. */
@@ -180,7 +182,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   try {
     if (argv[0] === "__proxy") {
       const { proxyMain } = await lazyImport<typeof import("./proxy.ts")>(
-        new URL("./proxy.ts", import.meta.url),
+        "proxy.ts",
       );
       proxyMain(argv.slice(1));
       return undefined; // the proxy lives on its timers
@@ -205,7 +207,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       const { setUpLogging } = await lazyImport<
         typeof import("./cli/logging.ts")
       >(
-        new URL("./cli/logging.ts", import.meta.url),
+        "cli/logging.ts",
       );
       await setUpLogging({
         file: parsed.log,
@@ -232,7 +234,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       // stderr closed
     }
     const { logError } = await lazyImport<typeof import("./cli/logging.ts")>(
-      new URL("./cli/logging.ts", import.meta.url),
+      "cli/logging.ts",
     );
     await logError({
       file: globals.log,

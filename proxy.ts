@@ -10,71 +10,30 @@
  * @module
  */
 import { join } from "./core/posix_path.ts";
+import { setEntry } from "./core/lazy.ts";
 import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK } from "./core/locks.ts";
 import { createTraceForwarder } from "./core/trace.ts";
 import {
   EXIT,
   POLL_MS,
+  type ProxyOptions,
   READY_FILE,
   RECOVERY_GRACE_MS,
   START_RESULT_FILE,
   START_SIGNAL,
   type StartResult,
 } from "./core/proxy_protocol.ts";
+export { proxyArgs, type ProxyOptions } from "./core/proxy_protocol.ts";
 import { startProcessor, stopProcessor } from "./core/processor.ts";
 import { stateMeaning } from "./core/state_meaning.ts";
-import {
-  createSysfs,
-  type Device,
-  label,
-  type StateReader,
-} from "./core/sysfs.ts";
+import { createSysfs, label, type StateReader } from "./core/sysfs.ts";
 import {
   DEFAULT_START_POLICY,
   DEFAULT_STOP_POLICY,
   type StartPolicy,
   type StopPolicy,
 } from "./plugins/types.ts";
-
-/** Options the runtime passes on the proxy's command line. */
-export interface ProxyOptions {
-  dir: string;
-  sysroot: string;
-  device: Device;
-  pollMs: number;
-  /** The plugin's start policy (timeouts, retries, hints). */
-  start: StartPolicy;
-  /** The plugin's stop policy. */
-  stop: StopPolicy;
-  /** The plugin's state aliases over the generic table. */
-  stateAliases: Record<string, string>;
-}
-
-/**
- * Turns {@linkcode ProxyOptions} into command-line arguments. The plugin's
- * policy travels as one JSON argument, so the proxy never loads a plugin.
- *
- * @param options The options.
- * @returns Arguments for the proxy.
- */
-export function proxyArgs(options: ProxyOptions): string[] {
-  return [
-    `--dir=${options.dir}`,
-    `--sysroot=${options.sysroot}`,
-    `--device-index=${options.device.index}`,
-    `--device-dir=${options.device.dir}`,
-    `--device-name=${options.device.name}`,
-    `--poll-ms=${options.pollMs}`,
-    `--policy=${
-      JSON.stringify({
-        start: options.start,
-        stop: options.stop,
-        stateAliases: options.stateAliases,
-      })
-    }`,
-  ];
-}
 
 function parseProxyArgs(args: string[]): ProxyOptions {
   // proxyArgs() writes only `--name=value`; a loop instead of node:util
@@ -299,4 +258,7 @@ export function proxyMain(args: string[]): void {
   }
 }
 
-if (import.meta.main) proxyMain(Deno.args);
+if (import.meta.main) {
+  setEntry(import.meta.url);
+  proxyMain(Deno.args);
+}

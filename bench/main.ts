@@ -38,8 +38,7 @@ import {
 } from "./lib.ts";
 import { storeFirmware } from "../core/firmware.ts";
 import { proxyCommand } from "../core/proxy_spawn.ts";
-import { proxyArgs } from "../proxy.ts";
-import { POLL_MS } from "../core/proxy_protocol.ts";
+import { POLL_MS, proxyArgs } from "../core/proxy_protocol.ts";
 import { DEFAULT_START_POLICY, DEFAULT_STOP_POLICY } from "../plugins/types.ts";
 
 /** One row of the table. */

@@ -89,7 +89,7 @@ async function apply(globals: Globals, plan: Plan, what: string) {
   if (globals.log) {
     const { setUpLogging } = await lazyImport<
       typeof import("./logging.ts")
-    >(new URL("./logging.ts", import.meta.url));
+    >("cli/logging.ts");
     await setUpLogging({
       file: globals.log,
       format: globals.logFormat,

@@ -98,7 +98,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
 async function explainConfig(raw: unknown): Promise<Config> {
   const { configSchema } = await lazyImport<
     typeof import("./config_schema.ts")
-  >(new URL("./config_schema.ts", import.meta.url));
+  >("core/config_schema.ts");
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;

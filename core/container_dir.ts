@@ -41,7 +41,12 @@ export function removeContainerDir(dir: string): void {
     if (error instanceof Deno.errors.NotFound) return;
     throw error;
   }
-  Deno.removeSync(tombstone, { recursive: true });
+  try {
+    Deno.removeSync(tombstone, { recursive: true });
+  } catch (error) {
+    // Another runtime's sweep got there first (or is removing it now).
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
   sweepTombstones(parent);
 }
 

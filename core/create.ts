@@ -21,7 +21,7 @@ import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock } from "./locks.ts";
 import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
-import { POLL_MS } from "./proxy_protocol.ts";
+import { POLL_MS, proxyArgs } from "./proxy_protocol.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import {
@@ -29,7 +29,6 @@ import {
   spawnProxy,
   waitProxyReady,
 } from "./proxy_spawn.ts";
-import { proxyArgs } from "../proxy.ts";
 import {
   loadPlugins,
   selectPlugin,

@@ -39,6 +39,7 @@
 
 import { dirname, fileURLToPath } from "./posix_path.ts";
 import { RuntimeError } from "./errors.ts";
+import { projectUrl } from "./lazy.ts";
 
 /**
  * Landlock filesystem access rights (`LANDLOCK_ACCESS_FS_*` in
@@ -359,8 +360,8 @@ export function restrictSelf(
 
 /**
  * The paths a running Deno program reads after it confined itself: the
- * project (this module's parent folder, `node_modules` included, for modules
- * imported later), the Deno cache (`DENO_DIR`), the Deno binary, `/dev/null`
+ * project checkout (sources, the bundle in `dist/js`, `node_modules` and
+ * `deno.json`, for modules imported later and a spawned proxy), the Deno cache (`DENO_DIR`), the Deno binary, `/dev/null`
  * (spawning with `stdin: "null"` opens it) and `/dev/urandom`. Pass them as
  * `read`; the caller adds its own paths. Deno tries to write transpiled
  * modules to `DENO_DIR/gen` and goes on without when refused.
@@ -377,8 +378,9 @@ export function restrictSelf(
  */
 export function defaultReadPaths(): string[] {
   const paths = [Deno.execPath(), "/dev/null", "/dev/urandom"];
-  if (import.meta.url.startsWith("file:")) {
-    paths.unshift(dirname(dirname(fileURLToPath(import.meta.url))));
+  const project = projectUrl("./");
+  if (project.protocol === "file:") {
+    paths.unshift(fileURLToPath(project).replace(/(.)\/$/, "$1"));
   }
   const denoDir = Deno.env.get("DENO_DIR");
   const cacheHome = Deno.env.get("XDG_CACHE_HOME");

@@ -11,6 +11,8 @@
  *
  * @module
  */
+import type { Device } from "./sysfs.ts";
+import type { StartPolicy, StopPolicy } from "../plugins/types.ts";
 
 /** Written by the proxy (its pid) once it can take signals. */
 export const READY_FILE = "proxy.ready";
@@ -57,3 +59,42 @@ export const POLL_MS = 50;
  * kernel's recovery passes through `offline` while it reloads the firmware.
  */
 export const RECOVERY_GRACE_MS = 250;
+
+/** Options the runtime passes on the proxy's command line. */
+export interface ProxyOptions {
+  dir: string;
+  sysroot: string;
+  device: Device;
+  pollMs: number;
+  /** The plugin's start policy (timeouts, retries, hints). */
+  start: StartPolicy;
+  /** The plugin's stop policy. */
+  stop: StopPolicy;
+  /** The plugin's state aliases over the generic table. */
+  stateAliases: Record<string, string>;
+}
+
+/**
+ * Turns {@linkcode ProxyOptions} into command-line arguments. The plugin's
+ * policy travels as one JSON argument, so the proxy never loads a plugin.
+ *
+ * @param options The options.
+ * @returns Arguments for the proxy.
+ */
+export function proxyArgs(options: ProxyOptions): string[] {
+  return [
+    `--dir=${options.dir}`,
+    `--sysroot=${options.sysroot}`,
+    `--device-index=${options.device.index}`,
+    `--device-dir=${options.device.dir}`,
+    `--device-name=${options.device.name}`,
+    `--poll-ms=${options.pollMs}`,
+    `--policy=${
+      JSON.stringify({
+        start: options.start,
+        stop: options.stop,
+        stateAliases: options.stateAliases,
+      })
+    }`,
+  ];
+}

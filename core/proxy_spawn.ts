@@ -11,6 +11,7 @@ import { fileURLToPath, join } from "./posix_path.ts";
 import { describeError, RuntimeError } from "./errors.ts";
 import { sleep } from "./locks.ts";
 import { READY_FILE } from "./proxy_protocol.ts";
+import { moduleUrl, projectUrl } from "./lazy.ts";
 
 /** The hidden subcommand a compiled binary runs its proxy as. */
 export const PROXY_SUBCOMMAND = "__proxy";
@@ -27,7 +28,7 @@ export interface SpawnedProxy {
 
 /** Options of {@linkcode spawnProxy}. */
 export interface SpawnOptions {
-  /** Arguments for the proxy (see `proxyArgs()` in proxy.ts). */
+  /** Arguments for the proxy (see `proxyArgs()` in proxy_protocol.ts). */
   args: string[];
   /** Directories the proxy must be able to write (narrow permission mode). */
   writable: string[];
@@ -45,9 +46,8 @@ export interface SpawnOptions {
 export function proxyCommand(options: SpawnOptions): [string, string[]] {
   const exe = Deno.execPath();
   if (Deno.build.standalone) return [exe, [PROXY_SUBCOMMAND, ...options.args]];
-  const here = import.meta.url;
-  const config = fileURLToPath(new URL("../deno.json", here));
-  const script = fileURLToPath(new URL("../proxy.ts", here));
+  const config = fileURLToPath(projectUrl("deno.json"));
+  const script = fileURLToPath(moduleUrl("proxy.ts"));
   const all = Deno.permissions.querySync({ name: "write" }).state === "granted";
   const perms = all
     ? ["-A"]

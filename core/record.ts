@@ -163,7 +163,7 @@ export async function parseRecord(
   if (isContainerRecord(value)) return value;
   const { describeRecordProblem } = await lazyImport<
     typeof import("./record_schema.ts")
-  >(new URL("./record_schema.ts", import.meta.url));
+  >("core/record_schema.ts");
   throw new StateError(
     `state of container ${id} is corrupt: ${
       describeRecordProblem(value)

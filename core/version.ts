@@ -1,3 +1,5 @@
+import { projectUrl } from "./lazy.ts";
+
 /** Version of remoteproc-runtime. */
 export const VERSION = "0.1.0";
 /** OCI runtime spec version whose state and features documents are produced. */
@@ -13,14 +15,14 @@ export const SPEC_VERSION = "1.2.0";
 export function buildCommit(): string {
   try {
     const info = JSON.parse(
-      Deno.readTextFileSync(new URL("../build_info.json", import.meta.url)),
+      Deno.readTextFileSync(projectUrl("build_info.json")),
     );
     if (typeof info.commit === "string") return info.commit;
   } catch {
     // not a compiled build
   }
   try {
-    const git = new URL("../.git/", import.meta.url);
+    const git = projectUrl(".git/");
     const head = Deno.readTextFileSync(new URL("HEAD", git)).trim();
     if (!head.startsWith("ref: ")) return head.slice(0, 12);
     return Deno.readTextFileSync(new URL(head.slice(5), git)).trim().slice(

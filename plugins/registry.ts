@@ -135,7 +135,7 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
   if (files.length === 0) return allPlugins();
   const { parseProfile, profilePlugin } = await lazyImport<
     typeof import("./profile.ts")
-  >(new URL("./profile.ts", import.meta.url));
+  >("plugins/profile.ts");
   const profiles: Plugin[] = [];
   const builtIn = new Set(allPlugins().map((p) => p.name));
   for (const name of files) {

@@ -9,7 +9,7 @@ import type { Env } from "./harness.ts";
 
 /**
  * Pids of live processes whose command line mentions the environment's
- * temp directory and is a proxy (`proxy.ts` or `__proxy`).
+ * temp directory and is a proxy (`proxy.ts`, the bundle's `proxy.js` or `__proxy`).
  *
  * @param env The environment.
  * @returns Pids, possibly empty.
@@ -28,7 +28,7 @@ export function proxies(env: Env): number[] {
     const args = match[2]!;
     if (
       args.includes(`--dir=${env.root}/`) &&
-      (args.includes("proxy.ts") || args.includes("__proxy"))
+      /\bproxy\.(ts|js) |__proxy /.test(args)
     ) {
       pids.push(Number(match[1]));
     }

@@ -275,6 +275,12 @@ build_overlay() {
 	# node_modules gets the pure-JS deps and the arm64 deno
 	tar -C "$ROOT" --exclude=./.git --exclude=./node_modules --exclude=./tests/kernel/.build \
 		--exclude=./.cache --exclude=./.tmp --exclude=./dist -cf - . | tar -C "$o/project" -xf -
+	# the bundle (deno task bundle), as the launcher on a board would run it;
+	# cp -p keeps the mtimes its freshness check compares
+	if [ -f "$ROOT/dist/js/cli.js" ]; then
+		mkdir -p "$o/project/dist"
+		cp -rp "$ROOT/dist/js" "$o/project/dist/js"
+	fi
 	mkdir -p "$o/project/node_modules/@logtape" "$o/project/node_modules/deno" "$o/project/node_modules/.bin"
 	[ -d "$ROOT/node_modules/zod" ] && cp -r "$ROOT/node_modules/zod" "$o/project/node_modules/"
 	[ -d "$ROOT/node_modules/@logtape/logtape" ] && cp -r "$ROOT/node_modules/@logtape/logtape" "$o/project/node_modules/@logtape/"

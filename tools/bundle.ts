@@ -1,0 +1,107 @@
+/**
+ * `deno task bundle`: builds `dist/js/`, the form of the program that
+ * `bin/remoteproc-runtime` runs: one ES module per entry (the CLI, the
+ * proxy and every module loaded through `core/lazy.ts`), shared code in
+ * chunks, npm packages included, made by `deno bundle` (esbuild, fetched
+ * from the npm registry on first use).
+ *
+ * Why: a verb loads its ~30 `.ts` modules in 10-16 ms; the same code as a
+ * few `.js` files loads in 2-4 ms, and plain JavaScript needs no
+ * transpiling, so a confined run (which may not write Deno's emit cache in
+ * `DENO_DIR`) never waits on that cache. See BENCHMARKS.md.
+ *
+ * The launcher uses the bundle only while no source file is newer than
+ * `dist/js/cli.js` (written last); otherwise it runs the sources. The
+ * tasks that run the program (test, demo, bench, the engine and kernel
+ * tiers) build it first.
+ *
+ * @module
+ */
+import { fileURLToPath } from "../core/posix_path.ts";
+
+/**
+ * The bundle's entry points, project-relative: the two entry modules and
+ * every module `lazyImport()` loads (tests/bundle_test.ts checks that the
+ * list covers every `lazyImport` in the sources).
+ */
+export const ENTRIES = [
+  "cli.ts",
+  "proxy.ts",
+  "cli/create.ts",
+  "cli/start.ts",
+  "cli/kill.ts",
+  "cli/delete.ts",
+  "cli/state.ts",
+  "cli/list.ts",
+  "cli/ps.ts",
+  "cli/features.ts",
+  "cli/configure.ts",
+  "cli/logging.ts",
+  "core/record_schema.ts",
+  "core/config_schema.ts",
+  "plugins/profile.ts",
+] as const;
+
+/** The project checkout. */
+export const PROJECT = fileURLToPath(new URL("..", import.meta.url)).replace(
+  /\/$/,
+  "",
+);
+
+/** Where the bundle goes. */
+export const OUT_DIR = `${PROJECT}/dist/js`;
+
+/**
+ * Builds the bundle into `outDir` (replaced whole; `cli.js` is touched last
+ * so that its mtime marks the build).
+ *
+ * @param outDir Output directory.
+ * @returns Deno's exit code and its stderr.
+ */
+export async function bundle(
+  outDir = OUT_DIR,
+): Promise<{ code: number; stderr: string }> {
+  const staging = `${outDir}.new`;
+  removeIfPresent(staging);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "-q",
+      `--config=${PROJECT}/deno.json`,
+      "--platform=deno",
+      "--format=esm",
+      "--code-splitting",
+      "--packages=bundle",
+      `--outdir=${staging}`,
+      ...ENTRIES.map((e) => `${PROJECT}/${e}`),
+    ],
+    cwd: PROJECT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (out.code !== 0) return { code: out.code, stderr };
+  removeIfPresent(outDir);
+  Deno.renameSync(staging, outDir);
+  const now = new Date();
+  Deno.utimeSync(`${outDir}/cli.js`, now, now);
+  return { code: 0, stderr };
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+if (import.meta.main) {
+  const { code, stderr } = await bundle();
+  if (code !== 0) {
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(`deno task bundle failed:\n${stderr}`),
+    );
+  }
+  Deno.exit(code);
+}
