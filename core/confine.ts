@@ -16,7 +16,7 @@
  *
  * Confinement needs FFI (libc's `syscall`). It applies whenever FFI is
  * permitted: always on a board (`-A`) and in the narrow `sysroot` set, which
- * grants FFI for exactly this (core/landlock.ts is the only `Deno.dlopen`
+ * grants FFI for this and kill(2) (core/libc.ts is the only `Deno.dlopen`
  * caller, and a test checks that). Where Landlock is unavailable the verb
  * goes on unconfined after one warning.
  *

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { sendSignal } from "./libc.ts";
 import { join } from "./posix_path.ts";
 import { checkpoint } from "./checkpoint.ts";
 import { removeContainerDir } from "./container_dir.ts";
@@ -170,7 +171,7 @@ async function killProxy(recorded: number, dir: string): Promise<void> {
   const pid = recorded > 0 ? recorded : readyPid(dir);
   if (pid === undefined) return;
   try {
-    Deno.kill(pid, "SIGKILL");
+    sendSignal(pid, "SIGKILL");
   } catch {
     // gone meanwhile
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sendSignal } from "./libc.ts";
 import { validateId } from "./container_id.ts";
 import { InvalidStateError } from "./errors.ts";
 import { acquireOpLock } from "./locks.ts";
@@ -75,7 +76,7 @@ export async function kill(rt: Runtime, options: KillOptions): Promise<void> {
       throw new InvalidStateError("container not running", status);
     }
     try {
-      Deno.kill(record.pid, signal);
+      sendSignal(record.pid, signal);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound) || !options.all) {
         // ESRCH: it died between the check and the signal.

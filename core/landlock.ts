@@ -30,9 +30,9 @@
  * - `stat`, `readlink`, `chmod`, `chown`, `utime` and most `ioctl`s are not
  *   restricted by Landlock at all.
  *
- * Syscalls go through libc's `syscall()` by FFI (`--allow-ffi`). The library
- * is loaded the first time a function here needs it, so importing this module
- * costs nothing.
+ * Syscalls go through libc's `syscall()` by FFI (`--allow-ffi`, core/libc.ts).
+ * The library is loaded the first time a function here needs it, so
+ * importing this module costs nothing.
  *
  * @module
  */
@@ -40,6 +40,7 @@
 import { dirname, fileURLToPath } from "./posix_path.ts";
 import { RuntimeError } from "./errors.ts";
 import { projectUrl } from "./lazy.ts";
+import { errno, libc } from "./libc.ts";
 
 /**
  * Landlock filesystem access rights (`LANDLOCK_ACCESS_FS_*` in
@@ -543,38 +544,6 @@ const AT_FDCWD = -100;
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
-/**
- * `syscall()` is variadic; each shape of call gets its own binding. Every
- * integer goes as i64, since glibc reads each argument as a `long`.
- */
-const LIBC_SYMBOLS = {
-  errnoLocation: {
-    name: "__errno_location",
-    parameters: [],
-    result: "pointer",
-  },
-  syscallBuffer: {
-    name: "syscall",
-    parameters: ["i64", "buffer", "i64", "i64"],
-    result: "i64",
-  },
-  syscallIntBuffer: {
-    name: "syscall",
-    parameters: ["i64", "i64", "buffer", "i64", "i64"],
-    result: "i64",
-  },
-  syscallIntIntBuffer: {
-    name: "syscall",
-    parameters: ["i64", "i64", "i64", "buffer", "i64"],
-    result: "i64",
-  },
-  syscallInts: {
-    name: "syscall",
-    parameters: ["i64", "i64", "i64", "i64", "i64", "i64"],
-    result: "i64",
-  },
-} as const;
-
 let libcLayer: LandlockSyscalls | undefined;
 
 /** The real layer: opens libc on first use and keeps it. */
@@ -584,14 +553,11 @@ function libcSyscalls(): LandlockSyscalls {
   if (numbers === undefined) {
     throw new Error(`no syscall numbers for ${Deno.build.arch}`);
   }
-  const { symbols } = Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  const symbols = libc();
   // glibc's syscall() returns -1 and sets errno; turn that into -errno.
   const result = (value: number | bigint): number => {
     const n = Number(value);
-    if (n !== -1) return n;
-    const location = symbols.errnoLocation();
-    if (location === null) return -1;
-    return -new Deno.UnsafePointerView(location).getInt32();
+    return n === -1 ? -errno() : n;
   };
   const encoder = new TextEncoder();
   const n = BigInt;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { sendSignal } from "./libc.ts";
 import { join, relative } from "./posix_path.ts";
 import { FIRMWARE_ANNOTATION } from "./annotations.ts";
 import { secureJoin } from "./bundle.ts";
@@ -117,7 +118,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       rt.sysfs.writeFirmware(device, name);
       checkpoint("start.firmware-written");
       removeIfPresent(join(dir, START_RESULT_FILE));
-      Deno.kill(record.pid, START_SIGNAL);
+      sendSignal(record.pid, START_SIGNAL);
       checkpoint("start.signalled");
       const budget =
         (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
@@ -211,7 +212,7 @@ async function rollBack(
 ): Promise<void> {
   if (isProxyAlive(dir)) {
     try {
-      Deno.kill(record.pid, "SIGKILL");
+      sendSignal(record.pid, "SIGKILL");
     } catch {
       // gone meanwhile
     }

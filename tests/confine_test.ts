@@ -142,7 +142,7 @@ Deno.test("the proxy runs under the confinement its create set up (no_new_privs 
   }
 });
 
-Deno.test("core/landlock.ts is the only module that loads native code", () => {
+Deno.test("core/libc.ts is the only module that loads native code", () => {
   const root = new URL("..", import.meta.url);
   const callers: string[] = [];
   const walk = (dir: URL, rel: string) => {
@@ -159,7 +159,7 @@ Deno.test("core/landlock.ts is the only module that loads native code", () => {
     }
   };
   walk(root, "");
-  assert.deepEqual(callers, ["core/landlock.ts"]);
+  assert.deepEqual(callers, ["core/libc.ts"]);
 });
 
 Deno.test("without Landlock (here: FFI denied) a verb warns once and goes on", async () => {
