@@ -20,3 +20,27 @@ Deno.test("sendSignal delivers the named signal", async () => {
     assert.equal((await child.status).signal, signal);
   }
 });
+
+Deno.test("spawnSession starts a child in its own session with default signals, and reaps it", async () => {
+  const { spawnSession } = await import("../core/libc.ts");
+  const child = spawnSession("/bin/sh", ["-c", "sleep 0.3; exit 3"]);
+  assert.ok(child, "FFI is permitted in tests");
+  // Deno refuses /proc to the tests' permissions; ps reads it.
+  const ps = (...args: string[]) =>
+    new Deno.Command("/usr/bin/ps", { args, stdout: "piped" }).outputSync();
+  const [sid, ignored, blocked] = new TextDecoder().decode(
+    ps("-o", "sid=,ignored=,blocked=", "-p", String(child.pid)).stdout,
+  ).trim().split(/\s+/);
+  assert.equal(Number(sid), child.pid, "session id is its own pid");
+  // Deno ignores SIGPIPE; the child must not inherit that, nor a mask.
+  assert.match(ignored!, /^0+$/);
+  assert.match(blocked!, /^0+$/);
+  assert.equal(child.exited(), undefined);
+  const deadline = Date.now() + 5_000;
+  while (child.exited() === undefined && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.deepEqual(child.exited(), { code: 3, signal: 0 });
+  // Reaped: the pid names nothing any more.
+  assert.equal(ps("-p", String(child.pid)).code, 1);
+});
