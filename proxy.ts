@@ -16,6 +16,7 @@ import { PROXY_LOCK } from "./core/locks.ts";
 import { createTraceForwarder } from "./core/trace.ts";
 import {
   EXIT,
+  LOCK_ON_STDIN,
   POLL_MS,
   type ProxyOptions,
   READY_FILE,
@@ -24,7 +25,6 @@ import {
   START_SIGNAL,
   type StartResult,
 } from "./core/proxy_protocol.ts";
-export { proxyArgs, type ProxyOptions } from "./core/proxy_protocol.ts";
 import { startProcessor, stopProcessor } from "./core/processor.ts";
 import { stateMeaning } from "./core/state_meaning.ts";
 import { createSysfs, label, type StateReader } from "./core/sysfs.ts";
@@ -35,7 +35,9 @@ import {
   type StopPolicy,
 } from "./plugins/types.ts";
 
-function parseProxyArgs(args: string[]): ProxyOptions {
+function parseProxyArgs(
+  args: string[],
+): ProxyOptions & { lockOnStdin: boolean } {
   // proxyArgs() writes only `--name=value`; a loop instead of node:util
   // keeps the Node compatibility layer (about 1 MiB) out of the proxy.
   const values: Record<string, string | undefined> = {};
@@ -56,6 +58,7 @@ function parseProxyArgs(args: string[]): ProxyOptions {
     stateAliases?: Record<string, string>;
   };
   return {
+    lockOnStdin: values.lock === LOCK_ON_STDIN,
     dir: need(values.dir, "dir"),
     sysroot: values.sysroot ?? "/",
     device: {
@@ -100,17 +103,19 @@ function forward(text: string): void {
  *
  * @param options What to watch and how.
  */
-export function runProxy(options: ProxyOptions): void {
+export function runProxy(
+  options: ProxyOptions & { lockOnStdin?: boolean },
+): void {
   const { dir, device } = options;
   const sysfs = createSysfs({ sysroot: options.sysroot });
   const name = label(device);
-  const lock = Deno.openSync(join(dir, PROXY_LOCK), {
-    read: true,
-    write: true,
-    create: true,
-    mode: 0o600,
-  });
-  lock.lockSync(true);
+  // With --lock=stdin, create locked proxy.lock and made it our stdin: the
+  // lock is ours while we live, released when the process is gone.
+  const lock = options.lockOnStdin ? undefined : Deno.openSync(
+    join(dir, PROXY_LOCK),
+    { read: true, write: true, create: true, mode: 0o600 },
+  );
+  lock?.lockSync(true);
 
   let phase: "waiting" | "starting" | "running" | "stopping" = "waiting";
   let reader: StateReader | undefined;
@@ -127,8 +132,9 @@ export function runProxy(options: ProxyOptions): void {
     reader?.close();
     trace.close();
     // Release the lock first: it is what `state` and `delete` look at, and
-    // tearing down the process takes a further 10-30 ms.
-    lock.close();
+    // tearing down the process takes a further 5-30 ms. (A lock on stdin
+    // goes with the process: Deno cannot close descriptor 0.)
+    lock?.close();
     Deno.exit(code);
   }
 

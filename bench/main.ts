@@ -102,72 +102,84 @@ async function must(
 }
 
 // ---------------------------------------------------------------------------
-// graph: what each verb loads at run time: the static, non-type-only import
-// closure of cli.ts plus the verb's module (verbs, zod and logtape are
-// loaded through core/lazy.ts, which deno cannot see ahead of time).
+// graph: what each verb loads at run time from the bundle the launcher runs
+// (dist/js, `deno task bundle`): the static import closure of cli.js plus
+// the verb's entry (everything else is loaded through core/lazy.ts), and
+// the source modules in those files (esbuild marks each with a comment).
 
-async function graph(): Promise<void> {
-  const closure = async (entry: string): Promise<Set<string>> => {
-    const out = await new Deno.Command(DENO, {
-      args: ["info", "--json", `--config=${PROJECT}/deno.json`, entry],
-      env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" },
-      cwd: PROJECT,
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    type Dep = {
-      code?: { specifier: string };
-      isDynamic?: boolean;
-    };
-    type Info = {
-      roots: string[];
-      modules: Array<{ specifier: string; dependencies?: Dep[] }>;
-    };
-    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as Info;
-    const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
-    const seen = new Set<string>();
-    const walk = (specifier: string) => {
-      if (seen.has(specifier)) return;
-      seen.add(specifier);
-      for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
-        if (dep.code && !dep.isDynamic) walk(dep.code.specifier);
+function bundleClosure(entries: string[]): {
+  files: string[];
+  bytes: number;
+  sources: string[];
+  nodeImports: string[];
+} {
+  const root = `${PROJECT}/dist/js/`;
+  const files = new Set<string>();
+  const sources = new Set<string>();
+  const nodeImports = new Set<string>();
+  let bytes = 0;
+  const walk = (path: string) => {
+    if (files.has(path)) return;
+    files.add(path);
+    const text = Deno.readTextFileSync(root + path);
+    bytes += text.length;
+    for (const m of text.matchAll(/^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/gm)) {
+      sources.add(m[1]!);
+    }
+    for (const m of text.matchAll(/(?:from|import)\s*"([^"]+)"/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith("node:")) nodeImports.add(spec);
+      else if (spec.startsWith(".")) {
+        walk(new URL(spec, `file:///${path}`).pathname.slice(1));
       }
-    };
-    for (const root of info.roots) walk(root);
-    return seen;
+    }
   };
-  const base = await closure("cli.ts");
-  const rows: Record<string, string[]> = {};
-  for (const verb of ["state", "kill", "delete", "start", "create"]) {
-    rows[verb] = [...new Set([...base, ...await closure(`cli/${verb}.ts`)])];
-  }
-  rows["proxy"] = [...await closure("proxy.ts")];
-  for (const [name, modules] of Object.entries(rows)) {
-    const heavy = ["zod", "logtape", "node:util", "node:path"].filter((h) =>
-      modules.some((m) => m.includes(h))
-    );
-    const local = modules.filter((m) => m.startsWith("file:")).length;
+  for (const entry of entries) walk(entry);
+  return {
+    files: [...files],
+    bytes,
+    sources: [...sources],
+    nodeImports: [...nodeImports],
+  };
+}
+
+function graph(): Promise<void> {
+  const rows: Record<string, string[]> = {
+    state: ["cli.js", "cli/state.js"],
+    kill: ["cli.js", "cli/kill.js"],
+    delete: ["cli.js", "cli/delete.js"],
+    start: ["cli.js", "cli/start.js"],
+    create: ["cli.js", "cli/create.js"],
+    proxy: ["proxy.js"],
+  };
+  for (const [name, entries] of Object.entries(rows)) {
+    const c = bundleClosure(entries);
+    const heavy = {
+      zod: c.sources.some((m) => m.includes("node_modules/zod")),
+      logtape: c.sources.some((m) => m.includes("logtape")),
+      "node:": c.nodeImports.length > 0,
+    };
     const mustBeLight = name === "state" || name === "kill" ||
       name === "proxy";
     add({
       section: "graph",
-      name: `modules loaded by ${
+      name: `bundle loaded by ${
         name === "proxy" ? "the proxy" : `\`${name}\``
       }`,
-      measured: `${local} files; ${
-        ["zod", "logtape", "node:util", "node:path"].map((h) =>
-          `${h}: ${heavy.includes(h) ? "yes" : "no"}`
-        ).join(", ")
+      measured: `${c.files.length} files, ${
+        (c.bytes / 1024).toFixed(0)
+      } KiB, ${c.sources.length} source modules; ${
+        Object.entries(heavy).map(([h, yes]) => `${h} ${yes ? "yes" : "no"}`)
+          .join(", ")
       }`,
-      target: mustBeLight ? "no zod, no logtape" : "",
+      target: mustBeLight ? "no zod, no logtape, no node:" : "",
       ok: mustBeLight
-        ? !heavy.includes("zod") && !heavy.includes("logtape")
+        ? !heavy.zod && !heavy.logtape && !heavy["node:"]
         : undefined,
-      detail: {
-        modules: modules.map((m) => m.replace(`file://${PROJECT}/`, "")),
-      },
+      detail: c,
     });
   }
+  return Promise.resolve();
 }
 
 // ---------------------------------------------------------------------------

@@ -163,12 +163,19 @@ export async function deleteContainer(
 /**
  * SIGKILLs the proxy if it lives and waits until its lock is released. The
  * pid comes from the record, or, when `create` died before recording it,
- * from the proxy's own ready file. The held lock proves the pid is still
+ * from the proxy's own ready file (waiting for it if need be). The held lock proves the pid is still
  * the proxy's.
  */
 async function killProxy(recorded: number, dir: string): Promise<void> {
   if (!isProxyAlive(dir)) return;
-  const pid = recorded > 0 ? recorded : readyPid(dir);
+  let pid = recorded > 0 ? recorded : readyPid(dir);
+  // create died between spawning the proxy and recording its pid: the
+  // proxy writes it in its ready file once Deno has started in it.
+  const bootDeadline = Date.now() + 30_000;
+  while (pid === undefined && isProxyAlive(dir) && Date.now() < bootDeadline) {
+    await sleep(5);
+    pid = readyPid(dir);
+  }
   if (pid === undefined) return;
   try {
     sendSignal(pid, "SIGKILL");

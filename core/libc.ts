@@ -149,7 +149,7 @@ export function sendSignal(pid: number, signal: Deno.Signal): void {
 /** posix_spawn and waitpid: opened only by `create` (a second, cheap dlopen). */
 const SPAWN_SYMBOLS = {
   posix_spawn: {
-    parameters: ["buffer", "buffer", "pointer", "buffer", "buffer", "buffer"],
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
   },
   posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
@@ -164,6 +164,15 @@ const SPAWN_SYMBOLS = {
     result: "i32",
   },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: {
+    parameters: ["buffer", "i32", "i32"],
+    result: "i32",
+  },
+  open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  flock: { parameters: ["i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
 } as const;
 
 type SpawnSymbols = Deno.DynamicLibrary<typeof SPAWN_SYMBOLS>["symbols"];
@@ -199,19 +208,92 @@ function pointerArray(buffers: Uint8Array[]): BigUint64Array {
   return array;
 }
 
+function spawnLibc(): SpawnSymbols | undefined {
+  if (libcIfPermitted() === undefined) return undefined;
+  try {
+    spawnSymbols ??= Deno.dlopen("libc.so.6", SPAWN_SYMBOLS).symbols;
+    return spawnSymbols;
+  } catch {
+    return undefined;
+  }
+}
+
+// <fcntl.h>, <sys/file.h>: the same on x86_64 and aarch64.
+const O_RDWR = 0o2;
+const O_CREAT = 0o100;
+const O_NOFOLLOW = 0o400000;
+const O_CLOEXEC = 0o2000000;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const EWOULDBLOCK = 11;
+
+/** An open descriptor holding an exclusive `flock`. */
+export interface HeldLock {
+  /** The raw descriptor (close-on-exec). */
+  fd: number;
+  /** Closes this process's descriptor; the lock lives on in any child given it. */
+  close(): void;
+}
+
 /**
- * Starts a program in a new session (`setsid`), with this process's stdio
- * and environment, all signals at their defaults and none blocked: what
- * `new Deno.Command(exe, { args, detached: true }).spawn()` does, through
- * libc's `posix_spawn` (a `vfork`). It saves `create` about 10 ms: Deno's
- * first `Deno.Command` costs about 7 ms and a detached spawn forks the whole
- * runtime.
+ * Opens (creating, mode 0600) and exclusively `flock`s a file through libc,
+ * so that the raw descriptor can be handed to a child
+ * ({@linkcode spawnSession}'s `stdinFd`): the lock then belongs to the
+ * child as long as it keeps the descriptor, whatever this process does.
+ *
+ * @param path The lock file (a symlink is refused).
+ * @returns The held lock, or undefined where FFI is unavailable.
+ * @throws {Error} When the file cannot be opened, or is locked already.
+ */
+export function lockFile(path: string): HeldLock | undefined {
+  const lib = spawnLibc();
+  if (lib === undefined) return undefined;
+  const fd = lib.open(
+    cString(path),
+    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+    0o600,
+  );
+  if (fd < 0) throw new Error(`cannot open ${path}: errno ${errno()}`);
+  if (lib.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const code = errno();
+    lib.close(fd);
+    throw new Error(
+      code === EWOULDBLOCK
+        ? `${path} is locked`
+        : `cannot lock ${path}: errno ${code}`,
+    );
+  }
+  let open = true;
+  return {
+    fd,
+    close() {
+      if (open) lib.close(fd);
+      open = false;
+    },
+  };
+}
+
+/** Options of {@linkcode spawnSession}. */
+export interface SessionOptions {
+  /** A descriptor to give the child as its stdin (else it inherits ours). */
+  stdinFd?: number;
+}
+
+/**
+ * Starts a program in a new session (`setsid`), with this process's stdout,
+ * stderr and environment, all signals at their defaults and none blocked:
+ * what `new Deno.Command(exe, { args, detached: true }).spawn()` does,
+ * through libc's `posix_spawn` (a `vfork`). It saves `create` about 10 ms:
+ * Deno's first `Deno.Command` costs about 7 ms and a detached spawn forks
+ * the whole runtime. It can also hand the child a descriptor as its stdin,
+ * which Deno cannot.
  *
  * The child is this process's; {@linkcode SessionChild.exited} reaps it.
  * Nothing else does until this process exits (a short-lived CLI).
  *
  * @param exe Absolute path of the program.
  * @param args Its arguments (without argv[0]).
+ * @param options `stdinFd`.
  * @returns The child, or undefined where FFI or posix_spawn is unavailable
  * (the caller falls back to `Deno.Command`).
  * @throws {Error} When posix_spawn fails (the errno is in the message).
@@ -219,14 +301,32 @@ function pointerArray(buffers: Uint8Array[]): BigUint64Array {
 export function spawnSession(
   exe: string,
   args: string[],
+  options: SessionOptions = {},
 ): SessionChild | undefined {
-  if (libcIfPermitted() === undefined) return undefined;
+  const lib = spawnLibc();
+  if (lib === undefined) return undefined;
+  // posix_spawn_file_actions_t is 80 bytes on glibc x86_64 and aarch64.
+  const actions = new Uint8Array(512);
+  if (lib.posix_spawn_file_actions_init(actions) !== 0) return undefined;
   try {
-    spawnSymbols ??= Deno.dlopen("libc.so.6", SPAWN_SYMBOLS).symbols;
-  } catch {
-    return undefined;
+    if (
+      options.stdinFd !== undefined &&
+      lib.posix_spawn_file_actions_adddup2(actions, options.stdinFd, 0) !== 0
+    ) {
+      throw new Error("posix_spawn_file_actions_adddup2 failed");
+    }
+    return spawnWith(lib, exe, args, actions);
+  } finally {
+    lib.posix_spawn_file_actions_destroy(actions);
   }
-  const lib = spawnSymbols;
+}
+
+function spawnWith(
+  lib: SpawnSymbols,
+  exe: string,
+  args: string[],
+  actions: Uint8Array,
+): SessionChild | undefined {
   // posix_spawnattr_t is 336 bytes on glibc x86_64 and aarch64.
   const attr = new Uint8Array(1024);
   if (lib.posix_spawnattr_init(attr) !== 0) return undefined;
@@ -247,7 +347,7 @@ export function spawnSession(
     const error = lib.posix_spawn(
       new Uint8Array(pid.buffer),
       path,
-      null,
+      actions,
       attr,
       new Uint8Array(pointerArray(argv).buffer),
       new Uint8Array(pointerArray(envp).buffer),

@@ -2,9 +2,15 @@
  * What the runtime and its proxy agree on: files in the container's state
  * directory, the start signal, and exit codes.
  *
- * The proxy is the container's "process". `create` spawns it; it takes
- * `proxy.lock` (held while it lives), installs its signal handlers and
- * writes `proxy.ready`. `start` sends SIGUSR1; the proxy writes `start` to
+ * The proxy is the container's "process". `create` spawns it holding
+ * `proxy.lock` for it: the descriptor `create` locked becomes the proxy's
+ * stdin (`--lock=stdin`), so the lock passes from one process to the other
+ * without a gap and is held exactly while the proxy lives. `create` then
+ * returns at once, without waiting for Deno to start in the proxy. (Without
+ * FFI `create` cannot hand a descriptor over: the proxy takes the lock
+ * itself and `create` waits for `proxy.ready`.) The proxy installs its
+ * signal handlers and writes `proxy.ready`; `start` waits for that file
+ * before it signals (SIGUSR1 would kill a proxy without its handler). `start` sends SIGUSR1; the proxy writes `start` to
  * the processor and reports the outcome in `start.result`. It then watches
  * the processor and exits when it leaves `running`. SIGTERM/SIGINT make it
  * stop the processor first.
@@ -13,6 +19,9 @@
  */
 import type { Device } from "./sysfs.ts";
 import type { StartPolicy, StopPolicy } from "../plugins/types.ts";
+
+/** The `--lock` value of a proxy whose stdin is its held `proxy.lock`. */
+export const LOCK_ON_STDIN = "stdin";
 
 /** Written by the proxy (its pid) once it can take signals. */
 export const READY_FILE = "proxy.ready";

@@ -1,7 +1,8 @@
 /**
  * Spawning the proxy as a direct child of the runtime, detached into its own
- * session, with the runtime's stdio (so its lines reach the engine's
- * container log). conmon and containerd's runc shim are child subreapers:
+ * session, with the runtime's stdout and stderr (so its lines reach the
+ * engine's container log) and, where FFI allows, its `proxy.lock` already
+ * held as its stdin (see core/proxy_protocol.ts). conmon and containerd's runc shim are child subreapers:
  * the proxy is re-parented to them when `create` exits, and they reap it
  * and report its exit status. No shim of our own is needed.
  *
@@ -9,10 +10,10 @@
  */
 import { fileURLToPath, join } from "./posix_path.ts";
 import { describeError, RuntimeError } from "./errors.ts";
-import { sleep } from "./locks.ts";
-import { READY_FILE } from "./proxy_protocol.ts";
+import { isProxyAlive, sleep } from "./locks.ts";
+import { LOCK_ON_STDIN, READY_FILE } from "./proxy_protocol.ts";
 import { moduleUrl, projectUrl } from "./lazy.ts";
-import { sendSignal, spawnSession } from "./libc.ts";
+import { lockFile, sendSignal, spawnSession } from "./libc.ts";
 
 /** The hidden subcommand a compiled binary runs its proxy as. */
 export const PROXY_SUBCOMMAND = "__proxy";
@@ -21,6 +22,11 @@ export const PROXY_SUBCOMMAND = "__proxy";
 export interface SpawnedProxy {
   /** Its pid. */
   pid: number;
+  /**
+   * Whether it was handed `proxy.lock` already held (`--lock=stdin`): it
+   * counts as alive from the spawn on and nobody need wait for it.
+   */
+  holdsLock: boolean;
   /**
    * Its exit code if it has exited, without waiting.
    *
@@ -42,6 +48,11 @@ export interface SpawnOptions {
   args: string[];
   /** Directories the proxy must be able to write (narrow permission mode). */
   writable: string[];
+  /**
+   * Its `proxy.lock`, to lock here and hand over where FFI allows; without
+   * it the proxy takes the lock itself.
+   */
+  lockPath?: string;
 }
 
 /**
@@ -81,10 +92,27 @@ export function proxyCommand(options: SpawnOptions): [string, string[]] {
  */
 export function spawnProxy(options: SpawnOptions): SpawnedProxy {
   const [exe, args] = proxyCommand(options);
-  const session = spawnSession(exe, args);
+  let held;
+  try {
+    held = options.lockPath === undefined
+      ? undefined
+      : lockFile(options.lockPath);
+  } catch (error) {
+    throw new RuntimeError(
+      `cannot lock for the proxy: ${describeError(error)}`,
+    );
+  }
+  const session = held === undefined
+    ? spawnSession(exe, args)
+    : spawnSession(exe, [...args, `--lock=${LOCK_ON_STDIN}`], {
+      stdinFd: held.fd,
+    });
+  // The child has its own descriptor now; ours must not outlive this call.
+  held?.close();
   if (session !== undefined) {
     return {
       pid: session.pid,
+      holdsLock: held !== undefined,
       exitCode: () => session.exited()?.code,
       synchronous: true,
       kill() {
@@ -112,6 +140,7 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
   child.status.then((s) => code = s.code, () => {});
   return {
     pid: child.pid,
+    holdsLock: false,
     exitCode: () => code,
     synchronous: false,
     kill() {
@@ -163,6 +192,39 @@ export async function waitProxyReady(
     // `create` Deno's first timer (about 11 ms of start-up).
     if (proxy.synchronous) sleepSync(delay);
     else await sleep(delay);
+  }
+}
+
+/**
+ * Waits until a proxy that may still be starting can take signals (its
+ * ready file exists): `create` does not wait for Deno to start in it, so
+ * `start` does, before it sends SIGUSR1 (whose default action would kill
+ * it).
+ *
+ * @param dir The container's state directory.
+ * @param timeoutMs How long to wait.
+ * @returns True once it is ready; false when it is gone.
+ * @throws {RuntimeError} When it lives but is not ready in time.
+ */
+export function proxyReadyOrGone(dir: string, timeoutMs = 30_000): boolean {
+  const ready = join(dir, READY_FILE);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      Deno.statSync(ready);
+      return true;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw new RuntimeError(
+          `cannot check the proxy: ${describeError(error)}`,
+        );
+      }
+    }
+    if (!isProxyAlive(dir)) return false;
+    if (Date.now() > deadline) {
+      throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
+    }
+    sleepSync(1);
   }
 }
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { proxyReadyOrGone } from "./proxy_spawn.ts";
 import { sendSignal } from "./libc.ts";
 import { join, relative } from "./posix_path.ts";
 import { FIRMWARE_ANNOTATION } from "./annotations.ts";
@@ -118,6 +119,12 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       rt.sysfs.writeFirmware(device, name);
       checkpoint("start.firmware-written");
       removeIfPresent(join(dir, START_RESULT_FILE));
+      // create does not wait for Deno to start in the proxy: SIGUSR1 before
+      // its handler is installed would kill it. Waiting here overlaps the
+      // proxy's start-up with this verb's own.
+      if (!proxyReadyOrGone(dir)) {
+        throw new Error("the proxy exited before the processor started");
+      }
       sendSignal(record.pid, START_SIGNAL);
       checkpoint("start.signalled");
       const budget =
