@@ -593,7 +593,11 @@ async function scale(): Promise<void> {
     })),
   });
   const totals: Record<number, number> = {};
+  const floor: Record<number, number> = {};
   const phases: Record<number, Record<string, number>> = {};
+  // CPU time of the whole machine (all processes, proxies included) per
+  // container and phase: what contention costs as N grows.
+  const cpu: Record<number, Record<string, number>> = {};
   let allOk = true;
   try {
     const bundles = Array.from({ length: max }, (_, n) => env.bundle(`p${n}`));
@@ -604,6 +608,7 @@ async function scale(): Promise<void> {
         run: (id: string, k: number) => Promise<unknown>,
       ) => {
         const t0 = performance.now();
+        const busy0 = systemBusyMs();
         const results = await Promise.allSettled(ids.map(run));
         const failed = results.filter((r) => r.status === "rejected");
         if (failed.length > 0) {
@@ -615,6 +620,7 @@ async function scale(): Promise<void> {
           );
         }
         (phases[n] ??= {})[name] = performance.now() - t0;
+        (cpu[n] ??= {})[name] = Math.round((systemBusyMs() - busy0) / n);
       };
       const t0 = performance.now();
       await phase(
@@ -632,30 +638,61 @@ async function scale(): Promise<void> {
       if (containers(env).length > 0 || env.sim.violations.length > 0) {
         allOk = false;
       }
-      log(`       scale N=${n}: ${ms(totals[n])} ${JSON.stringify(phases[n])}`);
+      log(
+        `       scale N=${n}: ${ms(totals[n])} ${
+          JSON.stringify(phases[n])
+        } machine CPU ms per container ${JSON.stringify(cpu[n])}`,
+      );
+    }
+    // The platform's own floor, side by side: waves of N empty `deno run`s
+    // (one per phase and container: create, start, kill, delete, proxy).
+    for (const n of sizes) {
+      const t0 = performance.now();
+      for (let wave = 0; wave < 5; wave++) {
+        await Promise.all(Array.from({ length: n }, () => env.empty()));
+      }
+      floor[n] = performance.now() - t0;
     }
   } finally {
     await env.close();
   }
   const growth: string[] = [];
+  const floorGrowth: string[] = [];
   let linear = true;
   for (let i = 1; i < sizes.length; i++) {
     const a = sizes[i - 1]!;
     const b = sizes[i]!;
     const r = totals[b]! / totals[a]!;
     growth.push(`T(${b})/T(${a}) = ${r.toFixed(2)} (linear: ${b / a})`);
+    floorGrowth.push(
+      `${(floor[b]! / floor[a]!).toFixed(2)} for empty deno runs`,
+    );
     if (r > b / a) linear = false;
   }
   add({
     section: "scale",
     name: `scale N=${sizes.join(",")}: all succeed, time at most linear`,
     measured: `${sizes.map((n) => `N=${n} ${ms(totals[n]!)}`).join(", ")}; ${
-      growth.join(", ")
+      growth.map((g, i) => `${g}, ${floorGrowth[i]}`).join("; ")
     }${allOk ? "" : "; FAILURES"}`,
     target: "all ok; T(bN)/T(N) <= b",
     ok: allOk && linear,
-    detail: { totalsMs: totals, phasesMs: phases, allOk },
+    detail: {
+      totalsMs: totals,
+      phasesMs: phases,
+      cpuMsPerContainer: cpu,
+      allOk,
+    },
   });
+}
+
+/** Busy CPU time of the whole machine so far (/proc/stat), ms. */
+function systemBusyMs(): number {
+  const cpu = Deno.readTextFileSync("/proc/stat").split("\n")[0]!.split(/\s+/)
+    .slice(1).map(Number);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return ((total - idle) * 1000) / CLK_TCK;
 }
 
 // ---------------------------------------------------------------------------
