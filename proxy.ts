@@ -85,8 +85,13 @@ function say(line: string): void {
   }
 }
 
-/** How often the proxy looks at the firmware's trace buffers. */
-const TRACE_POLL_MS = 200;
+/**
+ * How often the proxy looks at the firmware's trace buffers (and, while it
+ * has found none, for new ones). A second is soon enough for a log, and
+ * each look is a few syscalls on top of the `state` poll: at 200 ms it was
+ * a quarter of an idle proxy's CPU. Crashes and stops flush at once.
+ */
+const TRACE_POLL_MS = 1_000;
 
 function forward(text: string): void {
   try {

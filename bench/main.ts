@@ -371,11 +371,23 @@ async function idleAndMemory(doIdle: boolean, doMemory: boolean) {
     }).spawn();
     try {
       await sleep(1_000); // past start-up
+      // Private memory moves with the garbage collector's rhythm: sample it
+      // six times across the window and take the median of each.
+      const proxyUss: number[] = [];
+      const floorUss: number[] = [];
+      let proxy = memory(pid);
+      let base = memory(floor.pid);
+      const a0 = cpuTicks(pid);
+      const b0 = cpuTicks(floor.pid);
+      const t0 = performance.now();
+      for (let i = 0; i < 6; i++) {
+        await sleep((doIdle ? windowS : 6) * 1_000 / 6);
+        proxy = memory(pid);
+        base = memory(floor.pid);
+        proxyUss.push(proxy.uss);
+        floorUss.push(base.uss);
+      }
       if (doIdle) {
-        const a0 = cpuTicks(pid);
-        const b0 = cpuTicks(floor.pid);
-        const t0 = performance.now();
-        await sleep(windowS * 1_000);
         const seconds = (performance.now() - t0) / 1_000;
         const proxyPct = (cpuTicks(pid) - a0) / CLK_TCK / seconds * 100;
         const floorPct = (cpuTicks(floor.pid) - b0) / CLK_TCK / seconds * 100;
@@ -392,17 +404,21 @@ async function idleAndMemory(doIdle: boolean, doMemory: boolean) {
         });
       }
       if (doMemory) {
-        const proxy = memory(pid);
-        const base = memory(floor.pid);
+        const uss = median(proxyUss);
         add({
           section: "memory",
-          name: "proxy USS (Private_Clean+Private_Dirty)",
-          measured: `${mib(proxy.uss)} (idle deno: ${mib(base.uss)}; RSS ${
+          name: "proxy USS (Private_Clean+Private_Dirty), median of 6 samples",
+          measured: `${mib(uss)} (idle deno: ${mib(median(floorUss))}; RSS ${
             mib(proxy.rss)
           })`,
           target: "<= 12 MiB",
-          ok: proxy.uss <= 12 * 1024,
-          detail: { proxyKiB: proxy, idleDenoKiB: base },
+          ok: uss <= 12 * 1024,
+          detail: {
+            proxyUssKiB: proxyUss,
+            idleDenoUssKiB: floorUss,
+            lastProxyKiB: proxy,
+            lastIdleDenoKiB: base,
+          },
         });
       }
     } finally {

@@ -218,10 +218,11 @@ function spawnLibc(): SpawnSymbols | undefined {
   }
 }
 
-// <fcntl.h>, <sys/file.h>: the same on x86_64 and aarch64.
+// <fcntl.h>, <sys/file.h>: the same on x86_64 and aarch64, except
+// O_NOFOLLOW, which arm64 moved (arch/arm64/include/uapi/asm/fcntl.h).
 const O_RDWR = 0o2;
 const O_CREAT = 0o100;
-const O_NOFOLLOW = 0o400000;
+const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
 const O_CLOEXEC = 0o2000000;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
