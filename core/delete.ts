@@ -163,8 +163,8 @@ export async function deleteContainer(
 /**
  * SIGKILLs the proxy if it lives and waits until its lock is released. The
  * pid comes from the record, or, when `create` died before recording it,
- * from the proxy's own ready file (waiting for it if need be). The held lock proves the pid is still
- * the proxy's.
+ * from the proxy's own ready file (waiting for it if need be). The held
+ * lock proves the pid is still the proxy's.
  */
 async function killProxy(recorded: number, dir: string): Promise<void> {
   if (!isProxyAlive(dir)) return;
