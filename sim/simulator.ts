@@ -150,6 +150,8 @@ export class Simulator {
   /** Every transition, `remoteproc0: offline -> running`. */
   readonly events: string[] = [];
   #processors: Processor[];
+  /** What a write to each watched file means: one lookup per event. */
+  #handlers = new Map<string, () => void>();
   #watcher: Deno.FsWatcher | undefined;
   #loop: Promise<void> | undefined;
   #timers = new Set<ReturnType<typeof setTimeout>>();
@@ -157,6 +159,18 @@ export class Simulator {
   private constructor(root: string, processors: Processor[]) {
     this.root = root;
     this.#processors = processors;
+    for (const p of processors) {
+      const on = (path: string, handler: () => void) =>
+        this.#handlers.set(path, handler);
+      on(join(p.dir, "state"), () => this.#onState(p));
+      on(join(p.dir, "firmware"), () => this.#onFirmware(p));
+      for (
+        const path of [join(p.dir, "recovery"), join(p.debugDir, "recovery")]
+      ) {
+        on(path, () => this.#onRecovery(p, path));
+      }
+      on(join(p.debugDir, "crash"), () => this.#onCrash(p));
+    }
   }
 
   /**
@@ -300,17 +314,7 @@ export class Simulator {
   }
 
   #onWrite(path: string): void {
-    for (const p of this.#processors) {
-      if (path === join(p.dir, "state")) return this.#onState(p);
-      if (path === join(p.dir, "firmware")) return this.#onFirmware(p);
-      if (
-        path === join(p.dir, "recovery") ||
-        path === join(p.debugDir, "recovery")
-      ) {
-        return this.#onRecovery(p, path);
-      }
-      if (path === join(p.debugDir, "crash")) return this.#onCrash(p);
-    }
+    this.#handlers.get(path)?.();
   }
 
   #onState(p: Processor): void {
