@@ -608,69 +608,84 @@ async function scale(): Promise<void> {
       recovery: "disabled" as const,
     })),
   });
-  const totals: Record<number, number> = {};
-  const floor: Record<number, number> = {};
-  const phases: Record<number, Record<string, number>> = {};
+  // Each size is run `reps` times, the sizes interleaved; ratios are of
+  // the medians (a lone N=8 round of ~3 s is at the mercy of the machine).
+  const reps = quick ? 1 : 3;
+  const samples: Record<number, number[]> = {};
+  const floorSamples: Record<number, number[]> = {};
+  const phases: Record<number, Record<string, number>[]> = {};
   // CPU time of the whole machine (all processes, proxies included) per
   // container and phase: what contention costs as N grows.
-  const cpu: Record<number, Record<string, number>> = {};
+  const cpu: Record<number, Record<string, number>[]> = {};
   let allOk = true;
   try {
     const bundles = Array.from({ length: max }, (_, n) => env.bundle(`p${n}`));
-    for (const n of sizes) {
-      const ids = Array.from({ length: n }, (_, k) => `s${n}-${k}`);
-      const phase = async (
-        name: string,
-        run: (id: string, k: number) => Promise<unknown>,
-      ) => {
+    for (let round = 0; round < reps; round++) {
+      for (const n of sizes) {
+        const ids = Array.from({ length: n }, (_, k) => `s${round}-${n}-${k}`);
+        const phaseMs: Record<string, number> = {};
+        const phaseCpu: Record<string, number> = {};
+        const phase = async (
+          name: string,
+          run: (id: string, k: number) => Promise<unknown>,
+        ) => {
+          const t0 = performance.now();
+          const busy0 = systemBusyMs();
+          const results = await Promise.allSettled(ids.map(run));
+          const failed = results.filter((r) => r.status === "rejected");
+          if (failed.length > 0) {
+            allOk = false;
+            log(
+              `       scale N=${n} ${name}: ${failed.length} failed: ${
+                (failed[0] as PromiseRejectedResult).reason
+              }`,
+            );
+          }
+          phaseMs[name] = Math.round(performance.now() - t0);
+          phaseCpu[name] = Math.round((systemBusyMs() - busy0) / n);
+        };
         const t0 = performance.now();
-        const busy0 = systemBusyMs();
-        const results = await Promise.allSettled(ids.map(run));
-        const failed = results.filter((r) => r.status === "rejected");
-        if (failed.length > 0) {
+        await phase(
+          "create",
+          (id, k) =>
+            must("create", env.cli(["create", "--bundle", bundles[k]!, id])),
+        );
+        await phase("start", (id) => must("start", env.cli(["start", id])));
+        await phase("kill", async (id) => {
+          await must("kill", env.cli(["kill", id]));
+          await waitReleased(env.lockPath(id), 30_000);
+        });
+        await phase("delete", (id) => must("delete", env.cli(["delete", id])));
+        const total = performance.now() - t0;
+        (samples[n] ??= []).push(total);
+        (phases[n] ??= []).push(phaseMs);
+        (cpu[n] ??= []).push(phaseCpu);
+        if (containers(env).length > 0 || env.sim.violations.length > 0) {
           allOk = false;
-          log(
-            `       scale N=${n} ${name}: ${failed.length} failed: ${
-              (failed[0] as PromiseRejectedResult).reason
-            }`,
-          );
         }
-        (phases[n] ??= {})[name] = performance.now() - t0;
-        (cpu[n] ??= {})[name] = Math.round((systemBusyMs() - busy0) / n);
-      };
-      const t0 = performance.now();
-      await phase(
-        "create",
-        (id, k) =>
-          must("create", env.cli(["create", "--bundle", bundles[k]!, id])),
-      );
-      await phase("start", (id) => must("start", env.cli(["start", id])));
-      await phase("kill", async (id) => {
-        await must("kill", env.cli(["kill", id]));
-        await waitReleased(env.lockPath(id), 30_000);
-      });
-      await phase("delete", (id) => must("delete", env.cli(["delete", id])));
-      totals[n] = performance.now() - t0;
-      if (containers(env).length > 0 || env.sim.violations.length > 0) {
-        allOk = false;
+        log(
+          `       scale N=${n}: ${ms(total)} ${
+            JSON.stringify(phaseMs)
+          } machine CPU ms per container ${JSON.stringify(phaseCpu)}`,
+        );
+        // The platform's own floor, side by side: waves of N empty `deno
+        // run`s (one per phase and container: create, start, kill, delete,
+        // proxy).
+        const f0 = performance.now();
+        for (let wave = 0; wave < 5; wave++) {
+          await Promise.all(Array.from({ length: n }, () => env.empty()));
+        }
+        (floorSamples[n] ??= []).push(performance.now() - f0);
       }
-      log(
-        `       scale N=${n}: ${ms(totals[n])} ${
-          JSON.stringify(phases[n])
-        } machine CPU ms per container ${JSON.stringify(cpu[n])}`,
-      );
-    }
-    // The platform's own floor, side by side: waves of N empty `deno run`s
-    // (one per phase and container: create, start, kill, delete, proxy).
-    for (const n of sizes) {
-      const t0 = performance.now();
-      for (let wave = 0; wave < 5; wave++) {
-        await Promise.all(Array.from({ length: n }, () => env.empty()));
-      }
-      floor[n] = performance.now() - t0;
     }
   } finally {
     await env.close();
+  }
+  const totals: Record<number, number> = {};
+  const floor: Record<number, number> = {};
+  for (const n of sizes) {
+    totals[n] = median(samples[n]!);
+    floor[n] = median(floorSamples[n]!);
   }
   const growth: string[] = [];
   const floorGrowth: string[] = [];
@@ -687,7 +702,9 @@ async function scale(): Promise<void> {
   }
   add({
     section: "scale",
-    name: `scale N=${sizes.join(",")}: all succeed, time at most linear`,
+    name: `scale N=${sizes.join(",")}${
+      reps > 1 ? ` (median of ${reps} rounds)` : ""
+    }: all succeed, time at most linear`,
     measured: `${sizes.map((n) => `N=${n} ${ms(totals[n]!)}`).join(", ")}; ${
       growth.map((g, i) => `${g}, ${floorGrowth[i]}`).join("; ")
     }${allOk ? "" : "; FAILURES"}`,
@@ -695,6 +712,8 @@ async function scale(): Promise<void> {
     ok: allOk && linear,
     detail: {
       totalsMs: totals,
+      roundsMs: samples,
+      emptyWavesMs: floorSamples,
       phasesMs: phases,
       cpuMsPerContainer: cpu,
       allOk,
