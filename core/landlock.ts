@@ -40,7 +40,7 @@
 import { dirname, fileURLToPath } from "./posix_path.ts";
 import { RuntimeError } from "./errors.ts";
 import { projectUrl } from "./lazy.ts";
-import { errno, libc } from "./libc.ts";
+import { cString, errno, libc } from "./libc.ts";
 
 /**
  * Landlock filesystem access rights (`LANDLOCK_ACCESS_FS_*` in
@@ -559,7 +559,6 @@ function libcSyscalls(): LandlockSyscalls {
     const n = Number(value);
     return n === -1 ? -errno() : n;
   };
-  const encoder = new TextEncoder();
   const n = BigInt;
   libcLayer = {
     createRuleset: (attr, flags) =>
@@ -599,7 +598,7 @@ function libcSyscalls(): LandlockSyscalls {
       result(symbols.syscallIntBuffer(
         n(numbers.openat),
         n(AT_FDCWD),
-        encoder.encode(`${path}\0`),
+        cString(path),
         n(O_PATH | O_CLOEXEC | (directory ? numbers.oDirectory : 0)),
         0n,
       )),

@@ -59,15 +59,6 @@ export function setEntry(entryUrl: string): void {
 }
 
 /**
- * Whether the program runs from the bundle.
- *
- * @returns True for `dist/js/`.
- */
-export function bundled(): boolean {
-  return layout.bundled;
-}
-
-/**
  * The URL of a module of the program.
  *
  * @example

@@ -196,7 +196,13 @@ export interface SessionChild {
   exited(): { code: number; signal: number } | undefined;
 }
 
-function cString(text: string): Uint8Array {
+/**
+ * A string as a NUL-terminated C string.
+ *
+ * @param text The string.
+ * @returns Its UTF-8 bytes and a NUL.
+ */
+export function cString(text: string): Uint8Array {
   return new TextEncoder().encode(`${text}\0`);
 }
 

@@ -167,18 +167,8 @@ export async function waitProxyReady(
   timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const ready = join(dir, READY_FILE);
   for (let delay = 1;; delay = Math.min(delay * 2, 2)) {
-    try {
-      Deno.statSync(ready);
-      return;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        throw new RuntimeError(
-          `cannot check the proxy: ${describeError(error)}`,
-        );
-      }
-    }
+    if (isReady(dir)) return;
     const code = proxy.exitCode();
     if (code !== undefined) {
       throw new RuntimeError(
@@ -207,24 +197,25 @@ export async function waitProxyReady(
  * @throws {RuntimeError} When it lives but is not ready in time.
  */
 export function proxyReadyOrGone(dir: string, timeoutMs = 30_000): boolean {
-  const ready = join(dir, READY_FILE);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      Deno.statSync(ready);
-      return true;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        throw new RuntimeError(
-          `cannot check the proxy: ${describeError(error)}`,
-        );
-      }
-    }
+    if (isReady(dir)) return true;
     if (!isProxyAlive(dir)) return false;
     if (Date.now() > deadline) {
       throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
     }
     sleepSync(1);
+  }
+}
+
+/** Whether the proxy in `dir` has written its ready file. */
+function isReady(dir: string): boolean {
+  try {
+    Deno.statSync(join(dir, READY_FILE));
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw new RuntimeError(`cannot check the proxy: ${describeError(error)}`);
   }
 }
 
