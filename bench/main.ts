@@ -38,7 +38,8 @@ import {
 } from "./lib.ts";
 import { storeFirmware } from "../core/firmware.ts";
 import { proxyCommand } from "../core/proxy_spawn.ts";
-import { POLL_MS, proxyArgs } from "../core/proxy_protocol.ts";
+import { spawnSession } from "../core/libc.ts";
+import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy_protocol.ts";
 import { DEFAULT_START_POLICY, DEFAULT_STOP_POLICY } from "../plugins/types.ts";
 
 /** One row of the table. */
@@ -480,13 +481,21 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
       ...extra,
       ...args.slice(1).filter((a) => !a.startsWith("--v8-flags=")),
     ];
-    const child = new Deno.Command(exe, {
-      args: argv,
-      env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1", ...vars },
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    // Spawned as `create` does: in a session, its signals blocked (the
+    // proxy then sleeps on its signalfd). The child takes our environment.
+    const saved = Deno.env.toObject();
+    for (const [k, v] of Object.entries({ DENO_DIR, ...vars })) {
+      Deno.env.set(k, v);
+    }
+    const child = spawnSession(exe, argv, { blockSignals: PROXY_SIGNALS });
+    for (const k of Object.keys(vars)) {
+      if (saved[k] === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, saved[k]);
+    }
+    if (child === undefined) throw new Error("no FFI for posix_spawn");
+    const exited = async () => {
+      while (child.exited() === undefined) await sleep(5);
+    };
     try {
       const deadline = performance.now() + 10_000;
       while (list(dir).indexOf("proxy.ready") < 0) {
@@ -511,14 +520,10 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
         }, cpu ${cpuPct.toFixed(2)} %`,
       );
       Deno.kill(child.pid, "SIGTERM");
-      await child.status;
+      await exited();
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // exited
-      }
-      await child.status;
+      if (child.exited() === undefined) Deno.kill(child.pid, "SIGKILL");
+      await exited();
     }
   }
   add({
@@ -695,8 +700,11 @@ async function scale(): Promise<void> {
     const b = sizes[i]!;
     const r = totals[b]! / totals[a]!;
     growth.push(`T(${b})/T(${a}) = ${r.toFixed(2)} (linear: ${b / a})`);
+    const f = floor[b]! / floor[a]!;
     floorGrowth.push(
-      `${(floor[b]! / floor[a]!).toFixed(2)} for empty deno runs`,
+      `${f.toFixed(2)} for empty deno runs (ours / theirs ${
+        (r / f).toFixed(2)
+      })`,
     );
     if (r > b / a) linear = false;
   }

@@ -1,10 +1,13 @@
 /**
  * The C library through Deno's FFI: the runtime's only native code (the
  * only `Deno.dlopen` caller; a test checks). It serves Landlock
- * (core/landlock.ts) and sending signals ({@linkcode sendSignal}): Deno's own
- * `Deno.kill` costs about 7 ms on its first call (a lazy start-up of Deno's
- * process support), `kill(2)` through libc a few microseconds once the
- * library is loaded, which every confined verb has done already.
+ * (core/landlock.ts), spawning and locking for `create`
+ * ({@linkcode spawnSession}, {@linkcode lockFile}), the proxy's signals
+ * ({@linkcode openSignalQueue}) and sending signals
+ * ({@linkcode sendSignal}): Deno's own `Deno.kill` costs about 7 ms on its
+ * first call (a lazy start-up of Deno's process support), `kill(2)` through
+ * libc a few microseconds once the library is loaded, which every confined
+ * verb has done already.
  *
  * Both permission modes grant `--allow-ffi` (see SECURITY.md). Without it
  * {@linkcode libcIfPermitted} returns undefined and callers fall back to
@@ -108,6 +111,23 @@ const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
 };
 
 /**
+ * A `sigset_t` (glibc's 128 bytes; the kernel reads the first 8) holding
+ * the given signals.
+ *
+ * @param signals Signals that have a number in this module.
+ * @returns The set.
+ */
+function sigset(signals: Deno.Signal[]): Uint8Array {
+  const set = new Uint8Array(128);
+  for (const signal of signals) {
+    const number = SIGNAL_NUMBERS[signal];
+    if (number === undefined) throw new TypeError(`no number for ${signal}`);
+    set[(number - 1) >> 3]! |= 1 << ((number - 1) & 7);
+  }
+  return set;
+}
+
+/**
  * Sends a signal to one process, as `Deno.kill` does (same errors), through
  * libc's `kill(2)` where FFI is permitted.
  *
@@ -146,8 +166,11 @@ export function sendSignal(pid: number, signal: Deno.Signal): void {
   throw new Error(`kill ${pid} ${signal}: errno ${code}`);
 }
 
-/** posix_spawn and waitpid: opened only by `create` (a second, cheap dlopen). */
-const SPAWN_SYMBOLS = {
+/**
+ * Processes, locks and signals: opened only by `create` and the proxy (a
+ * second, cheap dlopen).
+ */
+const PROCESS_SYMBOLS = {
   posix_spawn: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
@@ -173,10 +196,14 @@ const SPAWN_SYMBOLS = {
   open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
+  pthread_sigmask: { parameters: ["i32", "pointer", "buffer"], result: "i32" },
+  signalfd: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
 } as const;
 
-type SpawnSymbols = Deno.DynamicLibrary<typeof SPAWN_SYMBOLS>["symbols"];
-let spawnSymbols: SpawnSymbols | undefined;
+type ProcessSymbols = Deno.DynamicLibrary<typeof PROCESS_SYMBOLS>["symbols"];
+let processSymbols: ProcessSymbols | undefined;
 
 // glibc's <spawn.h> flags; POSIX_SPAWN_SETSID needs glibc 2.26.
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -214,11 +241,11 @@ function pointerArray(buffers: Uint8Array[]): BigUint64Array {
   return array;
 }
 
-function spawnLibc(): SpawnSymbols | undefined {
+function processLibc(): ProcessSymbols | undefined {
   if (libcIfPermitted() === undefined) return undefined;
   try {
-    spawnSymbols ??= Deno.dlopen("libc.so.6", SPAWN_SYMBOLS).symbols;
-    return spawnSymbols;
+    processSymbols ??= Deno.dlopen("libc.so.6", PROCESS_SYMBOLS).symbols;
+    return processSymbols;
   } catch {
     return undefined;
   }
@@ -253,7 +280,7 @@ export interface HeldLock {
  * @throws {Error} When the file cannot be opened, or is locked already.
  */
 export function lockFile(path: string): HeldLock | undefined {
-  const lib = spawnLibc();
+  const lib = processLibc();
   if (lib === undefined) return undefined;
   const fd = lib.open(
     cString(path),
@@ -284,11 +311,18 @@ export function lockFile(path: string): HeldLock | undefined {
 export interface SessionOptions {
   /** A descriptor to give the child as its stdin (else it inherits ours). */
   stdinFd?: number;
+  /**
+   * Signals the child starts with blocked (else none), for it to take from
+   * a {@linkcode openSignalQueue}: every thread it ever has inherits the
+   * mask, so none of them can be handed these signals.
+   */
+  blockSignals?: Deno.Signal[];
 }
 
 /**
  * Starts a program in a new session (`setsid`), with this process's stdout,
- * stderr and environment, all signals at their defaults and none blocked:
+ * stderr and environment, all signals at their defaults and none blocked
+ * (but `blockSignals`):
  * what `new Deno.Command(exe, { args, detached: true }).spawn()` does,
  * through libc's `posix_spawn` (a `vfork`). It saves `create` about 10 ms:
  * Deno's first `Deno.Command` costs about 7 ms and a detached spawn forks
@@ -300,7 +334,7 @@ export interface SessionOptions {
  *
  * @param exe Absolute path of the program.
  * @param args Its arguments (without argv[0]).
- * @param options `stdinFd`.
+ * @param options `stdinFd`, `blockSignals`.
  * @returns The child, or undefined where FFI or posix_spawn is unavailable
  * (the caller falls back to `Deno.Command`).
  * @throws {Error} When posix_spawn fails (the errno is in the message).
@@ -310,7 +344,7 @@ export function spawnSession(
   args: string[],
   options: SessionOptions = {},
 ): SessionChild | undefined {
-  const lib = spawnLibc();
+  const lib = processLibc();
   if (lib === undefined) return undefined;
   // posix_spawn_file_actions_t is 80 bytes on glibc x86_64 and aarch64.
   const actions = new Uint8Array(512);
@@ -322,17 +356,18 @@ export function spawnSession(
     ) {
       throw new Error("posix_spawn_file_actions_adddup2 failed");
     }
-    return spawnWith(lib, exe, args, actions);
+    return spawnWith(lib, exe, args, actions, options.blockSignals ?? []);
   } finally {
     lib.posix_spawn_file_actions_destroy(actions);
   }
 }
 
 function spawnWith(
-  lib: SpawnSymbols,
+  lib: ProcessSymbols,
   exe: string,
   args: string[],
   actions: Uint8Array,
+  blocked: Deno.Signal[],
 ): SessionChild | undefined {
   // posix_spawnattr_t is 336 bytes on glibc x86_64 and aarch64.
   const attr = new Uint8Array(1024);
@@ -341,9 +376,8 @@ function spawnWith(
     const flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
       POSIX_SPAWN_SETSIGMASK;
     if (lib.posix_spawnattr_setflags(attr, flags) !== 0) return undefined;
-    const none = new Uint8Array(128); // sigset_t
-    const all = new Uint8Array(128).fill(0xff);
-    lib.posix_spawnattr_setsigmask(attr, none);
+    const all = new Uint8Array(128).fill(0xff); // sigset_t
+    lib.posix_spawnattr_setsigmask(attr, sigset(blocked));
     lib.posix_spawnattr_setsigdefault(attr, all);
     const argv = [exe, ...args].map(cString);
     const envp = Object.entries(Deno.env.toObject()).map(([k, v]) =>
@@ -382,4 +416,82 @@ function spawnWith(
   } finally {
     lib.posix_spawnattr_destroy(attr);
   }
+}
+
+/** Signals taken from a descriptor instead of handlers. */
+export interface SignalQueue {
+  /**
+   * Blocks the thread until one of the signals is pending or `timeoutMs`
+   * passed (-1: no limit), without running Deno's event loop, and takes it.
+   * Allocates nothing.
+   *
+   * @param timeoutMs Longest wait, ms; -1 waits for a signal.
+   * @returns The signal, or undefined when the time passed first.
+   */
+  wait(timeoutMs: number): Deno.Signal | undefined;
+  /** Closes the descriptor (the signals stay blocked). */
+  close(): void;
+}
+
+const SIG_BLOCK = 0;
+const SFD_NONBLOCK = 0o4000;
+const SFD_CLOEXEC = 0o2000000;
+const POLLIN = 1;
+
+/**
+ * A `signalfd(2)` for signals this process was started with blocked
+ * ({@linkcode spawnSession}'s `blockSignals`). Waiting on it is a plain
+ * `poll(2)`: a process that only sleeps and looks at a file costs a third
+ * less CPU per wake than on Deno's timers and signal listeners, which turn
+ * the whole event loop (and wake twice per period).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openSignalQueue } from "./libc.ts";
+ * // Nothing started this test with SIGUSR1 blocked: no queue.
+ * assert.equal(openSignalQueue(["SIGUSR1"]), undefined);
+ * ```
+ *
+ * @param signals The signals to take.
+ * @returns The queue; undefined where FFI is unavailable or not every one
+ * of the signals is blocked (handle them with Deno's listeners then).
+ * @throws {Error} When `signalfd` fails.
+ */
+export function openSignalQueue(
+  signals: Deno.Signal[],
+): SignalQueue | undefined {
+  const lib = processLibc();
+  if (lib === undefined) return undefined;
+  const wanted = sigset(signals);
+  const blocked = new Uint8Array(128);
+  if (lib.pthread_sigmask(SIG_BLOCK, null, blocked) !== 0) return undefined;
+  if (wanted.some((bits, i) => (bits & blocked[i]!) !== bits)) {
+    return undefined;
+  }
+  const fd = lib.signalfd(-1, wanted, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) throw new Error(`signalfd: errno ${errno()}`);
+  const names = new Map<number, Deno.Signal>(
+    signals.map((s) => [SIGNAL_NUMBERS[s]!, s]),
+  );
+  // struct pollfd { int fd; short events; short revents; }
+  const pollfd = new Uint8Array(8);
+  const view = new DataView(pollfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLIN, true);
+  // struct signalfd_siginfo: 128 bytes, ssi_signo first.
+  const info = new Uint8Array(128);
+  const infoView = new DataView(info.buffer);
+  let open = true;
+  return {
+    wait(timeoutMs) {
+      if (lib.poll(pollfd, 1n, timeoutMs) <= 0) return undefined; // or EINTR
+      if (lib.read(fd, info, 128n) !== 128n) return undefined;
+      return names.get(infoView.getUint32(0, true));
+    },
+    close() {
+      if (open) lib.close(fd);
+      open = false;
+    },
+  };
 }

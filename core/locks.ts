@@ -106,3 +106,14 @@ export async function acquireOpLock(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Blocks the thread for `ms` milliseconds (no timer, no event loop).
+ *
+ * @param ms Delay.
+ */
+export function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}

@@ -23,6 +23,21 @@ import {
   type StopPolicy,
 } from "../plugins/types.ts";
 
+/** Waits between two looks at `state`. */
+export type Pause = (ms: number) => Promise<void>;
+
+/** Options of {@linkcode startProcessor} and {@linkcode stopProcessor}. */
+export interface ProcessorHooks {
+  /** Told before each retry. */
+  onRetry?: (message: string) => void;
+  /**
+   * The wait between looks while a simulator answers (a kernel answers in
+   * `write(2)`) and before retries. Default: a timer. The proxy, whose
+   * event loop has nothing else to do, blocks instead (cheaper per wake).
+   */
+  pause?: Pause;
+}
+
 /** What one write of a command led to. */
 interface Outcome {
   ok: boolean;
@@ -77,20 +92,28 @@ export function assertOffline(sysfs: Sysfs, device: DeviceRef): void {
  * @param sysfs Sysfs access.
  * @param device The processor.
  * @param policy The plugin's start policy.
- * @param onRetry Told before each retry.
+ * @param hooks Progress reports and the pause between looks.
  * @throws {DeviceError} Saying what the processor or kernel reported.
  */
 export async function startProcessor(
   sysfs: Sysfs,
   device: DeviceRef,
   policy: Partial<StartPolicy> = {},
-  onRetry: (message: string) => void = () => {},
+  hooks: ProcessorHooks = {},
 ): Promise<void> {
+  const { onRetry = () => {}, pause = sleep } = hooks;
   const p = { ...DEFAULT_START_POLICY, ...policy };
   const name = label(device);
   for (let attempt = 0;; attempt++) {
     assertOffline(sysfs, device);
-    const r = await command(sysfs, device, "start", "running", p.timeoutMs);
+    const r = await command(
+      sysfs,
+      device,
+      "start",
+      "running",
+      p.timeoutMs,
+      pause,
+    );
     if (r.ok) return;
     if (r.timedOut) {
       throw new DeviceError(
@@ -99,7 +122,7 @@ export async function startProcessor(
     }
     if (attempt < p.retries && r.code && p.retryOn.includes(r.code)) {
       onRetry(`${name}: start failed with ${r.code}, retrying`);
-      await sleep(p.retryDelayMs);
+      await pause(p.retryDelayMs);
       continue;
     }
     const tries = attempt > 0 ? ` after ${attempt + 1} attempts` : "";
@@ -121,24 +144,32 @@ export async function startProcessor(
  * @param sysfs Sysfs access.
  * @param device The processor.
  * @param policy The plugin's stop policy (or just a timeout in ms).
- * @param onRetry Told before each retry.
+ * @param hooks Progress reports and the pause between looks.
  * @throws {DeviceError} When it does not go offline.
  */
 export async function stopProcessor(
   sysfs: Sysfs,
   device: DeviceRef,
   policy: Partial<StopPolicy> | number = {},
-  onRetry: (message: string) => void = () => {},
+  hooks: ProcessorHooks = {},
 ): Promise<void> {
+  const { onRetry = () => {}, pause = sleep } = hooks;
   const p = {
     ...DEFAULT_STOP_POLICY,
     ...(typeof policy === "number" ? { timeoutMs: policy } : policy),
   };
   const name = label(device);
-  let state = await settled(sysfs, device, p.timeoutMs);
+  let state = await settled(sysfs, device, p.timeoutMs, pause);
   if (state === "offline") return;
   if (state === "crashed") {
-    const r = await command(sysfs, device, "stop", "offline", p.timeoutMs);
+    const r = await command(
+      sysfs,
+      device,
+      "stop",
+      "offline",
+      p.timeoutMs,
+      pause,
+    );
     if (r.ok) return;
     sysfs.writeRecovery(device, "recover");
     await waitFor(
@@ -146,6 +177,7 @@ export async function stopProcessor(
       device,
       (s) => s === "running" || s === "offline",
       p.timeoutMs,
+      pause,
     );
     state = sysfs.readState(device);
     if (state === "offline") return;
@@ -156,7 +188,14 @@ export async function stopProcessor(
     );
   }
   for (let attempt = 0;; attempt++) {
-    const r = await command(sysfs, device, "stop", "offline", p.timeoutMs);
+    const r = await command(
+      sysfs,
+      device,
+      "stop",
+      "offline",
+      p.timeoutMs,
+      pause,
+    );
     if (r.ok) return;
     if (r.timedOut) {
       throw new DeviceError(
@@ -165,7 +204,7 @@ export async function stopProcessor(
     }
     if (attempt < p.retries && r.code && p.retryOn.includes(r.code)) {
       onRetry(`${name}: stop failed with ${r.code}, retrying`);
-      await sleep(p.retryDelayMs);
+      await pause(p.retryDelayMs);
       continue;
     }
     const tries = attempt > 0 ? ` after ${attempt + 1} attempts` : "";
@@ -193,6 +232,7 @@ async function command(
   what: StateCommand,
   target: string,
   timeoutMs: number,
+  pause: Pause,
 ): Promise<Outcome> {
   try {
     sysfs.writeState(device, what);
@@ -204,18 +244,18 @@ async function command(
       message: describeError(error),
     };
   }
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // A kernel answers in write(2); a simulator shows the written word
-    // until it acts. Any kernel state but the target is a refusal.
-    const state = sysfs.readState(device);
-    if (state === target) return { ok: true, state };
-    if (isKernelState(state)) {
-      return { ok: false, state, code: sysfs.lastError(device) };
-    }
-    if (Date.now() > deadline) return { ok: false, state, timedOut: true };
-    await sleep(2);
-  }
+  // A kernel answers in write(2); a simulator shows the written word until
+  // it acts. Any kernel state but the target is a refusal.
+  const { state, timedOut } = await watch(
+    sysfs,
+    device,
+    isKernelState,
+    timeoutMs,
+    pause,
+  );
+  if (state === target) return { ok: true, state };
+  if (timedOut) return { ok: false, state, timedOut };
+  return { ok: false, state, code: sysfs.lastError(device) };
 }
 
 /** The state once it is a kernel state (not a word being answered). */
@@ -223,13 +263,9 @@ async function settled(
   sysfs: Sysfs,
   device: DeviceRef,
   timeoutMs: number,
+  pause: Pause,
 ): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = sysfs.readState(device);
-    if (isKernelState(state) || Date.now() > deadline) return state;
-    await sleep(2);
-  }
+  return (await watch(sysfs, device, isKernelState, timeoutMs, pause)).state;
 }
 
 async function waitFor(
@@ -237,18 +273,45 @@ async function waitFor(
   device: DeviceRef,
   done: (state: string) => boolean,
   timeoutMs: number,
+  pause: Pause,
 ): Promise<void> {
+  const { state, timedOut } = await watch(
+    sysfs,
+    device,
+    done,
+    timeoutMs,
+    pause,
+  );
+  if (timedOut) {
+    throw new DeviceError(
+      `${
+        label(device)
+      } did not go offline within ${timeoutMs} ms (it reads "${state}")`,
+    );
+  }
+}
+
+/** The longest pause between two looks at `state` while it is answered. */
+const MAX_PAUSE_MS = 8;
+
+/**
+ * Reads `state` until `done` accepts it or `timeoutMs` passed: at once,
+ * then after pauses of 1, 2, 4 and 8 ms. A kernel has answered already; a
+ * simulator answers within a few ms on a quiet machine and later on a busy
+ * one, where looking every 2 ms would only take CPU from it.
+ */
+async function watch(
+  sysfs: Sysfs,
+  device: DeviceRef,
+  done: (state: string) => boolean,
+  timeoutMs: number,
+  pause: Pause,
+): Promise<{ state: string; timedOut: boolean }> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let delay = 1;; delay = Math.min(delay * 2, MAX_PAUSE_MS)) {
     const state = sysfs.readState(device);
-    if (done(state)) return;
-    if (Date.now() > deadline) {
-      throw new DeviceError(
-        `${
-          label(device)
-        } did not go offline within ${timeoutMs} ms (it reads "${state}")`,
-      );
-    }
-    await sleep(2);
+    if (done(state)) return { state, timedOut: false };
+    if (Date.now() > deadline) return { state, timedOut: true };
+    await pause(delay);
   }
 }

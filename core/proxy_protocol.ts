@@ -8,12 +8,15 @@
  * without a gap and is held exactly while the proxy lives. `create` then
  * returns at once, without waiting for Deno to start in the proxy. (Without
  * FFI `create` cannot hand a descriptor over: the proxy takes the lock
- * itself and `create` waits for `proxy.ready`.) The proxy installs its
- * signal handlers and writes `proxy.ready`; `start` waits for that file
- * before it signals (SIGUSR1 would kill a proxy without its handler). `start` sends SIGUSR1; the proxy writes `start` to
- * the processor and reports the outcome in `start.result`. It then watches
- * the processor and exits when it leaves `running`. SIGTERM/SIGINT make it
- * stop the processor first.
+ * itself and `create` waits for `proxy.ready`.) `create` also starts the
+ * proxy with its signals (SIGUSR1, SIGTERM, SIGINT) blocked, and the proxy
+ * takes them from a signalfd: it sleeps in `poll(2)` between looks at
+ * `state`, off Deno's event loop. (Started without FFI, it installs Deno
+ * signal listeners and polls on a timer.) The proxy writes `proxy.ready`
+ * once it can take signals; `start` waits for that file, then sends
+ * SIGUSR1; the proxy writes `start` to the processor and reports the
+ * outcome in `start.result`. It then watches the processor and exits when
+ * it leaves `running`. SIGTERM/SIGINT make it stop the processor first.
  *
  * @module
  */
@@ -29,6 +32,11 @@ export const READY_FILE = "proxy.ready";
 export const START_RESULT_FILE = "start.result";
 /** Signal that tells the proxy to start the processor. */
 export const START_SIGNAL: Deno.Signal = "SIGUSR1";
+/**
+ * The signals the proxy takes (from a signalfd, see proxy.ts): `create`
+ * starts it with them blocked.
+ */
+export const PROXY_SIGNALS: Deno.Signal[] = [START_SIGNAL, "SIGTERM", "SIGINT"];
 
 /** Outcome of the proxy's start attempt. */
 export interface StartResult {

@@ -10,8 +10,8 @@
  */
 import { fileURLToPath, join } from "./posix_path.ts";
 import { describeError, RuntimeError } from "./errors.ts";
-import { isProxyAlive, sleep } from "./locks.ts";
-import { LOCK_ON_STDIN, READY_FILE } from "./proxy_protocol.ts";
+import { isProxyAlive, sleep, sleepSync } from "./locks.ts";
+import { LOCK_ON_STDIN, PROXY_SIGNALS, READY_FILE } from "./proxy_protocol.ts";
 import { moduleUrl, projectUrl } from "./lazy.ts";
 import { lockFile, sendSignal, spawnSession } from "./libc.ts";
 
@@ -102,10 +102,13 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
       `cannot lock for the proxy: ${describeError(error)}`,
     );
   }
+  // Blocked from the proxy's first instruction, so in every thread it has.
+  const blockSignals = PROXY_SIGNALS;
   const session = held === undefined
-    ? spawnSession(exe, args)
+    ? spawnSession(exe, args, { blockSignals })
     : spawnSession(exe, [...args, `--lock=${LOCK_ON_STDIN}`], {
       stdinFd: held.fd,
+      blockSignals,
     });
   // The child has its own descriptor now; ours must not outlive this call.
   held?.close();
@@ -217,15 +220,4 @@ function isReady(dir: string): boolean {
     if (error instanceof Deno.errors.NotFound) return false;
     throw new RuntimeError(`cannot check the proxy: ${describeError(error)}`);
   }
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Blocks the thread for `ms` milliseconds (no timer, no event loop).
- *
- * @param ms Delay.
- */
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
 }

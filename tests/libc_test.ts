@@ -44,3 +44,68 @@ Deno.test("spawnSession starts a child in its own session with default signals, 
   // Reaped: the pid names nothing any more.
   assert.equal(ps("-p", String(child.pid)).code, 1);
 });
+
+Deno.test("a child started with blockSignals takes them from its signal queue instead of dying of them", async () => {
+  const { spawnSession } = await import("../core/libc.ts");
+  const tmp = Deno.makeTempDirSync();
+  try {
+    const out = `${tmp}/out`;
+    const script = `${tmp}/child.ts`;
+    const libc = new URL("../core/libc.ts", import.meta.url).href;
+    Deno.writeTextFileSync(
+      script,
+      `import { openSignalQueue } from ${JSON.stringify(libc)};
+const queue = openSignalQueue(["SIGUSR1", "SIGTERM"]);
+const seen = [String(queue?.wait(0))];
+Deno.writeTextFileSync(${JSON.stringify(`${out}.ready`)}, "");
+for (;;) {
+  const signal = queue!.wait(-1);
+  seen.push(String(signal));
+  if (signal === "SIGTERM") break;
+}
+Deno.writeTextFileSync(${JSON.stringify(out)}, seen.join(" "));
+`,
+    );
+    const child = spawnSession(
+      Deno.execPath(),
+      ["run", "-q", "-A", "--no-config", script],
+      { blockSignals: ["SIGUSR1", "SIGTERM"] },
+    );
+    assert.ok(child);
+    const blocked = new TextDecoder().decode(
+      new Deno.Command("/usr/bin/ps", {
+        args: ["-o", "blocked=", "-p", String(child.pid)],
+        stdout: "piped",
+      }).outputSync().stdout,
+    ).trim();
+    // bit (signo - 1): SIGUSR1 10, SIGTERM 15
+    assert.equal(BigInt(`0x${blocked}`), (1n << 9n) | (1n << 14n));
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error("timed out");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const exists = (path: string) => {
+      try {
+        Deno.statSync(path);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => exists(`${out}.ready`));
+    sendSignal(child.pid, "SIGUSR1");
+    sendSignal(child.pid, "SIGTERM");
+    await until(() => child.exited() !== undefined);
+    assert.deepEqual(child.exited(), { code: 0, signal: 0 });
+    // A blocked SIGTERM did not kill it: it was read, after SIGUSR1.
+    assert.equal(
+      Deno.readTextFileSync(out),
+      "undefined SIGUSR1 SIGTERM",
+    );
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});

@@ -335,3 +335,46 @@ Deno.test("list leaves out the tombstone of a removal that was killed half-way",
     await env.close();
   }
 });
+
+Deno.test("without FFI (a proxy on Deno's signal listeners and timers) a container still starts, notices a crash and stops on TERM", async () => {
+  const env = await setUp([{ name: "m4", recovery: "disabled" }]);
+  try {
+    // The launcher's deno, denied FFI: create then spawns the proxy with
+    // Deno.Command, so it starts with no signal blocked.
+    const deno = join(env.tmp, "deno-without-ffi");
+    Deno.writeTextFileSync(
+      deno,
+      `#!/bin/sh\nverb=$1; shift\nexec ${Deno.execPath()} "$verb" --deny-ffi "$@"\n`,
+    );
+    Deno.chmodSync(deno, 0o755);
+    const noFfi = { env: { REMOTEPROC_RUNTIME_DENO: deno } };
+    const lifecycle = async (id: string) => {
+      const created = await env.run(
+        ["create", "--bundle", env.bundle(), id],
+        noFfi,
+      );
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stderr, /FFI is not permitted/);
+      const started = await env.run(["start", id], noFfi);
+      assert.equal(started.code, 0, started.stderr);
+      assert.equal(env.sim.state(0), "running");
+    };
+
+    await lifecycle("c1");
+    env.sim.crash(0);
+    await env.until(async () => (await env.state("c1")).status === "stopped");
+    assert.equal((await env.run(["delete", "c1"], noFfi)).code, 0);
+    assert.equal(env.sim.state(0), "offline");
+
+    await lifecycle("c2");
+    const killed = await env.run(["kill", "c2", "TERM"], noFfi);
+    assert.equal(killed.code, 0, killed.stderr);
+    await env.until(async () => (await env.state("c2")).status === "stopped");
+    assert.equal(env.sim.state(0), "offline");
+    assert.equal((await env.run(["delete", "c2"], noFfi)).code, 0);
+    assert.deepEqual(env.containers(), []);
+    assert.deepEqual(env.sim.violations, []);
+  } finally {
+    await env.close();
+  }
+});
