@@ -16,7 +16,7 @@ import { join } from "./core/posix_path.ts";
 import { setEntry } from "./core/lazy.ts";
 import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK, sleepSync } from "./core/locks.ts";
-import { openSignalQueue } from "./core/libc.ts";
+import { closeDescriptor, openSignalQueue } from "./core/libc.ts";
 import { createTraceForwarder } from "./core/trace.ts";
 import {
   EXIT,
@@ -147,9 +147,10 @@ export function runProxy(
     reader?.close();
     trace.close();
     // Release the lock first: it is what `state` and `delete` look at, and
-    // tearing down the process takes a further 5-30 ms. (A lock on stdin
-    // goes with the process: Deno cannot close descriptor 0.)
+    // tearing down the process takes a further 5-30 ms. (Deno cannot close
+    // descriptor 0; libc can. Without FFI the lock goes with the process.)
     lock?.close();
+    if (options.lockOnStdin) closeDescriptor(0);
     Deno.exit(code);
   }
 

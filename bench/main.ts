@@ -487,7 +487,12 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
     for (const [k, v] of Object.entries({ DENO_DIR, ...vars })) {
       Deno.env.set(k, v);
     }
-    const child = spawnSession(exe, argv, { blockSignals: PROXY_SIGNALS });
+    // (sh keeps the mask across its exec and sends the output away.)
+    const child = spawnSession(
+      "/bin/sh",
+      ["-c", 'exec "$@" >/dev/null 2>&1', "sh", exe, ...argv],
+      { blockSignals: PROXY_SIGNALS },
+    );
     for (const k of Object.keys(vars)) {
       if (saved[k] === undefined) Deno.env.delete(k);
       else Deno.env.set(k, saved[k]);

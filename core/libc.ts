@@ -307,6 +307,25 @@ export function lockFile(path: string): HeldLock | undefined {
   };
 }
 
+/**
+ * Closes a descriptor Deno does not own (it cannot close 0, 1 or 2), such
+ * as a lock handed over as stdin.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closeDescriptor } from "./libc.ts";
+ * assert.equal(closeDescriptor(-1), false); // EBADF
+ * ```
+ *
+ * @param fd The descriptor.
+ * @returns Whether it was closed (false where FFI is unavailable or on
+ * error).
+ */
+export function closeDescriptor(fd: number): boolean {
+  return processLibc()?.close(fd) === 0;
+}
+
 /** Options of {@linkcode spawnSession}. */
 export interface SessionOptions {
   /** A descriptor to give the child as its stdin (else it inherits ours). */
