@@ -460,9 +460,10 @@ const POLLIN = 1;
 /**
  * A `signalfd(2)` for signals this process was started with blocked
  * ({@linkcode spawnSession}'s `blockSignals`). Waiting on it is a plain
- * `poll(2)`: a process that only sleeps and looks at a file costs a third
- * less CPU per wake than on Deno's timers and signal listeners, which turn
- * the whole event loop (and wake twice per period).
+ * `poll(2)`: a proxy that sleeps there and looks at `state` every 60 ms
+ * used 0.23 % of a core, a bare Deno `setInterval` at the same period
+ * 0.28 % (it turns the whole event loop, and wakes twice per period), the
+ * proxy on Deno's timers and signal listeners 0.41 % (`perf stat`, 30 s).
  *
  * @example
  * ```ts

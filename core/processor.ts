@@ -159,17 +159,12 @@ export async function stopProcessor(
     ...(typeof policy === "number" ? { timeoutMs: policy } : policy),
   };
   const name = label(device);
+  const writeStop = () =>
+    command(sysfs, device, "stop", "offline", p.timeoutMs, pause);
   let state = await settled(sysfs, device, p.timeoutMs, pause);
   if (state === "offline") return;
   if (state === "crashed") {
-    const r = await command(
-      sysfs,
-      device,
-      "stop",
-      "offline",
-      p.timeoutMs,
-      pause,
-    );
+    const r = await writeStop();
     if (r.ok) return;
     sysfs.writeRecovery(device, "recover");
     await waitFor(
@@ -188,14 +183,7 @@ export async function stopProcessor(
     );
   }
   for (let attempt = 0;; attempt++) {
-    const r = await command(
-      sysfs,
-      device,
-      "stop",
-      "offline",
-      p.timeoutMs,
-      pause,
-    );
+    const r = await writeStop();
     if (r.ok) return;
     if (r.timedOut) {
       throw new DeviceError(
