@@ -507,7 +507,6 @@ interface SyscallNumbers {
   openat: number;
   /** `O_DIRECTORY`: arm64 moved it (asm/fcntl.h). */
   oDirectory: number;
-  close: number;
   prctl: number;
   createRuleset: number;
   addRule: number;
@@ -522,7 +521,6 @@ const SYSCALL_NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
   x86_64: {
     openat: 257,
     oDirectory: 0o200000,
-    close: 3,
     prctl: 157,
     createRuleset: 444,
     addRule: 445,
@@ -531,7 +529,6 @@ const SYSCALL_NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
   aarch64: {
     openat: 56,
     oDirectory: 0o40000,
-    close: 57,
     prctl: 167,
     createRuleset: 444,
     addRule: 445,
@@ -603,7 +600,7 @@ function libcSyscalls(): LandlockSyscalls {
         0n,
       )),
     close: (fd) => {
-      symbols.syscallInts(n(numbers.close), n(fd), 0n, 0n, 0n, 0n);
+      symbols.close(fd);
     },
   };
   return libcLayer;

@@ -47,6 +47,7 @@ const SYMBOLS = {
     result: "i64",
   },
   kill: { name: "kill", parameters: ["i32", "i32"], result: "i32" },
+  close: { name: "close", parameters: ["i32"], result: "i32" },
 } as const;
 
 /** The bound libc functions. */
@@ -195,7 +196,6 @@ const PROCESS_SYMBOLS = {
   },
   open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
   pthread_sigmask: { parameters: ["i32", "pointer", "buffer"], result: "i32" },
   signalfd: { parameters: ["i32", "buffer", "i32"], result: "i32" },
@@ -290,7 +290,7 @@ export function lockFile(path: string): HeldLock | undefined {
   if (fd < 0) throw new Error(`cannot open ${path}: errno ${errno()}`);
   if (lib.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
     const code = errno();
-    lib.close(fd);
+    libc().close(fd);
     throw new Error(
       code === EWOULDBLOCK
         ? `${path} is locked`
@@ -301,7 +301,7 @@ export function lockFile(path: string): HeldLock | undefined {
   return {
     fd,
     close() {
-      if (open) lib.close(fd);
+      if (open) libc().close(fd);
       open = false;
     },
   };
@@ -323,7 +323,7 @@ export function lockFile(path: string): HeldLock | undefined {
  * error).
  */
 export function closeDescriptor(fd: number): boolean {
-  return processLibc()?.close(fd) === 0;
+  return libcIfPermitted()?.close(fd) === 0;
 }
 
 /** Options of {@linkcode spawnSession}. */
@@ -510,7 +510,7 @@ export function openSignalQueue(
       return names.get(infoView.getUint32(0, true));
     },
     close() {
-      if (open) lib.close(fd);
+      if (open) libc().close(fd);
       open = false;
     },
   };
