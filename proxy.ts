@@ -8,7 +8,7 @@
  * small and the loop does not allocate. Between looks it sleeps in
  * `poll(2)` on a signalfd for its signals, which `create` starts it with
  * blocked: Deno's event loop stays idle (a Deno timer wakes the loop twice
- * per period and costs about a third more).
+ * per period and costs more; figures in core/libc.ts).
  *
  * @module
  */
@@ -126,7 +126,7 @@ export function runProxy(
   const sysfs = createSysfs({ sysroot: options.sysroot });
   const name = label(device);
   // With --lock=stdin, create locked proxy.lock and made it our stdin: the
-  // lock is ours while we live, released when the process is gone.
+  // lock is ours from the spawn on, until exit() closes descriptor 0.
   const lock = options.lockOnStdin ? undefined : Deno.openSync(
     join(dir, PROXY_LOCK),
     { read: true, write: true, create: true, mode: 0o600 },
@@ -295,9 +295,7 @@ export function runProxy(
         watch = setInterval(check, options.pollMs);
       }
     });
-  listen(START_SIGNAL);
-  listen("SIGTERM");
-  listen("SIGINT");
+  PROXY_SIGNALS.forEach(listen);
   // Signal listeners do not keep Deno alive; this idle timer does. It comes
   // after the ready file: Deno's first timer costs about 11 ms (a lazy
   // start-up of its timer machinery) that `create` need not wait for.

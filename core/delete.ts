@@ -27,6 +27,7 @@ import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
 import { debug } from "./log.ts";
 import { containerDir } from "./paths.ts";
 import { READY_FILE } from "./proxy_protocol.ts";
+import { proxyReadyOrGone } from "./proxy_spawn.ts";
 import { stopProcessor } from "./processor.ts";
 import { reconcile } from "./reconcile.ts";
 import { type ContainerRecord, loadRecord } from "./record.ts";
@@ -169,12 +170,14 @@ export async function deleteContainer(
 async function killProxy(recorded: number, dir: string): Promise<void> {
   if (!isProxyAlive(dir)) return;
   let pid = recorded > 0 ? recorded : readyPid(dir);
-  // create died between spawning the proxy and recording its pid: the
-  // proxy writes it in its ready file once Deno has started in it.
-  const bootDeadline = Date.now() + 30_000;
-  while (pid === undefined && isProxyAlive(dir) && Date.now() < bootDeadline) {
-    await sleep(5);
-    pid = readyPid(dir);
+  if (pid === undefined) {
+    // create died between spawning the proxy and recording its pid: the
+    // proxy writes it in its ready file once Deno has started in it.
+    try {
+      if (proxyReadyOrGone(dir)) pid = readyPid(dir);
+    } catch {
+      // not ready in time
+    }
   }
   if (pid === undefined) return;
   try {

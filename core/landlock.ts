@@ -362,8 +362,9 @@ export function restrictSelf(
 /**
  * The paths a running Deno program reads after it confined itself: the
  * project checkout (sources, the bundle in `dist/js`, `node_modules` and
- * `deno.json`, for modules imported later and a spawned proxy), the Deno cache (`DENO_DIR`), the Deno binary, `/dev/null`
- * (spawning with `stdin: "null"` opens it) and `/dev/urandom`. Pass them as
+ * `deno.json`, for modules imported later and a spawned proxy), the Deno
+ * cache (`DENO_DIR`), the Deno binary, `/dev/null` (spawning with
+ * `stdin: "null"` opens it) and `/dev/urandom`. Pass them as
  * `read`; the caller adds its own paths. Deno tries to write transpiled
  * modules to `DENO_DIR/gen` and goes on without when refused.
  *

@@ -64,11 +64,11 @@ export const EXIT = {
 
 /**
  * How often the proxy reads the processor's `state` (sysfs does not notify
- * it). Each wake-up of a Deno timer costs about 0.15-0.2 ms of CPU here
- * whatever it does (a bare 60 ms timer uses 0.33-0.42 % of a core), so the
- * period sets the idle cost: 60 ms keeps an idle proxy near 0.5 % of a core
- * while a stop is still seen within one period (median about 40 ms, p95
- * about 66 ms; targets 50 and 100 ms): see BENCHMARKS.md.
+ * it). Each wake-up costs CPU whatever it does, so the period sets the idle
+ * cost: at 60 ms an idle proxy uses about 0.3 % of a core (sleeping in
+ * poll(2); 0.5 % on Deno's timers) while a stop is still seen within one
+ * period (median about 35 ms, p95 about 60 ms; targets 50 and 100 ms): see
+ * BENCHMARKS.md.
  */
 export const POLL_MS = 60;
 

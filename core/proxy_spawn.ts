@@ -2,9 +2,10 @@
  * Spawning the proxy as a direct child of the runtime, detached into its own
  * session, with the runtime's stdout and stderr (so its lines reach the
  * engine's container log) and, where FFI allows, its `proxy.lock` already
- * held as its stdin (see core/proxy_protocol.ts). conmon and containerd's runc shim are child subreapers:
- * the proxy is re-parented to them when `create` exits, and they reap it
- * and report its exit status. No shim of our own is needed.
+ * held as its stdin and its signals blocked (see core/proxy_protocol.ts).
+ * conmon and containerd's runc shim are child subreapers: the proxy is
+ * re-parented to them when `create` exits, and they reap it and report its
+ * exit status. No shim of our own is needed.
  *
  * @module
  */
@@ -191,8 +192,8 @@ export async function waitProxyReady(
 /**
  * Waits until a proxy that may still be starting can take signals (its
  * ready file exists): `create` does not wait for Deno to start in it, so
- * `start` does, before it sends SIGUSR1 (whose default action would kill
- * it).
+ * `start` does, before it sends SIGUSR1 (whose default action would kill a
+ * proxy started without its signals blocked, where FFI is unavailable).
  *
  * @param dir The container's state directory.
  * @param timeoutMs How long to wait.

@@ -120,8 +120,9 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       checkpoint("start.firmware-written");
       removeIfPresent(join(dir, START_RESULT_FILE));
       // create does not wait for Deno to start in the proxy: SIGUSR1 before
-      // its handler is installed would kill it. Waiting here overlaps the
-      // proxy's start-up with this verb's own.
+      // it can take signals would kill one started without FFI (with FFI it
+      // starts with them blocked). Waiting here overlaps the proxy's
+      // start-up with this verb's own.
       if (!proxyReadyOrGone(dir)) {
         throw new Error("the proxy exited before the processor started");
       }

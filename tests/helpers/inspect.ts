@@ -9,7 +9,8 @@ import type { Env } from "./harness.ts";
 
 /**
  * Pids of live processes whose command line mentions the environment's
- * temp directory and is a proxy (`proxy.ts`, the bundle's `proxy.js` or `__proxy`).
+ * temp directory and is a proxy (`proxy.ts`, the bundle's `proxy.js` or
+ * `__proxy`).
  *
  * @param env The environment.
  * @returns Pids, possibly empty.
