@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { describeError, RuntimeError, UsageError } from "./core/errors.ts";
+import { describeError, RuntimeError, UsageError } from "./core/util/errors.ts";
 import { type Globals, print } from "./cli/args.ts";
-import { buildCommit, SPEC_VERSION, VERSION } from "./core/version.ts";
-import { oneLine } from "./core/message_text.ts";
-import { lazyImport, setEntry } from "./core/lazy.ts";
+import { buildCommit, SPEC_VERSION, VERSION } from "./core/util/version.ts";
+import { oneLine } from "./core/util/message_text.ts";
+import { lazyImport, setEntry } from "./core/util/lazy.ts";
 
 setEntry(import.meta.url);
 

@@ -50,17 +50,17 @@
  */
 
 /** `create`: validate the bundle and firmware, claim the processor, spawn the proxy. */
-export { create, type CreateOptions } from "./core/create.ts";
+export { create, type CreateOptions } from "./core/ops/create.ts";
 /** `start`: deploy the firmware and start the processor. */
-export { start } from "./core/start.ts";
+export { start } from "./core/ops/start.ts";
 /** `kill`: TERM/INT stop the processor, KILL kills the proxy. */
-export { kill, type KillOptions } from "./core/kill.ts";
+export { kill, type KillOptions } from "./core/ops/kill.ts";
 /** `delete`: remove a container, stopping a processor left running. */
-export { deleteContainer, type DeleteOptions } from "./core/delete.ts";
+export { deleteContainer, type DeleteOptions } from "./core/ops/delete.ts";
 /** `state`, `list` and `ps`: report containers without changing them. */
-export { list, type OciState, processes, state } from "./core/state.ts";
+export { list, type OciState, processes, state } from "./core/ops/state.ts";
 /** `features`: the OCI features document. */
-export { features } from "./core/features.ts";
+export { features } from "./core/ops/features.ts";
 /** The context every operation takes (roots and sysfs access). */
 export {
   openRuntime,
@@ -77,10 +77,10 @@ export {
   type Sysfs,
   type SysfsOptions,
   type TraceReader,
-} from "./core/sysfs.ts";
-export type { ContainerRecord } from "./core/record.ts";
-export type { Status } from "./core/status.ts";
-export type { Roots } from "./core/paths.ts";
+} from "./core/device/sysfs.ts";
+export type { ContainerRecord } from "./core/container/record.ts";
+export type { Status } from "./core/container/status.ts";
+export type { Roots } from "./core/container/paths.ts";
 /** Firmware ELF validation, as the kernel's loader checks. */
 export {
   type Endianness,
@@ -91,7 +91,7 @@ export {
   type ResourceKind,
   type ResourceTable,
   type TraceEntry,
-} from "./core/elf.ts";
+} from "./core/firmware/elf.ts";
 /** Typed errors, each with its exit code. */
 export {
   ConfigError,
@@ -103,7 +103,7 @@ export {
   RuntimeError,
   StateError,
   UsageError,
-} from "./core/errors.ts";
+} from "./core/util/errors.ts";
 /** The SoC plugin API: define a plugin, its hooks and policies. */
 export {
   DEFAULT_START_POLICY,
@@ -117,7 +117,7 @@ export {
   type StartPolicy,
   type StateMeaning,
   type StopPolicy,
-} from "./plugins/types.ts";
+} from "./core/plugin/types.ts";
 /** The registry: built-in plugins, vendor profiles, and selection. */
 export {
   allPlugins,

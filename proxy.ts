@@ -1,6 +1,6 @@
 /**
  * The proxy: the container's process while firmware runs on a remote
- * processor. See `core/proxy_protocol.ts` for the protocol. It is spawned by
+ * processor. See `core/proxy/protocol.ts` for the protocol. It is spawned by
  * `create`; never run it by hand.
  *
  * It keeps one descriptor on the processor's `state` and polls it with a
@@ -8,16 +8,16 @@
  * small and the loop does not allocate. Between looks it sleeps in
  * `poll(2)` on a signalfd for its signals, which `create` starts it with
  * blocked: Deno's event loop stays idle (a Deno timer wakes the loop twice
- * per period and costs more; figures in core/libc.ts).
+ * per period and costs more; figures in core/os/libc.ts).
  *
  * @module
  */
-import { join } from "./core/posix_path.ts";
-import { setEntry } from "./core/lazy.ts";
-import { describeError } from "./core/errors.ts";
-import { PROXY_LOCK, sleepSync } from "./core/locks.ts";
-import { closeDescriptor, openSignalQueue } from "./core/libc.ts";
-import { createTraceForwarder } from "./core/trace.ts";
+import { join } from "./core/util/posix_path.ts";
+import { setEntry } from "./core/util/lazy.ts";
+import { describeError } from "./core/util/errors.ts";
+import { PROXY_LOCK, sleepSync } from "./core/container/locks.ts";
+import { closeDescriptor, openSignalQueue } from "./core/os/libc.ts";
+import { createTraceForwarder } from "./core/proxy/trace.ts";
 import {
   EXIT,
   LOCK_ON_STDIN,
@@ -29,20 +29,20 @@ import {
   START_RESULT_FILE,
   START_SIGNAL,
   type StartResult,
-} from "./core/proxy_protocol.ts";
+} from "./core/proxy/protocol.ts";
 import {
   type ProcessorHooks,
   startProcessor,
   stopProcessor,
-} from "./core/processor.ts";
-import { stateMeaning } from "./core/state_meaning.ts";
-import { createSysfs, label, type StateReader } from "./core/sysfs.ts";
+} from "./core/device/processor.ts";
+import { stateMeaning } from "./core/device/processor_state.ts";
+import { createSysfs, label, type StateReader } from "./core/device/sysfs.ts";
 import {
   DEFAULT_START_POLICY,
   DEFAULT_STOP_POLICY,
   type StartPolicy,
   type StopPolicy,
-} from "./plugins/types.ts";
+} from "./core/plugin/types.ts";
 
 function parseProxyArgs(
   args: string[],

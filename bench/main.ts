@@ -36,11 +36,14 @@ import {
   timed,
   waitReleased,
 } from "./lib.ts";
-import { storeFirmware } from "../core/firmware.ts";
-import { proxyCommand } from "../core/proxy_spawn.ts";
-import { spawnSession } from "../core/libc.ts";
-import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy_protocol.ts";
-import { DEFAULT_START_POLICY, DEFAULT_STOP_POLICY } from "../plugins/types.ts";
+import { storeFirmware } from "../core/firmware/store.ts";
+import { proxyCommand } from "../core/proxy/spawn.ts";
+import { spawnSession } from "../core/os/libc.ts";
+import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy/protocol.ts";
+import {
+  DEFAULT_START_POLICY,
+  DEFAULT_STOP_POLICY,
+} from "../core/plugin/types.ts";
 
 /** One row of the table. */
 interface Figure {
@@ -105,7 +108,7 @@ async function must(
 // ---------------------------------------------------------------------------
 // graph: what each verb loads at run time from the bundle the launcher runs
 // (dist/js, `deno task bundle`): the static import closure of cli.js plus
-// the verb's entry (everything else is loaded through core/lazy.ts), and
+// the verb's entry (everything else is loaded through core/util/lazy.ts), and
 // the source modules in those files (esbuild marks each with a comment).
 
 function bundleClosure(entries: string[]): {
@@ -543,7 +546,7 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// copy: the store step `start` runs (core/firmware.ts storeFirmware) vs cp
+// copy: the store step `start` runs (core/firmware/store.ts storeFirmware) vs cp
 // of the same 64 MiB file into the same directory.
 
 async function copy(): Promise<void> {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/util/errors.ts";
 import { openRuntime, type Runtime } from "../core/runtime.ts";
 
 /** Global flags, parsed by cli.ts. */

@@ -1,5 +1,5 @@
 /**
- * The CLI side of Landlock self-confinement (core/confine.ts): each verb
+ * The CLI side of Landlock self-confinement (core/os/confinement.ts): each verb
  * calls {@linkcode confineVerb} right after parsing its arguments. Where
  * Landlock is unavailable the verb goes on after one warning (to `--log`
  * when given, else stderr).
@@ -16,9 +16,9 @@ import {
   probeWrites,
   type Verb,
   verbPlan,
-} from "../core/confine.ts";
-import { debug, warn } from "../core/log.ts";
-import { lazyImport } from "../core/lazy.ts";
+} from "../core/os/confinement.ts";
+import { debug, warn } from "../core/util/log.ts";
+import { lazyImport } from "../core/util/lazy.ts";
 import type { Runtime } from "../core/runtime.ts";
 
 let warned = false;

@@ -5,10 +5,10 @@
  * @module
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { create } from "../core/create.ts";
-import { createPlan } from "../core/confine.ts";
-import { validateId } from "../core/container_id.ts";
-import { absolute } from "../core/paths.ts";
+import { create } from "../core/ops/create.ts";
+import { createPlan } from "../core/os/confinement.ts";
+import { validateId } from "../core/container/ids.ts";
+import { absolute } from "../core/container/paths.ts";
 import { confineStage, confineVerb } from "./confine.ts";
 
 /**

@@ -4,8 +4,8 @@
  * @module
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { deleteContainer } from "../core/delete.ts";
-import { validateId } from "../core/container_id.ts";
+import { deleteContainer } from "../core/ops/delete.ts";
+import { validateId } from "../core/container/ids.ts";
 import { confineVerb } from "./confine.ts";
 
 /**

@@ -4,9 +4,9 @@
  * @module
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { kill } from "../core/kill.ts";
-import { validateId } from "../core/container_id.ts";
-import { parseSignal } from "../core/signals.ts";
+import { kill } from "../core/ops/kill.ts";
+import { validateId } from "../core/container/ids.ts";
+import { parseSignal } from "../core/os/signals.ts";
 import { confineVerb } from "./confine.ts";
 
 /**

@@ -4,8 +4,8 @@
  * @module
  */
 import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
-import { UsageError } from "../core/errors.ts";
-import { list } from "../core/state.ts";
+import { UsageError } from "../core/util/errors.ts";
+import { list } from "../core/ops/state.ts";
 import { confineVerb } from "./confine.ts";
 
 /**

@@ -5,9 +5,9 @@
  * @module
  */
 import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
-import { UsageError } from "../core/errors.ts";
-import { processes } from "../core/state.ts";
-import { validateId } from "../core/container_id.ts";
+import { UsageError } from "../core/util/errors.ts";
+import { processes } from "../core/ops/state.ts";
+import { validateId } from "../core/container/ids.ts";
 import { confineVerb } from "./confine.ts";
 
 /**

@@ -4,8 +4,8 @@
  * @module
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { start } from "../core/start.ts";
-import { validateId } from "../core/container_id.ts";
+import { start } from "../core/ops/start.ts";
+import { validateId } from "../core/container/ids.ts";
 import { confineVerb } from "./confine.ts";
 
 /**

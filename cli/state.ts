@@ -4,8 +4,8 @@
  * @module
  */
 import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
-import { state } from "../core/state.ts";
-import { validateId } from "../core/container_id.ts";
+import { state } from "../core/ops/state.ts";
+import { validateId } from "../core/container/ids.ts";
 import { confineVerb } from "./confine.ts";
 
 /**

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { defaultStateRoot, type Roots } from "./paths.ts";
-import { createSysfs, type Sysfs } from "./sysfs.ts";
-import { UsageError } from "./errors.ts";
-import { resolve } from "./posix_path.ts";
+import { defaultStateRoot, type Roots } from "./container/paths.ts";
+import { createSysfs, type Sysfs } from "./device/sysfs.ts";
+import { UsageError } from "./util/errors.ts";
+import { resolve } from "./util/posix_path.ts";
 
 /**
  * Options of {@linkcode openRuntime}.

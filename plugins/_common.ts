@@ -4,11 +4,15 @@
  *
  * @module
  */
-import { DeviceError, FirmwareError } from "../core/errors.ts";
-import { machineName } from "../core/elf.ts";
-import { errnoOf, stopProcessor } from "../core/processor.ts";
-import { type Device, label } from "../core/sysfs.ts";
-import type { FirmwareImage, PluginContext, StopPolicy } from "./types.ts";
+import { DeviceError, FirmwareError } from "../core/util/errors.ts";
+import { machineName } from "../core/firmware/elf.ts";
+import { errnoOf, stopProcessor } from "../core/device/processor.ts";
+import { type Device, label } from "../core/device/sysfs.ts";
+import type {
+  FirmwareImage,
+  PluginContext,
+  StopPolicy,
+} from "../core/plugin/types.ts";
 
 /**
  * Annotation honoured by plugins that can stop a core the bootloader

@@ -27,8 +27,8 @@
  *
  * @module
  */
-import { label } from "../core/sysfs.ts";
-import type { Device } from "../core/sysfs.ts";
+import { label } from "../core/device/sysfs.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
@@ -37,7 +37,7 @@ import {
   requireMachine,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin } from "./types.ts";
+import { definePlugin, type Plugin } from "../core/plugin/types.ts";
 
 const DRIVERS = ["imx-rproc", "imx-dsp-rproc"];
 const COMPATIBLE = /^fsl,imx[0-9a-z]+-(cm4|cm7|cm7-mmio|cm33|hifi4)$/;

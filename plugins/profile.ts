@@ -22,10 +22,10 @@
  * @module
  */
 import { z } from "zod";
-import { ConfigError } from "../core/errors.ts";
-import { machineName } from "../core/elf.ts";
-import { placementProblem } from "../core/placement.ts";
-import type { Device } from "../core/sysfs.ts";
+import { ConfigError } from "../core/util/errors.ts";
+import { machineName } from "../core/firmware/elf.ts";
+import { placementProblem } from "../core/firmware/placement.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
@@ -34,7 +34,7 @@ import {
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin } from "./types.ts";
+import { definePlugin, type Plugin } from "../core/plugin/types.ts";
 
 const errno = z.string().regex(
   /^E[A-Z0-9]+$/,

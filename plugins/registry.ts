@@ -12,11 +12,11 @@
  *
  * @module
  */
-import { join } from "../core/posix_path.ts";
-import { ConfigError } from "../core/errors.ts";
-import { hostPath } from "../core/paths.ts";
-import { lazyImport } from "../core/lazy.ts";
-import type { Device } from "../core/sysfs.ts";
+import { join } from "../core/util/posix_path.ts";
+import { ConfigError } from "../core/util/errors.ts";
+import { hostPath } from "../core/container/paths.ts";
+import { lazyImport } from "../core/util/lazy.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import { genericPlugin } from "./generic.ts";
 import { imxPlugin } from "./imx.ts";
 import { stm32mpPlugin } from "./stm32mp.ts";
@@ -27,7 +27,7 @@ import {
   type Plugin,
   type StartPolicy,
   type StopPolicy,
-} from "./types.ts";
+} from "../core/plugin/types.ts";
 
 /**
  * Annotation that names a plugin explicitly.
@@ -162,7 +162,7 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
  * ```ts
  * import assert from "node:assert/strict";
  * import { PLUGIN_ANNOTATION, selectPlugin } from "./registry.ts";
- * import { ConfigError } from "../core/errors.ts";
+ * import { ConfigError } from "../core/util/errors.ts";
  *
  * const device = {
  *   index: "remoteproc0",

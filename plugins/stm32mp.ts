@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { FirmwareError } from "../core/errors.ts";
+import { FirmwareError } from "../core/util/errors.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
@@ -38,7 +38,11 @@ import {
   requireMachine,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin, type PluginContext } from "./types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  type PluginContext,
+} from "../core/plugin/types.ts";
 
 /** Annotation that says whether the core loads through OP-TEE. */
 export const TEE_ANNOTATION = "remoteproc.stm32mp.tee";

@@ -36,7 +36,7 @@
  *
  * @module
  */
-import { type Device, label } from "../core/sysfs.ts";
+import { type Device, label } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
@@ -46,7 +46,11 @@ import {
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin, type StopPolicy } from "./types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  type StopPolicy,
+} from "../core/plugin/types.ts";
 
 type Kind = "r5f" | "dsp" | "m4f";
 

@@ -1,25 +1,27 @@
 import assert from "node:assert/strict";
 import { ENTRIES, PROJECT, PROXY_ENTRY } from "../tools/bundle.ts";
-import { moduleUrl, projectUrl } from "../core/lazy.ts";
+import { moduleUrl, projectUrl } from "../core/util/lazy.ts";
 
 const SOURCE_DIRS = ["", "cli", "core", "plugins"];
 
 function sources(): { path: string; text: string }[] {
-  const out = [];
-  for (const dir of SOURCE_DIRS) {
+  const out: { path: string; text: string }[] = [];
+  const walk = (dir: string, deep: boolean) => {
     for (const entry of Deno.readDirSync(`${PROJECT}/${dir}`)) {
-      if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
       const path = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory && deep) walk(path, deep);
+      if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
       out.push({ path, text: Deno.readTextFileSync(`${PROJECT}/${path}`) });
     }
-  }
+  };
+  for (const dir of SOURCE_DIRS) walk(dir, dir !== "");
   return out;
 }
 
 Deno.test("every module loaded with lazyImport() is an entry of the bundle", () => {
   const targets = new Set<string>();
   for (const { path, text } of sources()) {
-    if (path === "core/lazy.ts") continue;
+    if (path === "core/util/lazy.ts") continue;
     const calls = text.matchAll(
       /lazyImport\s*(?:<(?:[^<>]|<[^<>]*>)*>)?\s*\(\s*("[^"]*"|[^)\s]+)/g,
     );
@@ -30,7 +32,8 @@ Deno.test("every module loaded with lazyImport() is an entry of the bundle", () 
     }
   }
   assert.ok(
-    targets.has("cli/state.ts") && targets.has("core/record_schema.ts"),
+    targets.has("cli/state.ts") &&
+      targets.has("core/container/record_schema.ts"),
   );
   const entries = new Set<string>([...ENTRIES, PROXY_ENTRY]);
   for (const target of targets) {
@@ -77,7 +80,7 @@ async function launcherEntry(
 Deno.test("the launcher runs the bundle only while no source is newer", async () => {
   const project = Deno.makeTempDirSync({ prefix: "rprt-launcher-" });
   try {
-    for (const dir of ["bin", "cli", "core", "plugins", "dist/js"]) {
+    for (const dir of ["bin", "cli", "core/ops", "plugins", "dist/js"]) {
       Deno.mkdirSync(`${project}/${dir}`, { recursive: true });
     }
     Deno.copyFileSync(
@@ -91,7 +94,7 @@ Deno.test("the launcher runs the bundle only while no source is newer", async ()
       { mode: 0o755 },
     );
     const old = new Date(Date.now() - 60_000);
-    for (const file of ["cli.ts", "core/x.ts", "deno.json"]) {
+    for (const file of ["cli.ts", "core/x.ts", "core/ops/y.ts", "deno.json"]) {
       Deno.writeTextFileSync(`${project}/${file}`, "");
       Deno.utimeSync(`${project}/${file}`, old, old);
     }
@@ -105,6 +108,12 @@ Deno.test("the launcher runs the bundle only while no source is newer", async ()
     );
 
     const later = new Date(Date.now() + 5_000);
+    Deno.utimeSync(`${project}/core/ops/y.ts`, later, later);
+    assert.equal(
+      await launcherEntry(project),
+      "cli.ts",
+      "stale bundle (core/ops)",
+    );
     Deno.utimeSync(`${project}/core/x.ts`, later, later);
     assert.equal(await launcherEntry(project), "cli.ts", "stale bundle");
   } finally {

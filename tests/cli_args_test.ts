@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseVerb, type VerbOptions } from "../cli/args.ts";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/util/errors.ts";
 
 const CREATE: VerbOptions = {
   bundle: { type: "string", short: "b" },

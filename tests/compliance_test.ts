@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fromFileUrl } from "./helpers/paths.ts";
-import { features } from "../core/features.ts";
+import { features } from "../core/ops/features.ts";
 
 const here = new URL(".", import.meta.url);
 

@@ -1,6 +1,6 @@
 /**
  * Landlock self-confinement of the verbs, black-box: a test-only probe
- * (core/confine.ts, `REMOTEPROC_RUNTIME_TEST_WRITE_PROBE`) tries to write
+ * (core/os/confinement.ts, `REMOTEPROC_RUNTIME_TEST_WRITE_PROBE`) tries to write
  * files after the verb confined itself. Every probe path is inside the
  * sysroot, which Deno's own narrow permissions allow, so an EACCES here is
  * the kernel's Landlock refusal, not Deno's.
@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Env, setUp } from "./helpers/harness.ts";
 import { proxies } from "./helpers/inspect.ts";
-import { landlockAbi } from "../core/landlock.ts";
-import { WRITE_PROBE_ENV } from "../core/confine.ts";
+import { landlockAbi } from "../core/os/landlock.ts";
+import { WRITE_PROBE_ENV } from "../core/os/confinement.ts";
 
 interface Probes {
   stateRoot: string;
@@ -142,7 +142,7 @@ Deno.test("the proxy runs under the confinement its create set up (no_new_privs 
   }
 });
 
-Deno.test("core/libc.ts is the only module that loads native code", () => {
+Deno.test("core/os/libc.ts is the only module that loads native code", () => {
   const root = new URL("..", import.meta.url);
   const callers: string[] = [];
   const walk = (dir: URL, rel: string) => {
@@ -159,7 +159,7 @@ Deno.test("core/libc.ts is the only module that loads native code", () => {
     }
   };
   walk(root, "");
-  assert.deepEqual(callers, ["core/libc.ts"]);
+  assert.deepEqual(callers, ["core/os/libc.ts"]);
 });
 
 Deno.test("without Landlock (here: FFI denied) a verb warns once and goes on", async () => {

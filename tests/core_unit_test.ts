@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseSignal } from "../core/signals.ts";
-import { validateId } from "../core/container_id.ts";
-import { storedFirmwareName } from "../core/firmware.ts";
-import { assertCanDelete, assertCanStart, canKill } from "../core/status.ts";
-import { createSysfs } from "../core/sysfs.ts";
-import { defaultStateRoot } from "../core/paths.ts";
+import { parseSignal } from "../core/os/signals.ts";
+import { validateId } from "../core/container/ids.ts";
+import { storedFirmwareName } from "../core/firmware/store.ts";
+import {
+  assertCanDelete,
+  assertCanStart,
+  canKill,
+} from "../core/container/status.ts";
+import { createSysfs } from "../core/device/sysfs.ts";
+import { defaultStateRoot } from "../core/container/paths.ts";
 import { parseGlobals } from "../cli.ts";
-import { secureJoin } from "../core/bundle.ts";
-import { InvalidStateError, UsageError } from "../core/errors.ts";
+import { secureJoin } from "../core/firmware/bundle.ts";
+import { InvalidStateError, UsageError } from "../core/util/errors.ts";
 
 Deno.test("parseSignal() accepts names with or without SIG, any case, and numbers", () => {
   for (const raw of ["TERM", "SIGTERM", "term", "15"]) {

@@ -1,6 +1,6 @@
 /**
  * Crash consistency: the runtime is SIGKILLed at every named step of
- * `create`, `start` and `delete` (core/checkpoint.ts pauses it there), then
+ * `create`, `start` and `delete` (core/util/test_pause_points.ts pauses it there), then
  * `state` must tell the truth and `delete --force` must return the system to
  * clean. A corrupt or truncated state file gives a clear error and
  * `delete --force` still cleans, processor included.
@@ -9,7 +9,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Env, LAUNCHER, setUp } from "./helpers/harness.ts";
 import { assertClean, pool, proxies } from "./helpers/inspect.ts";
-import { type Checkpoint, CHECKPOINTS, PAUSE_ENV } from "../core/checkpoint.ts";
+import {
+  type Checkpoint,
+  CHECKPOINTS,
+  PAUSE_ENV,
+} from "../core/util/test_pause_points.ts";
 
 /** Runs the CLI paused at `point`, waits for it to get there, SIGKILLs it. */
 async function killAt(env: Env, point: Checkpoint, args: string[]) {

@@ -6,8 +6,8 @@ import {
   landlockAbi,
   type LandlockSyscalls,
   restrictSelf,
-} from "../core/landlock.ts";
-import { RuntimeError } from "../core/errors.ts";
+} from "../core/os/landlock.ts";
+import { RuntimeError } from "../core/util/errors.ts";
 
 const HELPER = fileURLToPath(
   new URL("./helpers/landlock_confined.ts", import.meta.url),

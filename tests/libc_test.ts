@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sendSignal } from "../core/libc.ts";
+import { sendSignal } from "../core/os/libc.ts";
 
 Deno.test("sendSignal reports a missing process as NotFound, like Deno.kill", async () => {
   const child = new Deno.Command("true").spawn();
@@ -22,7 +22,7 @@ Deno.test("sendSignal delivers the named signal", async () => {
 });
 
 Deno.test("spawnSession starts a child in its own session with default signals, and reaps it", async () => {
-  const { spawnSession } = await import("../core/libc.ts");
+  const { spawnSession } = await import("../core/os/libc.ts");
   const child = spawnSession("/bin/sh", ["-c", "sleep 0.3; exit 3"]);
   assert.ok(child, "FFI is permitted in tests");
   // Deno refuses /proc to the tests' permissions; ps reads it.
@@ -46,12 +46,12 @@ Deno.test("spawnSession starts a child in its own session with default signals, 
 });
 
 Deno.test("a child started with blockSignals takes them from its signal queue instead of dying of them", async () => {
-  const { spawnSession } = await import("../core/libc.ts");
+  const { spawnSession } = await import("../core/os/libc.ts");
   const tmp = Deno.makeTempDirSync();
   try {
     const out = `${tmp}/out`;
     const script = `${tmp}/child.ts`;
-    const libc = new URL("../core/libc.ts", import.meta.url).href;
+    const libc = new URL("../core/os/libc.ts", import.meta.url).href;
     Deno.writeTextFileSync(
       script,
       `import { openSignalQueue } from ${JSON.stringify(libc)};

@@ -15,15 +15,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadBundle, resolveFirmware } from "../core/bundle.ts";
-import { resolveDevice } from "../core/device.ts";
-import { RuntimeError, StateError } from "../core/errors.ts";
-import { isStoredFirmwareName } from "../core/firmware.ts";
-import { firmwareName } from "../core/placement.ts";
-import { verifyFirmware } from "../core/integrity.ts";
-import { isContainerRecord, parseRecord } from "../core/record.ts";
-import { recordSchema } from "../core/record_schema.ts";
-import { createSysfs } from "../core/sysfs.ts";
+import { loadBundle, resolveFirmware } from "../core/firmware/bundle.ts";
+import { resolveDevice } from "../core/device/claims.ts";
+import { RuntimeError, StateError } from "../core/util/errors.ts";
+import { isStoredFirmwareName } from "../core/firmware/store.ts";
+import { firmwareName } from "../core/firmware/placement.ts";
+import { verifyFirmware } from "../core/firmware/integrity.ts";
+import { isContainerRecord, parseRecord } from "../core/container/record.ts";
+import { recordSchema } from "../core/container/record_schema.ts";
+import { createSysfs } from "../core/device/sysfs.ts";
 import { selectPlugin } from "../plugins/registry.ts";
 import { setUp } from "./helpers/harness.ts";
 import { assertClean, pool } from "./helpers/inspect.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LAUNCHER, setUp } from "./helpers/harness.ts";
-import { newTraceBytes } from "../core/trace.ts";
+import { newTraceBytes } from "../core/proxy/trace.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -1,7 +1,7 @@
 /**
  * `deno task bundle`: builds `dist/js/`, the form of the program that
  * `bin/remoteproc-runtime` runs: one ES module per entry (the CLI and every
- * module loaded through `core/lazy.ts`), shared code in chunks, npm
+ * module loaded through `core/util/lazy.ts`), shared code in chunks, npm
  * packages included, made by `deno bundle` (esbuild, fetched from the npm
  * registry on first use). The proxy, a process of its own that loads
  * nothing lazily, is one self-contained file (`proxy.js`): its start-up is
@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "../core/posix_path.ts";
+import { fileURLToPath } from "../core/util/posix_path.ts";
 
 /**
  * The bundle's entry points besides the proxy, project-relative: the CLI
@@ -39,8 +39,8 @@ export const ENTRIES = [
   "cli/features.ts",
   "cli/configure.ts",
   "cli/logging.ts",
-  "core/record_schema.ts",
-  "core/config_schema.ts",
+  "core/container/record_schema.ts",
+  "core/firmware/config_schema.ts",
   "plugins/profile.ts",
 ] as const;
 

@@ -23,14 +23,14 @@ export const TARGETS = [
 
 const project = fileURLToPath(new URL("..", import.meta.url));
 
-/** Modules loaded through core/lazy.ts (the verbs, the proxy, zod, logtape). */
+/** Modules loaded through core/util/lazy.ts (the verbs, the proxy, zod, logtape). */
 const LAZY_MODULES = [
   ...[...Deno.readDirSync(join(project, "cli"))]
     .filter((e) => e.isFile && e.name.endsWith(".ts"))
     .map((e) => `cli/${e.name}`),
   "proxy.ts",
-  "core/record_schema.ts",
-  "core/config_schema.ts",
+  "core/container/record_schema.ts",
+  "core/firmware/config_schema.ts",
   "plugins/profile.ts",
 ];
 const say = (line: string) =>
@@ -95,7 +95,7 @@ async function main(): Promise<number> {
         `--config=${join(project, "deno.json")}`,
         `--target=${target}`,
         `--include=${join(project, "build_info.json")}`,
-        // Loaded by core/lazy.ts, which deno compile cannot see through.
+        // Loaded by core/util/lazy.ts, which deno compile cannot see through.
         ...LAZY_MODULES.map((m) => `--include=${join(project, m)}`),
         `--output=${output}`,
         join(project, "cli.ts"),

@@ -1,0 +1,517 @@
+/**
+ * The C library through Deno's FFI: the runtime's only native code (the
+ * only `Deno.dlopen` caller; a test checks). It serves Landlock
+ * (core/os/landlock.ts), spawning and locking for `create`
+ * ({@linkcode spawnSession}, {@linkcode lockFile}), the proxy's signals
+ * ({@linkcode openSignalQueue}) and sending signals
+ * ({@linkcode sendSignal}): Deno's own `Deno.kill` costs about 7 ms on its
+ * first call (a lazy start-up of Deno's process support), `kill(2)` through
+ * libc a few microseconds once the library is loaded, which every confined
+ * verb has done already.
+ *
+ * Both permission modes grant `--allow-ffi` (see SECURITY.md). Without it
+ * {@linkcode libcIfPermitted} returns undefined and callers fall back to
+ * Deno's APIs.
+ *
+ * @module
+ */
+
+/**
+ * `syscall()` is variadic; each shape of call gets its own binding. Every
+ * integer goes as i64, since glibc reads each argument as a `long`.
+ */
+const SYMBOLS = {
+  errnoLocation: {
+    name: "__errno_location",
+    parameters: [],
+    result: "pointer",
+  },
+  syscallBuffer: {
+    name: "syscall",
+    parameters: ["i64", "buffer", "i64", "i64"],
+    result: "i64",
+  },
+  syscallIntBuffer: {
+    name: "syscall",
+    parameters: ["i64", "i64", "buffer", "i64", "i64"],
+    result: "i64",
+  },
+  syscallIntIntBuffer: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "buffer", "i64"],
+    result: "i64",
+  },
+  syscallInts: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "i64", "i64", "i64"],
+    result: "i64",
+  },
+  kill: { name: "kill", parameters: ["i32", "i32"], result: "i32" },
+  close: { name: "close", parameters: ["i32"], result: "i32" },
+} as const;
+
+/** The bound libc functions. */
+export type LibcSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let symbols: LibcSymbols | undefined;
+let unavailable: Error | undefined;
+
+/**
+ * libc, opened on first use and kept.
+ *
+ * @returns The bound functions.
+ * @throws {Error} When FFI is not permitted or libc cannot be loaded (the
+ * same error on every call).
+ */
+export function libc(): LibcSymbols {
+  if (symbols !== undefined) return symbols;
+  if (unavailable !== undefined) throw unavailable;
+  try {
+    symbols = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+    return symbols;
+  } catch (error) {
+    unavailable = error instanceof Error ? error : new Error(String(error));
+    throw unavailable;
+  }
+}
+
+/**
+ * libc when FFI is permitted and it loads, else undefined.
+ *
+ * @returns The bound functions or undefined.
+ */
+export function libcIfPermitted(): LibcSymbols | undefined {
+  try {
+    return libc();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The calling thread's `errno`, right after a failed libc call.
+ *
+ * @returns The error number, 0 if it cannot be read.
+ */
+export function errno(): number {
+  const location = libc().errnoLocation();
+  return location === null
+    ? 0
+    : new Deno.UnsafePointerView(location).getInt32();
+}
+
+const ESRCH = 3;
+const EPERM = 1;
+
+/** Signal numbers (the same on x86_64 and aarch64). */
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
+  SIGINT: 2,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGTERM: 15,
+};
+
+/**
+ * A `sigset_t` (glibc's 128 bytes; the kernel reads the first 8) holding
+ * the given signals.
+ *
+ * @param signals Signals that have a number in this module.
+ * @returns The set.
+ */
+function sigset(signals: Deno.Signal[]): Uint8Array {
+  const set = new Uint8Array(128);
+  for (const signal of signals) {
+    const number = SIGNAL_NUMBERS[signal];
+    if (number === undefined) throw new TypeError(`no number for ${signal}`);
+    set[(number - 1) >> 3]! |= 1 << ((number - 1) & 7);
+  }
+  return set;
+}
+
+/**
+ * Sends a signal to one process, as `Deno.kill` does (same errors), through
+ * libc's `kill(2)` where FFI is permitted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sendSignal } from "./libc.ts";
+ * const child = new Deno.Command("sleep", { args: ["10"] }).spawn();
+ * sendSignal(child.pid, "SIGTERM");
+ * assert.equal((await child.status).signal, "SIGTERM");
+ * ```
+ *
+ * @param pid A process id, positive (never a process group).
+ * @param signal The signal.
+ * @throws {Deno.errors.NotFound} When no such process exists (ESRCH).
+ * @throws {Deno.errors.PermissionDenied} When it may not be signalled.
+ */
+export function sendSignal(pid: number, signal: Deno.Signal): void {
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    throw new TypeError(`invalid pid ${pid}`);
+  }
+  const number = SIGNAL_NUMBERS[signal];
+  const lib = number === undefined ? undefined : libcIfPermitted();
+  if (lib === undefined || number === undefined) {
+    Deno.kill(pid, signal);
+    return;
+  }
+  if (lib.kill(pid, number) === 0) return;
+  const code = errno();
+  if (code === ESRCH) {
+    throw new Deno.errors.NotFound(`kill ${pid}: no such process`);
+  }
+  if (code === EPERM) {
+    throw new Deno.errors.PermissionDenied(`kill ${pid}: not permitted`);
+  }
+  throw new Error(`kill ${pid} ${signal}: errno ${code}`);
+}
+
+/**
+ * Processes, locks and signals: opened only by `create` and the proxy (a
+ * second, cheap dlopen).
+ */
+const PROCESS_SYMBOLS = {
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigmask: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnattr_setsigdefault: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: {
+    parameters: ["buffer", "i32", "i32"],
+    result: "i32",
+  },
+  open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  flock: { parameters: ["i32", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
+  pthread_sigmask: { parameters: ["i32", "pointer", "buffer"], result: "i32" },
+  signalfd: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+} as const;
+
+type ProcessSymbols = Deno.DynamicLibrary<typeof PROCESS_SYMBOLS>["symbols"];
+let processSymbols: ProcessSymbols | undefined;
+
+// glibc's <spawn.h> flags; POSIX_SPAWN_SETSID needs glibc 2.26.
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+const WNOHANG = 1;
+
+/** A child started by {@linkcode spawnSession}. */
+export interface SessionChild {
+  /** Its pid. */
+  pid: number;
+  /**
+   * Its exit status if it has exited (it is then reaped), without waiting.
+   *
+   * @returns `{ code, signal }`, or undefined while it runs.
+   */
+  exited(): { code: number; signal: number } | undefined;
+}
+
+/**
+ * A string as a NUL-terminated C string.
+ *
+ * @param text The string.
+ * @returns Its UTF-8 bytes and a NUL.
+ */
+export function cString(text: string): Uint8Array {
+  return new TextEncoder().encode(`${text}\0`);
+}
+
+function pointerArray(buffers: Uint8Array[]): BigUint64Array {
+  const array = new BigUint64Array(buffers.length + 1);
+  buffers.forEach((b, i) => {
+    array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+  });
+  return array;
+}
+
+function processLibc(): ProcessSymbols | undefined {
+  if (libcIfPermitted() === undefined) return undefined;
+  try {
+    processSymbols ??= Deno.dlopen("libc.so.6", PROCESS_SYMBOLS).symbols;
+    return processSymbols;
+  } catch {
+    return undefined;
+  }
+}
+
+// <fcntl.h>, <sys/file.h>: the same on x86_64 and aarch64, except
+// O_NOFOLLOW, which arm64 moved (arch/arm64/include/uapi/asm/fcntl.h).
+const O_RDWR = 0o2;
+const O_CREAT = 0o100;
+const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
+const O_CLOEXEC = 0o2000000;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const EWOULDBLOCK = 11;
+
+/** An open descriptor holding an exclusive `flock`. */
+export interface HeldLock {
+  /** The raw descriptor (close-on-exec). */
+  fd: number;
+  /** Closes this process's descriptor; the lock lives on in any child given it. */
+  close(): void;
+}
+
+/**
+ * Opens (creating, mode 0600) and exclusively `flock`s a file through libc,
+ * so that the raw descriptor can be handed to a child
+ * ({@linkcode spawnSession}'s `stdinFd`): the lock then belongs to the
+ * child as long as it keeps the descriptor, whatever this process does.
+ *
+ * @param path The lock file (a symlink is refused).
+ * @returns The held lock, or undefined where FFI is unavailable.
+ * @throws {Error} When the file cannot be opened, or is locked already.
+ */
+export function lockFile(path: string): HeldLock | undefined {
+  const lib = processLibc();
+  if (lib === undefined) return undefined;
+  const fd = lib.open(
+    cString(path),
+    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+    0o600,
+  );
+  if (fd < 0) throw new Error(`cannot open ${path}: errno ${errno()}`);
+  if (lib.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const code = errno();
+    libc().close(fd);
+    throw new Error(
+      code === EWOULDBLOCK
+        ? `${path} is locked`
+        : `cannot lock ${path}: errno ${code}`,
+    );
+  }
+  let open = true;
+  return {
+    fd,
+    close() {
+      if (open) libc().close(fd);
+      open = false;
+    },
+  };
+}
+
+/**
+ * Closes a descriptor Deno does not own (it cannot close 0, 1 or 2), such
+ * as a lock handed over as stdin.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closeDescriptor } from "./libc.ts";
+ * assert.equal(closeDescriptor(-1), false); // EBADF
+ * ```
+ *
+ * @param fd The descriptor.
+ * @returns Whether it was closed (false where FFI is unavailable or on
+ * error).
+ */
+export function closeDescriptor(fd: number): boolean {
+  return libcIfPermitted()?.close(fd) === 0;
+}
+
+/** Options of {@linkcode spawnSession}. */
+export interface SessionOptions {
+  /** A descriptor to give the child as its stdin (else it inherits ours). */
+  stdinFd?: number;
+  /**
+   * Signals the child starts with blocked (else none), for it to take from
+   * a {@linkcode openSignalQueue}: every thread it ever has inherits the
+   * mask, so none of them can be handed these signals.
+   */
+  blockSignals?: Deno.Signal[];
+}
+
+/**
+ * Starts a program in a new session (`setsid`), with this process's stdout,
+ * stderr and environment, all signals at their defaults and none blocked
+ * (but `blockSignals`):
+ * what `new Deno.Command(exe, { args, detached: true }).spawn()` does,
+ * through libc's `posix_spawn` (a `vfork`). It saves `create` about 10 ms:
+ * Deno's first `Deno.Command` costs about 7 ms and a detached spawn forks
+ * the whole runtime. It can also hand the child a descriptor as its stdin,
+ * which Deno cannot.
+ *
+ * The child is this process's; {@linkcode SessionChild.exited} reaps it.
+ * Nothing else does until this process exits (a short-lived CLI).
+ *
+ * @param exe Absolute path of the program.
+ * @param args Its arguments (without argv[0]).
+ * @param options `stdinFd`, `blockSignals`.
+ * @returns The child, or undefined where FFI or posix_spawn is unavailable
+ * (the caller falls back to `Deno.Command`).
+ * @throws {Error} When posix_spawn fails (the errno is in the message).
+ */
+export function spawnSession(
+  exe: string,
+  args: string[],
+  options: SessionOptions = {},
+): SessionChild | undefined {
+  const lib = processLibc();
+  if (lib === undefined) return undefined;
+  // posix_spawn_file_actions_t is 80 bytes on glibc x86_64 and aarch64.
+  const actions = new Uint8Array(512);
+  if (lib.posix_spawn_file_actions_init(actions) !== 0) return undefined;
+  try {
+    if (
+      options.stdinFd !== undefined &&
+      lib.posix_spawn_file_actions_adddup2(actions, options.stdinFd, 0) !== 0
+    ) {
+      throw new Error("posix_spawn_file_actions_adddup2 failed");
+    }
+    return spawnWith(lib, exe, args, actions, options.blockSignals ?? []);
+  } finally {
+    lib.posix_spawn_file_actions_destroy(actions);
+  }
+}
+
+function spawnWith(
+  lib: ProcessSymbols,
+  exe: string,
+  args: string[],
+  actions: Uint8Array,
+  blocked: Deno.Signal[],
+): SessionChild | undefined {
+  // posix_spawnattr_t is 336 bytes on glibc x86_64 and aarch64.
+  const attr = new Uint8Array(1024);
+  if (lib.posix_spawnattr_init(attr) !== 0) return undefined;
+  try {
+    const flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
+      POSIX_SPAWN_SETSIGMASK;
+    if (lib.posix_spawnattr_setflags(attr, flags) !== 0) return undefined;
+    const all = new Uint8Array(128).fill(0xff); // sigset_t
+    lib.posix_spawnattr_setsigmask(attr, sigset(blocked));
+    lib.posix_spawnattr_setsigdefault(attr, all);
+    const argv = [exe, ...args].map(cString);
+    const envp = Object.entries(Deno.env.toObject()).map(([k, v]) =>
+      cString(`${k}=${v}`)
+    );
+    const pid = new Int32Array(1);
+    const path = cString(exe);
+    const error = lib.posix_spawn(
+      new Uint8Array(pid.buffer),
+      path,
+      actions,
+      attr,
+      new Uint8Array(pointerArray(argv).buffer),
+      new Uint8Array(pointerArray(envp).buffer),
+    );
+    // argv and envp must stay reachable until posix_spawn returned.
+    void [argv, envp, path];
+    if (error !== 0) throw new Error(`posix_spawn ${exe}: errno ${error}`);
+    const child = pid[0]!;
+    let status: { code: number; signal: number } | undefined;
+    const raw = new Int32Array(1);
+    return {
+      pid: child,
+      exited() {
+        if (status !== undefined) return status;
+        if (lib.waitpid(child, new Uint8Array(raw.buffer), WNOHANG) !== child) {
+          return undefined;
+        }
+        const w = raw[0]!;
+        status = (w & 0x7f) === 0
+          ? { code: (w >> 8) & 0xff, signal: 0 }
+          : { code: 128 + (w & 0x7f), signal: w & 0x7f };
+        return status;
+      },
+    };
+  } finally {
+    lib.posix_spawnattr_destroy(attr);
+  }
+}
+
+/** Signals taken from a descriptor instead of handlers. */
+export interface SignalQueue {
+  /**
+   * Blocks the thread until one of the signals is pending or `timeoutMs`
+   * passed (-1: no limit), without running Deno's event loop, and takes it.
+   * Allocates nothing.
+   *
+   * @param timeoutMs Longest wait, ms; -1 waits for a signal.
+   * @returns The signal, or undefined when the time passed first.
+   */
+  wait(timeoutMs: number): Deno.Signal | undefined;
+  /** Closes the descriptor (the signals stay blocked). */
+  close(): void;
+}
+
+const SIG_BLOCK = 0;
+const SFD_NONBLOCK = 0o4000;
+const SFD_CLOEXEC = 0o2000000;
+const POLLIN = 1;
+
+/**
+ * A `signalfd(2)` for signals this process was started with blocked
+ * ({@linkcode spawnSession}'s `blockSignals`). Waiting on it is a plain
+ * `poll(2)`: a proxy that sleeps there and looks at `state` every 60 ms
+ * used 0.23 % of a core, a bare Deno `setInterval` at the same period
+ * 0.28 % (it turns the whole event loop, and wakes twice per period), the
+ * proxy on Deno's timers and signal listeners 0.41 % (`perf stat`, 30 s).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openSignalQueue } from "./libc.ts";
+ * // Nothing started this test with SIGUSR1 blocked: no queue.
+ * assert.equal(openSignalQueue(["SIGUSR1"]), undefined);
+ * ```
+ *
+ * @param signals The signals to take.
+ * @returns The queue; undefined where FFI is unavailable or not every one
+ * of the signals is blocked (handle them with Deno's listeners then).
+ * @throws {Error} When `signalfd` fails.
+ */
+export function openSignalQueue(
+  signals: Deno.Signal[],
+): SignalQueue | undefined {
+  const lib = processLibc();
+  if (lib === undefined) return undefined;
+  const wanted = sigset(signals);
+  const blocked = new Uint8Array(128);
+  if (lib.pthread_sigmask(SIG_BLOCK, null, blocked) !== 0) return undefined;
+  if (wanted.some((bits, i) => (bits & blocked[i]!) !== bits)) {
+    return undefined;
+  }
+  const fd = lib.signalfd(-1, wanted, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) throw new Error(`signalfd: errno ${errno()}`);
+  const names = new Map<number, Deno.Signal>(
+    signals.map((s) => [SIGNAL_NUMBERS[s]!, s]),
+  );
+  // struct pollfd { int fd; short events; short revents; }
+  const pollfd = new Uint8Array(8);
+  const view = new DataView(pollfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLIN, true);
+  // struct signalfd_siginfo: 128 bytes, ssi_signo first.
+  const info = new Uint8Array(128);
+  const infoView = new DataView(info.buffer);
+  let open = true;
+  return {
+    wait(timeoutMs) {
+      if (lib.poll(pollfd, 1n, timeoutMs) <= 0) return undefined; // or EINTR
+      if (lib.read(fd, info, 128n) !== 128n) return undefined;
+      return names.get(infoView.getUint32(0, true));
+    },
+    close() {
+      if (open) libc().close(fd);
+      open = false;
+    },
+  };
+}

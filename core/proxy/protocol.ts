@@ -1,0 +1,119 @@
+/**
+ * What the runtime and its proxy agree on: files in the container's state
+ * directory, the start signal, and exit codes.
+ *
+ * The proxy is the container's "process". `create` spawns it holding
+ * `proxy.lock` for it: the descriptor `create` locked becomes the proxy's
+ * stdin (`--lock=stdin`), so the lock passes from one process to the other
+ * without a gap and is held exactly while the proxy lives. `create` then
+ * returns at once, without waiting for Deno to start in the proxy. (Without
+ * FFI `create` cannot hand a descriptor over: the proxy takes the lock
+ * itself and `create` waits for `proxy.ready`.) `create` also starts the
+ * proxy with its signals (SIGUSR1, SIGTERM, SIGINT) blocked, and the proxy
+ * takes them from a signalfd: it sleeps in `poll(2)` between looks at
+ * `state`, off Deno's event loop. (Started without FFI, it installs Deno
+ * signal listeners and polls on a timer.) The proxy writes `proxy.ready`
+ * once it can take signals; `start` waits for that file, then sends
+ * SIGUSR1; the proxy writes `start` to the processor and reports the
+ * outcome in `start.result`. It then watches the processor and exits when
+ * it leaves `running`. SIGTERM/SIGINT make it stop the processor first.
+ *
+ * @module
+ */
+import type { Device } from "../device/sysfs.ts";
+import type { StartPolicy, StopPolicy } from "../plugin/types.ts";
+
+/** The `--lock` value of a proxy whose stdin is its held `proxy.lock`. */
+export const LOCK_ON_STDIN = "stdin";
+
+/** Written by the proxy (its pid) once it can take signals. */
+export const READY_FILE = "proxy.ready";
+/** Written by the proxy after a start attempt: {@linkcode StartResult}. */
+export const START_RESULT_FILE = "start.result";
+/** Signal that tells the proxy to start the processor. */
+export const START_SIGNAL: Deno.Signal = "SIGUSR1";
+/**
+ * The signals the proxy takes (from a signalfd, see proxy.ts): `create`
+ * starts it with them blocked.
+ */
+export const PROXY_SIGNALS: Deno.Signal[] = [START_SIGNAL, "SIGTERM", "SIGINT"];
+
+/** Outcome of the proxy's start attempt. */
+export interface StartResult {
+  /** Whether the processor reached `running`. */
+  ok: boolean;
+  /** Why not, in the kernel's or the processor's words. */
+  message?: string;
+}
+
+/** Exit codes of the proxy. A requested stop exits 128 + signal number. */
+export const EXIT = {
+  /** Someone else stopped the processor (it went offline). */
+  stoppedExternally: 0,
+  /** The start failed or the proxy could not work. */
+  failed: 1,
+  /** The processor crashed and the kernel did not recover it. */
+  crashed: 2,
+  /** The processor left `running` for another state (deleted, detached...). */
+  lost: 3,
+  /** Stopped on SIGTERM. */
+  term: 143,
+  /** Stopped on SIGINT. */
+  int: 130,
+} as const;
+
+/**
+ * How often the proxy reads the processor's `state` (sysfs does not notify
+ * it). Each wake-up costs CPU whatever it does, so the period sets the idle
+ * cost: at 60 ms an idle proxy uses about 0.3 % of a core (sleeping in
+ * poll(2); 0.5 % on Deno's timers) while a stop is still seen within one
+ * period (median about 35 ms, p95 about 60 ms; targets 50 and 100 ms): see
+ * BENCHMARKS.md.
+ */
+export const POLL_MS = 60;
+
+/**
+ * How long the proxy waits, with kernel recovery enabled, for a core that
+ * reads `offline` to come back `running` before it calls it a stop: the
+ * kernel's recovery passes through `offline` while it reloads the firmware.
+ */
+export const RECOVERY_GRACE_MS = 250;
+
+/** Options the runtime passes on the proxy's command line. */
+export interface ProxyOptions {
+  dir: string;
+  sysroot: string;
+  device: Device;
+  pollMs: number;
+  /** The plugin's start policy (timeouts, retries, hints). */
+  start: StartPolicy;
+  /** The plugin's stop policy. */
+  stop: StopPolicy;
+  /** The plugin's state aliases over the generic table. */
+  stateAliases: Record<string, string>;
+}
+
+/**
+ * Turns {@linkcode ProxyOptions} into command-line arguments. The plugin's
+ * policy travels as one JSON argument, so the proxy never loads a plugin.
+ *
+ * @param options The options.
+ * @returns Arguments for the proxy.
+ */
+export function proxyArgs(options: ProxyOptions): string[] {
+  return [
+    `--dir=${options.dir}`,
+    `--sysroot=${options.sysroot}`,
+    `--device-index=${options.device.index}`,
+    `--device-dir=${options.device.dir}`,
+    `--device-name=${options.device.name}`,
+    `--poll-ms=${options.pollMs}`,
+    `--policy=${
+      JSON.stringify({
+        start: options.start,
+        stop: options.stop,
+        stateAliases: options.stateAliases,
+      })
+    }`,
+  ];
+}

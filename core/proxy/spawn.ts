@@ -1,0 +1,224 @@
+/**
+ * Spawning the proxy as a direct child of the runtime, detached into its own
+ * session, with the runtime's stdout and stderr (so its lines reach the
+ * engine's container log) and, where FFI allows, its `proxy.lock` already
+ * held as its stdin and its signals blocked (see core/proxy/protocol.ts).
+ * conmon and containerd's runc shim are child subreapers: the proxy is
+ * re-parented to them when `create` exits, and they reap it and report its
+ * exit status. No shim of our own is needed.
+ *
+ * @module
+ */
+import { fileURLToPath, join } from "../util/posix_path.ts";
+import { describeError, RuntimeError } from "../util/errors.ts";
+import { isProxyAlive, sleep, sleepSync } from "../container/locks.ts";
+import { LOCK_ON_STDIN, PROXY_SIGNALS, READY_FILE } from "./protocol.ts";
+import { moduleUrl, projectUrl } from "../util/lazy.ts";
+import { lockFile, sendSignal, spawnSession } from "../os/libc.ts";
+
+/** The hidden subcommand a compiled binary runs its proxy as. */
+export const PROXY_SUBCOMMAND = "__proxy";
+
+/** A spawned proxy. */
+export interface SpawnedProxy {
+  /** Its pid. */
+  pid: number;
+  /**
+   * Whether it was handed `proxy.lock` already held (`--lock=stdin`): it
+   * counts as alive from the spawn on and nobody need wait for it.
+   */
+  holdsLock: boolean;
+  /**
+   * Its exit code if it has exited, without waiting.
+   *
+   * @returns The code, or undefined while it runs.
+   */
+  exitCode(): number | undefined;
+  /**
+   * Whether {@linkcode SpawnedProxy.exitCode} is known without running the
+   * event loop (spawned through libc), so waiting may block.
+   */
+  synchronous: boolean;
+  /** Kills it (SIGKILL). */
+  kill(): void;
+}
+
+/** Options of {@linkcode spawnProxy}. */
+export interface SpawnOptions {
+  /** Arguments for the proxy (see `proxyArgs()` in proxy_protocol.ts). */
+  args: string[];
+  /** Directories the proxy must be able to write (narrow permission mode). */
+  writable: string[];
+  /**
+   * Its `proxy.lock`, to lock here and hand over where FFI allows; without
+   * it the proxy takes the lock itself.
+   */
+  lockPath?: string;
+}
+
+/**
+ * The command line that runs the proxy: the compiled binary re-executes
+ * itself with a hidden subcommand; a `deno run` development run starts
+ * `proxy.ts` with the same permissions the runtime has (`-A`, or the
+ * narrow `sysroot` set of deno.json plus the directories it writes).
+ *
+ * @param options What the proxy gets.
+ * @returns Executable and arguments.
+ */
+export function proxyCommand(options: SpawnOptions): [string, string[]] {
+  const exe = Deno.execPath();
+  if (Deno.build.standalone) return [exe, [PROXY_SUBCOMMAND, ...options.args]];
+  const config = fileURLToPath(projectUrl("deno.json"));
+  const script = fileURLToPath(moduleUrl("proxy.ts"));
+  const all = Deno.permissions.querySync({ name: "write" }).state === "granted";
+  const perms = all
+    ? ["-A"]
+    : ["-P=sysroot", `--allow-write=${options.writable.join(",")}`];
+  return [exe, [
+    "run",
+    "-q",
+    "--no-prompt",
+    `--config=${config}`,
+    ...perms,
+    script,
+    ...options.args,
+  ]];
+}
+
+/**
+ * Spawns the proxy and returns at once; use {@linkcode waitProxyReady}.
+ *
+ * @param options What the proxy gets.
+ * @returns The spawned proxy.
+ */
+export function spawnProxy(options: SpawnOptions): SpawnedProxy {
+  const [exe, args] = proxyCommand(options);
+  let held;
+  try {
+    held = options.lockPath === undefined
+      ? undefined
+      : lockFile(options.lockPath);
+  } catch (error) {
+    throw new RuntimeError(
+      `cannot lock for the proxy: ${describeError(error)}`,
+    );
+  }
+  // Blocked from the proxy's first instruction, so in every thread it has.
+  const blockSignals = PROXY_SIGNALS;
+  const session = held === undefined
+    ? spawnSession(exe, args, { blockSignals })
+    : spawnSession(exe, [...args, `--lock=${LOCK_ON_STDIN}`], {
+      stdinFd: held.fd,
+      blockSignals,
+    });
+  // The child has its own descriptor now; ours must not outlive this call.
+  held?.close();
+  if (session !== undefined) {
+    return {
+      pid: session.pid,
+      holdsLock: held !== undefined,
+      exitCode: () => session.exited()?.code,
+      synchronous: true,
+      kill() {
+        try {
+          sendSignal(session.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        // Reap it: the pid must not name a zombie while we live.
+        for (let i = 0; i < 1000 && session.exited() === undefined; i++) {
+          sleepSync(1);
+        }
+      },
+    };
+  }
+  const child = new Deno.Command(exe, {
+    args,
+    detached: true,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  child.unref();
+  let code: number | undefined;
+  child.status.then((s) => code = s.code, () => {});
+  return {
+    pid: child.pid,
+    holdsLock: false,
+    exitCode: () => code,
+    synchronous: false,
+    kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/**
+ * Waits until the proxy has written its ready file.
+ *
+ * @param dir The container's state directory.
+ * @param proxy The spawned proxy.
+ * @param timeoutMs How long to wait.
+ * @throws {RuntimeError} When it exits or does not get ready in time.
+ */
+export async function waitProxyReady(
+  dir: string,
+  proxy: SpawnedProxy,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1;; delay = Math.min(delay * 2, 2)) {
+    if (isReady(dir)) return;
+    const code = proxy.exitCode();
+    if (code !== undefined) {
+      throw new RuntimeError(
+        `proxy exited before it was ready (exit code ${code})`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
+    }
+    // A libc child needs no event loop to be watched: block, which spares
+    // `create` Deno's first timer (about 11 ms of start-up).
+    if (proxy.synchronous) sleepSync(delay);
+    else await sleep(delay);
+  }
+}
+
+/**
+ * Waits until a proxy that may still be starting can take signals (its
+ * ready file exists): `create` does not wait for Deno to start in it, so
+ * `start` does, before it sends SIGUSR1 (whose default action would kill a
+ * proxy started without its signals blocked, where FFI is unavailable).
+ *
+ * @param dir The container's state directory.
+ * @param timeoutMs How long to wait.
+ * @returns True once it is ready; false when it is gone.
+ * @throws {RuntimeError} When it lives but is not ready in time.
+ */
+export function proxyReadyOrGone(dir: string, timeoutMs = 30_000): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (isReady(dir)) return true;
+    if (!isProxyAlive(dir)) return false;
+    if (Date.now() > deadline) {
+      throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
+    }
+    sleepSync(1);
+  }
+}
+
+/** Whether the proxy in `dir` has written its ready file. */
+function isReady(dir: string): boolean {
+  try {
+    Deno.statSync(join(dir, READY_FILE));
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw new RuntimeError(`cannot check the proxy: ${describeError(error)}`);
+  }
+}
