@@ -48,6 +48,14 @@
  *
  * @module
  */
+import {
+  openRuntime as openCoreRuntime,
+  type Runtime,
+  type RuntimeOptions,
+} from "./core/runtime.ts";
+import { features as featuresOf } from "./core/ops/features.ts";
+import { allPlugins, registry } from "./plugins/registry.ts";
+import type { Plugin } from "./core/plugin/types.ts";
 
 /** `create`: validate the bundle and firmware, claim the processor, spawn the proxy. */
 export { create, type CreateOptions } from "./core/ops/create.ts";
@@ -59,14 +67,8 @@ export { kill, type KillOptions } from "./core/ops/kill.ts";
 export { deleteContainer, type DeleteOptions } from "./core/ops/delete.ts";
 /** `state`, `list` and `ps`: report containers without changing them. */
 export { list, type OciState, processes, state } from "./core/ops/state.ts";
-/** `features`: the OCI features document. */
-export { features } from "./core/ops/features.ts";
-/** The context every operation takes (roots and sysfs access). */
-export {
-  openRuntime,
-  type Runtime,
-  type RuntimeOptions,
-} from "./core/runtime.ts";
+/** The context every operation takes (roots, sysfs access, plugins). */
+export type { Runtime, RuntimeOptions } from "./core/runtime.ts";
 /** Sysfs access, the one way to a processor. */
 export {
   createSysfs,
@@ -114,6 +116,7 @@ export {
   type Operation,
   type Plugin,
   type PluginContext,
+  type PluginRegistry,
   type StartPolicy,
   type StateMeaning,
   type StopPolicy,
@@ -122,11 +125,12 @@ export {
 export {
   allPlugins,
   loadPlugins,
-  PLUGIN_ANNOTATION,
   PLUGINS,
-  PROFILES_DIR,
+  registry,
   selectPlugin,
 } from "./plugins/registry.ts";
+export { PLUGIN_ANNOTATION } from "./core/container/annotations.ts";
+export { PROFILES_DIR } from "./core/container/paths.ts";
 /** The built-in plugins. */
 export { genericPlugin } from "./plugins/generic.ts";
 export { imxPlugin } from "./plugins/imx.ts";
@@ -138,3 +142,26 @@ export {
   Simulator,
   type SimulatorOptions,
 } from "./sim/simulator.ts";
+
+/**
+ * Builds the runtime context; the plugins default to the built-in
+ * {@linkcode registry} (with vendor profiles).
+ *
+ * @param options Roots, sysfs and plugins (all optional).
+ * @returns The context.
+ */
+export function openRuntime(options: RuntimeOptions = {}): Runtime {
+  return openCoreRuntime({ plugins: registry, ...options });
+}
+
+/**
+ * `features`: the OCI features document.
+ *
+ * @param plugins The plugins to list (default: the built-ins).
+ * @returns The document.
+ */
+export function features(
+  plugins: readonly Plugin[] = allPlugins(),
+): Record<string, unknown> {
+  return featuresOf(plugins);
+}

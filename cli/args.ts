@@ -10,6 +10,7 @@
  */
 import { UsageError } from "../core/util/errors.ts";
 import { openRuntime, type Runtime } from "../core/runtime.ts";
+import type { PluginRegistry } from "../core/plugin/types.ts";
 
 /** Global flags, parsed by cli.ts. */
 export interface Globals {
@@ -157,10 +158,19 @@ function parseFlags(
  * The runtime context for the global flags.
  *
  * @param globals Parsed global flags.
+ * @param plugins The plugin registry, for the verbs that choose a plugin
+ * (the others do not load one).
  * @returns The context.
  */
-export function runtimeFor(globals: Globals): Runtime {
-  return openRuntime({ sysroot: globals.sysroot, stateRoot: globals.root });
+export function runtimeFor(
+  globals: Globals,
+  plugins?: PluginRegistry,
+): Runtime {
+  return openRuntime({
+    sysroot: globals.sysroot,
+    stateRoot: globals.root,
+    plugins,
+  });
 }
 
 const encoder = new TextEncoder();

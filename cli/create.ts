@@ -9,6 +9,7 @@ import { create } from "../core/ops/create.ts";
 import { createPlan } from "../core/os/confinement.ts";
 import { validateId } from "../core/container/ids.ts";
 import { absolute } from "../core/container/paths.ts";
+import { registry } from "../plugins/registry.ts";
 import { confineStage, confineVerb } from "./confine.ts";
 
 /**
@@ -25,7 +26,7 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
     "no-new-keyring": { type: "boolean" },
     "preserve-fds": { type: "string" },
   }, { min: 1, max: 1 });
-  const rt = runtimeFor(globals);
+  const rt = runtimeFor(globals, registry);
   const id = positionals[0]!;
   validateId(id);
   const pidFile = values["pid-file"] as string | undefined;

@@ -1,11 +1,13 @@
 /**
- * The context every operation takes: the roots and the sysfs accessor.
+ * The context every operation takes: the roots, the sysfs accessor and the
+ * plugin registry (given by the caller: the core never imports a plugin).
  *
  * @module
  */
 import { defaultStateRoot, type Roots } from "./container/paths.ts";
 import { createSysfs, type Sysfs } from "./device/sysfs.ts";
-import { UsageError } from "./util/errors.ts";
+import { RuntimeError, UsageError } from "./util/errors.ts";
+import type { PluginRegistry } from "./plugin/types.ts";
 import { resolve } from "./util/posix_path.ts";
 
 /**
@@ -30,6 +32,11 @@ export interface RuntimeOptions {
   stateRoot?: string | undefined;
   /** Sysfs accessor to use instead of the default (tests). */
   sysfs?: Sysfs | undefined;
+  /**
+   * The plugins to choose from (`registry` of plugins/registry.ts). Only
+   * `create`, `start` and `delete` need it; without one they fail.
+   */
+  plugins?: PluginRegistry | undefined;
 }
 
 /**
@@ -50,6 +57,8 @@ export interface Runtime {
   readonly roots: Roots;
   /** The one sysfs accessor. */
   readonly sysfs: Sysfs;
+  /** The plugin registry. */
+  readonly plugins: PluginRegistry;
 }
 
 /**
@@ -80,5 +89,19 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
   return {
     roots: { sysroot, stateRoot },
     sysfs: options.sysfs ?? createSysfs({ sysroot }),
+    plugins: options.plugins ?? NO_PLUGINS,
   };
 }
+
+function noPlugins(): never {
+  throw new RuntimeError("this runtime context was opened without plugins");
+}
+
+/** What a context opened without plugins has: a caller's mistake. */
+const NO_PLUGINS: PluginRegistry = {
+  select: noPlugins,
+  byName: noPlugins,
+  get fallback(): never {
+    return noPlugins();
+  },
+};

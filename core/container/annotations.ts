@@ -13,6 +13,8 @@ export const FIRMWARE_ANNOTATION = "remoteproc.firmware";
  * firmware file must have; `create` and `start` refuse any other.
  */
 export const FIRMWARE_SHA256_ANNOTATION = "remoteproc.firmware-sha256";
+/** Optional: the SoC plugin to use instead of matching. */
+export const PLUGIN_ANNOTATION = "remoteproc.plugin";
 /** Added by `create`: the processor's sysfs directory. */
 export const RESOLVED_PATH_ANNOTATION = "remoteproc.resolved-path";
 
@@ -20,7 +22,7 @@ export const RESOLVED_PATH_ANNOTATION = "remoteproc.resolved-path";
 export const HONOURED_ANNOTATIONS: Readonly<Record<string, string>> = {
   [NAME_ANNOTATION]:
     "required: the processor to deploy to, by name or as remoteprocN",
-  "remoteproc.plugin": "optional: the SoC plugin to use instead of matching",
+  [PLUGIN_ANNOTATION]: "optional: the SoC plugin to use instead of matching",
   [FIRMWARE_SHA256_ANNOTATION]:
     "optional: the firmware's expected SHA-256 digest; any other image is refused",
 };

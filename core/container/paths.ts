@@ -31,6 +31,22 @@ export interface Roots {
 export const RUNTIME_DIR_NAME = "remoteproc-runtime";
 
 /**
+ * Where vendor plugin profiles live (under the sysroot).
+ *
+ * @example Where profiles are read from under a sysroot
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostPath, PROFILES_DIR } from "./paths.ts";
+ *
+ * assert.equal(
+ *   hostPath("/tmp/sim", PROFILES_DIR),
+ *   "/tmp/sim/etc/remoteproc-runtime/plugins.d",
+ * );
+ * ```
+ */
+export const PROFILES_DIR = "/etc/remoteproc-runtime/plugins.d";
+
+/**
  * Resolves an absolute host path under the sysroot.
  *
  * @example Resolving sysfs under a simulator's tree

@@ -30,12 +30,7 @@ import {
   spawnProxy,
   waitProxyReady,
 } from "../proxy/spawn.ts";
-import {
-  loadPlugins,
-  selectPlugin,
-  startPolicyOf,
-  stopPolicyOf,
-} from "../../plugins/registry.ts";
+import { startPolicyOf, stopPolicyOf } from "../plugin/types.ts";
 
 /**
  * Options of {@linkcode create}.
@@ -91,13 +86,14 @@ export interface CreateOptions {
  * import { state } from "./state.ts";
  * import { Simulator } from "../../sim/simulator.ts";
  * import { makeElf } from "../../fixtures/make_elf.ts";
+ * import { registry } from "../../plugins/registry.ts";
  *
  * const tmp = Deno.makeTempDirSync();
  * const sim = await Simulator.create({
  *   root: join(tmp, "sys"),
  *   processors: [{ name: "m4" }],
  * });
- * const rt = openRuntime({ sysroot: sim.root });
+ * const rt = openRuntime({ sysroot: sim.root, plugins: registry });
  * const bundle = join(tmp, "bundle");
  * Deno.mkdirSync(join(bundle, "rootfs"), { recursive: true });
  * Deno.writeFileSync(join(bundle, "rootfs", "fw.elf"), makeElf());
@@ -142,8 +138,11 @@ export async function create(
   }
   const bundle = await loadBundle(options.bundle ?? ".");
   const device = resolveDevice(rt.sysfs, bundle.annotations);
-  const plugins = await loadPlugins(rt.roots.sysroot);
-  const plugin = selectPlugin(device, bundle.annotations, plugins);
+  const plugin = await rt.plugins.select(
+    device,
+    bundle.annotations,
+    rt.roots.sysroot,
+  );
   const context = {
     device,
     sysfs: rt.sysfs,

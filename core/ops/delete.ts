@@ -33,9 +33,7 @@ import { reconcile } from "../container/reconcile.ts";
 import { type ContainerRecord, loadRecord } from "../container/record.ts";
 import type { Runtime } from "../runtime.ts";
 import { assertCanDelete } from "../container/status.ts";
-import { pluginByName, stopPolicyOf } from "../../plugins/registry.ts";
-import { genericPlugin } from "../../plugins/generic.ts";
-import type { Plugin } from "../plugin/types.ts";
+import { type Plugin, stopPolicyOf } from "../plugin/types.ts";
 
 /**
  * Options of {@linkcode deleteContainer}.
@@ -129,9 +127,9 @@ export async function deleteContainer(
         record.firmware.name && device && device.name === record.device.name &&
         rt.sysfs.readFirmware(device) === record.firmware.name
       ) {
-        let plugin: Plugin = genericPlugin;
+        let plugin: Plugin = rt.plugins.fallback;
         try {
-          plugin = await pluginByName(record.plugin, rt.roots.sysroot);
+          plugin = await rt.plugins.byName(record.plugin, rt.roots.sysroot);
         } catch (error) {
           if (!force) throw error;
           options.warn?.(`${describeError(error)}: stopping generically`);
@@ -223,7 +221,7 @@ async function removeUnrecorded(
           await stopProcessor(
             rt.sysfs,
             device,
-            stopPolicyOf(genericPlugin, device),
+            stopPolicyOf(rt.plugins.fallback, device),
           );
         }
       } catch (error) {

@@ -5,7 +5,6 @@
  */
 import { HONOURED_ANNOTATIONS } from "../container/annotations.ts";
 import { SPEC_VERSION, VERSION } from "../util/version.ts";
-import { allPlugins } from "../../plugins/registry.ts";
 import type { Plugin } from "../plugin/types.ts";
 
 /**
@@ -19,8 +18,9 @@ import type { Plugin } from "../plugin/types.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { features } from "./features.ts";
+ * import { allPlugins } from "../../plugins/registry.ts";
  *
- * const doc = features();
+ * const doc = features(allPlugins());
  * assert.equal(doc.ociVersionMin, "1.0.0");
  * assert.deepEqual(doc.hooks, []);
  * const annotations = doc.annotations as Record<string, string>;
@@ -30,12 +30,12 @@ import type { Plugin } from "../plugin/types.ts";
  * );
  * ```
  *
- * @param plugins The plugins (default: the built-ins; the CLI passes
- * vendor profiles too).
+ * @param plugins The plugins in match order (the CLI passes vendor
+ * profiles and the built-ins).
  * @returns The document.
  */
 export function features(
-  plugins: readonly Plugin[] = allPlugins(),
+  plugins: readonly Plugin[],
 ): Record<string, unknown> {
   return {
     ociVersionMin: "1.0.0",

@@ -41,11 +41,10 @@ import type { Runtime } from "../runtime.ts";
 import { assertCanStart } from "../container/status.ts";
 import { type Device, label } from "../device/sysfs.ts";
 import {
-  pluginByName,
   startPolicyOf,
+  type StopPolicy,
   stopPolicyOf,
-} from "../../plugins/registry.ts";
-import type { StopPolicy } from "../plugin/types.ts";
+} from "../plugin/types.ts";
 
 /**
  * Starts a created container.
@@ -79,7 +78,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
   try {
     const record = await loadRecord(dir, id);
     assertCanStart(reconcile(record, dir, rt.sysfs, { holdsOpLock: true }));
-    const plugin = await pluginByName(record.plugin, rt.roots.sysroot);
+    const plugin = await rt.plugins.byName(record.plugin, rt.roots.sysroot);
     const device = currentDevice(rt, record);
     const context = {
       device,

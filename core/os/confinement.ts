@@ -37,11 +37,11 @@ import {
   claimsDir,
   containerDir,
   hostPath,
+  PROFILES_DIR,
   type Roots,
 } from "../container/paths.ts";
 import type { Runtime } from "../runtime.ts";
 import { claimOf } from "../device/claims.ts";
-import { PROFILES_DIR } from "../../plugins/registry.ts";
 
 /** The env switch of the test-only write probe. */
 export const WRITE_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_WRITE_PROBE";

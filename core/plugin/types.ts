@@ -1,8 +1,11 @@
 /**
  * The SoC plugin interface. A plugin is a plain object made with
  * {@linkcode definePlugin}: a `name`, a `matches(device)` predicate and
- * optional hooks. Exactly one plugin applies to a processor (see
- * `registry.ts`); the core asks it and never tests a vendor name itself.
+ * optional hooks. Exactly one plugin applies to a processor, chosen by a
+ * {@linkcode PluginRegistry} (the built-in one is `plugins/registry.ts`,
+ * given to the core through the runtime context: plugins import the core,
+ * never the reverse); the core asks the plugin and never tests a vendor
+ * name itself.
  *
  * Every hook is optional and says how it combines with the core's own
  * behaviour. In short: the core's checks always run and a plugin can only
@@ -360,4 +363,99 @@ export interface Plugin {
  */
 export function definePlugin(plugin: Plugin): Plugin {
   return plugin;
+}
+
+/**
+ * The plugins a runtime chooses from. The core never imports a plugin: the
+ * caller hands it a registry in the runtime context (`plugins/registry.ts`
+ * builds the built-in one, with vendor profiles).
+ */
+export interface PluginRegistry {
+  /**
+   * The plugin for a processor: the one the `remoteproc.plugin` annotation
+   * names, else the first that matches (vendor profiles first), else
+   * {@linkcode PluginRegistry.fallback}.
+   *
+   * @param device The processor.
+   * @param annotations The container's annotations.
+   * @param sysroot The sysroot vendor profiles are read under.
+   * @returns The plugin.
+   * @throws {ConfigError} When the annotation names no plugin, or a vendor
+   * profile is bad.
+   */
+  select(
+    device: Device,
+    annotations: Readonly<Record<string, string>>,
+    sysroot: string,
+  ): Promise<Plugin>;
+  /**
+   * The plugin a container record names (vendor profiles are read only
+   * when it is not a built-in); the fallback when the name is unknown.
+   *
+   * @param name A plugin name.
+   * @param sysroot The sysroot vendor profiles are read under.
+   * @returns The plugin.
+   */
+  byName(name: string, sysroot: string): Promise<Plugin>;
+  /** The plugin used where none applies or the recorded one is lost. */
+  readonly fallback: Plugin;
+}
+
+function resolvePolicy<T>(
+  value: Partial<T> | ((device: Device) => Partial<T>) | undefined,
+  device: Device,
+): Partial<T> {
+  return typeof value === "function" ? value(device) : value ?? {};
+}
+
+/**
+ * The plugin's start policy for a processor, defaults filled in.
+ *
+ * @example A plugin without a policy gets the defaults
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_START_POLICY, definePlugin, startPolicyOf } from "./types.ts";
+ *
+ * const plugin = definePlugin({
+ *   name: "x",
+ *   description: "x",
+ *   matches: () => true,
+ *   startPolicy: (device) => ({ retries: device.name === "m4" ? 2 : 0 }),
+ * });
+ * const device = {
+ *   index: "remoteproc0",
+ *   dir: "/d",
+ *   name: "m4",
+ *   driver: undefined,
+ *   compatible: [],
+ * };
+ * assert.deepEqual(startPolicyOf(plugin, device), {
+ *   ...DEFAULT_START_POLICY,
+ *   retries: 2,
+ * });
+ * ```
+ *
+ * @param plugin A plugin.
+ * @param device The processor.
+ * @returns The full policy.
+ */
+export function startPolicyOf(plugin: Plugin, device: Device): StartPolicy {
+  return {
+    ...DEFAULT_START_POLICY,
+    ...resolvePolicy(plugin.startPolicy, device),
+  };
+}
+
+/**
+ * The plugin's stop policy for a processor, defaults filled in.
+ *
+ * @param plugin A plugin.
+ * @param device The processor.
+ * @returns The full policy.
+ */
+export function stopPolicyOf(plugin: Plugin, device: Device): StopPolicy {
+  return {
+    ...DEFAULT_STOP_POLICY,
+    ...resolvePolicy(plugin.stopPolicy, device),
+  };
 }
