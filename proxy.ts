@@ -15,7 +15,8 @@
 import { join } from "./core/util/posix_path.ts";
 import { setEntry } from "./core/util/lazy.ts";
 import { describeError } from "./core/util/errors.ts";
-import { PROXY_LOCK, sleepSync } from "./core/container/locks.ts";
+import { PROXY_LOCK } from "./core/container/locks.ts";
+import { sleepSync } from "./core/util/poll.ts";
 import { closeDescriptor, openSignalQueue } from "./core/os/libc.ts";
 import { createTraceForwarder } from "./core/proxy/trace.ts";
 import {

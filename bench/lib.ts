@@ -56,15 +56,7 @@ export function quantile(xs: number[], q: number): number {
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 
-/**
- * Resolves after `ms` milliseconds.
- *
- * @param ms Delay.
- * @returns A promise.
- */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from "../core/util/poll.ts";
 
 /** A timed process run. */
 export interface Timed {

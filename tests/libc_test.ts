@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { pollUntil } from "../core/util/poll.ts";
 import { sendSignal } from "../core/os/libc.ts";
 
 Deno.test("sendSignal reports a missing process as NotFound, like Deno.kill", async () => {
@@ -36,10 +37,7 @@ Deno.test("spawnSession starts a child in its own session with default signals, 
   assert.match(ignored!, /^0+$/);
   assert.match(blocked!, /^0+$/);
   assert.equal(child.exited(), undefined);
-  const deadline = Date.now() + 5_000;
-  while (child.exited() === undefined && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await pollUntil(() => child.exited(), { timeoutMs: 5_000, delayMs: 20 });
   assert.deepEqual(child.exited(), { code: 3, signal: 0 });
   // Reaped: the pid names nothing any more.
   assert.equal(ps("-p", String(child.pid)).code, 1);
@@ -73,11 +71,11 @@ Deno.writeTextFileSync(${JSON.stringify(out)}, seen.join(" "));
     );
     assert.ok(child);
     const until = async (done: () => boolean) => {
-      const deadline = Date.now() + 10_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error("timed out");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      const met = await pollUntil(() => done() || undefined, {
+        timeoutMs: 10_000,
+        delayMs: 10,
+      });
+      if (!met) throw new Error("timed out");
     };
     const exists = (path: string) => {
       try {

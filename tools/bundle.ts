@@ -20,6 +20,7 @@
  * @module
  */
 import { fileURLToPath } from "../core/util/posix_path.ts";
+import { removeIfPresent } from "../core/util/fs.ts";
 
 /**
  * The bundle's entry points besides the proxy, project-relative: the CLI
@@ -67,7 +68,7 @@ export async function bundle(
   outDir = OUT_DIR,
 ): Promise<{ code: number; stderr: string }> {
   const staging = `${outDir}.new`;
-  removeIfPresent(staging);
+  removeIfPresent(staging, { recursive: true });
   for (
     const output of [
       [
@@ -81,7 +82,7 @@ export async function bundle(
     const out = await denoBundle(output);
     if (out.code !== 0) return out;
   }
-  removeIfPresent(outDir);
+  removeIfPresent(outDir, { recursive: true });
   Deno.renameSync(staging, outDir);
   const now = new Date();
   Deno.utimeSync(`${outDir}/cli.js`, now, now);
@@ -106,14 +107,6 @@ async function denoBundle(
     stderr: "piped",
   }).output();
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
-
-function removeIfPresent(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }
 
 if (import.meta.main) {

@@ -11,6 +11,7 @@
  */
 import { join } from "../util/posix_path.ts";
 import { ContainerNotFoundError, RuntimeError } from "../util/errors.ts";
+import { pollUntil } from "../util/poll.ts";
 
 /** File the proxy locks for its lifetime. */
 export const PROXY_LOCK = "proxy.lock";
@@ -82,38 +83,16 @@ export async function acquireOpLock(
     }
     throw error;
   }
-  const deadline = Date.now() + timeoutMs;
-  let delay = 1;
-  while (!file.tryLockSync(true)) {
-    if (Date.now() > deadline) {
-      file.close();
-      throw new RuntimeError(
-        "container is busy: another operation on it did not finish",
-      );
-    }
-    await sleep(delay);
-    delay = Math.min(delay * 2, 20);
+  const locked = await pollUntil(() => file.tryLockSync(true) || undefined, {
+    timeoutMs,
+    delayMs: 1,
+    maxDelayMs: 20,
+  });
+  if (!locked) {
+    file.close();
+    throw new RuntimeError(
+      "container is busy: another operation on it did not finish",
+    );
   }
   return file;
-}
-
-/**
- * Resolves after `ms` milliseconds.
- *
- * @param ms Delay.
- * @returns A promise.
- */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Blocks the thread for `ms` milliseconds (no timer, no event loop).
- *
- * @param ms Delay.
- */
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
 }

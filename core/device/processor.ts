@@ -8,7 +8,7 @@
  * @module
  */
 import { describeError, DeviceError } from "../util/errors.ts";
-import { sleep } from "../container/locks.ts";
+import { type Pause, pollUntil, sleep } from "../util/poll.ts";
 import {
   type DeviceRef,
   isKernelState,
@@ -22,9 +22,6 @@ import {
   type StartPolicy,
   type StopPolicy,
 } from "../plugin/types.ts";
-
-/** Waits between two looks at `state`. */
-export type Pause = (ms: number) => Promise<void>;
 
 /** Options of {@linkcode startProcessor} and {@linkcode stopProcessor}. */
 export interface ProcessorHooks {
@@ -295,11 +292,14 @@ async function watch(
   timeoutMs: number,
   pause: Pause,
 ): Promise<{ state: string; timedOut: boolean }> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 1;; delay = Math.min(delay * 2, MAX_PAUSE_MS)) {
-    const state = sysfs.readState(device);
-    if (done(state)) return { state, timedOut: false };
-    if (Date.now() > deadline) return { state, timedOut: true };
-    await pause(delay);
-  }
+  let state = "";
+  const seen = await pollUntil(
+    () => {
+      state = sysfs.readState(device);
+      return done(state) ? state : undefined;
+    },
+    { timeoutMs, delayMs: 1, maxDelayMs: MAX_PAUSE_MS },
+    pause,
+  );
+  return { state, timedOut: seen === undefined };
 }

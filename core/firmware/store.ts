@@ -5,6 +5,7 @@
  * @module
  */
 import { basename, extname, join } from "../util/posix_path.ts";
+import { removeIfPresent } from "../util/fs.ts";
 
 /**
  * Chooses the stored file name for a firmware file.
@@ -110,25 +111,6 @@ export function storeFirmware(
  */
 export function removeStoredFirmware(path: string): void {
   removeIfPresent(path);
-}
-
-/**
- * Removes a file; one that is already gone is fine.
- *
- * @example
- * ```ts
- * import { removeIfPresent } from "./store.ts";
- * removeIfPresent("/tmp/does-not-exist-" + crypto.randomUUID());
- * ```
- *
- * @param path The file.
- */
-export function removeIfPresent(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }
 
 function randomHex(bytes: number): string {

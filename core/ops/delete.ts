@@ -23,7 +23,8 @@ import {
   removeRecordedFirmware,
   removeStoredFirmware,
 } from "../firmware/store.ts";
-import { acquireOpLock, isProxyAlive, sleep } from "../container/locks.ts";
+import { acquireOpLock, isProxyAlive } from "../container/locks.ts";
+import { pollUntil } from "../util/poll.ts";
 import { debug } from "../util/log.ts";
 import { containerDir } from "../container/paths.ts";
 import { READY_FILE } from "../proxy/protocol.ts";
@@ -183,8 +184,10 @@ async function killProxy(recorded: number, dir: string): Promise<void> {
   } catch {
     // gone meanwhile
   }
-  const deadline = Date.now() + 5_000;
-  while (isProxyAlive(dir) && Date.now() < deadline) await sleep(2);
+  await pollUntil(() => isProxyAlive(dir) ? undefined : true, {
+    timeoutMs: 5_000,
+    delayMs: 2,
+  });
 }
 
 /** The pid the proxy wrote in its ready file, if it got that far. */

@@ -15,14 +15,12 @@ import { checkpoint } from "../util/test_pause_points.ts";
 import { validateId } from "../container/ids.ts";
 import { claimDevice } from "../device/claims.ts";
 import { ConfigError, describeError, DeviceError } from "../util/errors.ts";
-import {
-  removeIfPresent,
-  removeRecordedFirmware,
-  storeFirmware,
-} from "../firmware/store.ts";
+import { removeRecordedFirmware, storeFirmware } from "../firmware/store.ts";
+import { removeIfPresent } from "../util/fs.ts";
+import { pollUntil } from "../util/poll.ts";
 import { verifyFirmware } from "../firmware/integrity.ts";
 import { firmwareName } from "../firmware/placement.ts";
-import { acquireOpLock, isProxyAlive, sleep } from "../container/locks.ts";
+import { acquireOpLock, isProxyAlive } from "../container/locks.ts";
 import { debug } from "../util/log.ts";
 import { containerDir } from "../container/paths.ts";
 import { assertOffline, stopProcessor } from "../device/processor.ts";
@@ -186,32 +184,27 @@ async function waitStartResult(
   timeoutMs: number,
 ): Promise<StartResult> {
   const path = join(dir, START_RESULT_FILE);
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 1;; delay = Math.min(delay * 2, 2)) {
+  const result = await pollUntil<StartResult>(() => {
     try {
       return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    if (!isProxyAlive(dir)) {
-      // It may have written its result just before exiting.
-      try {
-        return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
-      } catch {
-        return {
-          ok: false,
-          message: "the proxy exited before the processor started",
-        };
-      }
-    }
-    if (Date.now() > deadline) {
+    if (isProxyAlive(dir)) return undefined;
+    // It may have written its result just before exiting.
+    try {
+      return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
+    } catch {
       return {
         ok: false,
-        message: `no answer from the proxy within ${timeoutMs} ms`,
+        message: "the proxy exited before the processor started",
       };
     }
-    await sleep(delay);
-  }
+  }, { timeoutMs, delayMs: 1, maxDelayMs: 2 });
+  return result ?? {
+    ok: false,
+    message: `no answer from the proxy within ${timeoutMs} ms`,
+  };
 }
 
 async function rollBack(

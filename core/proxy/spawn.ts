@@ -11,7 +11,8 @@
  */
 import { fileURLToPath, join } from "../util/posix_path.ts";
 import { describeError, RuntimeError } from "../util/errors.ts";
-import { isProxyAlive, sleep, sleepSync } from "../container/locks.ts";
+import { isProxyAlive } from "../container/locks.ts";
+import { pollUntil, pollUntilSync } from "../util/poll.ts";
 import { LOCK_ON_STDIN, PROXY_SIGNALS, READY_FILE } from "./protocol.ts";
 import { moduleUrl, projectUrl } from "../util/lazy.ts";
 import { lockFile, sendSignal, spawnSession } from "../os/libc.ts";
@@ -126,9 +127,7 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
           // already gone
         }
         // Reap it: the pid must not name a zombie while we live.
-        for (let i = 0; i < 1000 && session.exited() === undefined; i++) {
-          sleepSync(1);
-        }
+        pollUntilSync(() => session.exited(), { timeoutMs: 1_000 });
       },
     };
   }
@@ -170,23 +169,23 @@ export async function waitProxyReady(
   proxy: SpawnedProxy,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 1;; delay = Math.min(delay * 2, 2)) {
-    if (isReady(dir)) return;
+  const ready = () => {
+    if (isReady(dir)) return true;
     const code = proxy.exitCode();
     if (code !== undefined) {
       throw new RuntimeError(
         `proxy exited before it was ready (exit code ${code})`,
       );
     }
-    if (Date.now() > deadline) {
-      throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
-    }
-    // A libc child needs no event loop to be watched: block, which spares
-    // `create` Deno's first timer (about 11 ms of start-up).
-    if (proxy.synchronous) sleepSync(delay);
-    else await sleep(delay);
-  }
+    return undefined;
+  };
+  const poll = { timeoutMs, delayMs: 1, maxDelayMs: 2 };
+  // A libc child needs no event loop to be watched: block, which spares
+  // `create` Deno's first timer (about 11 ms of start-up).
+  const done = proxy.synchronous
+    ? pollUntilSync(ready, poll)
+    : await pollUntil(ready, poll);
+  if (!done) throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
 }
 
 /**
@@ -201,15 +200,14 @@ export async function waitProxyReady(
  * @throws {RuntimeError} When it lives but is not ready in time.
  */
 export function proxyReadyOrGone(dir: string, timeoutMs = 30_000): boolean {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (isReady(dir)) return true;
-    if (!isProxyAlive(dir)) return false;
-    if (Date.now() > deadline) {
-      throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
-    }
-    sleepSync(1);
+  const ready = pollUntilSync(
+    () => isReady(dir) ? true : isProxyAlive(dir) ? undefined : false,
+    { timeoutMs },
+  );
+  if (ready === undefined) {
+    throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
   }
+  return ready;
 }
 
 /** Whether the proxy in `dir` has written its ready file. */

@@ -10,6 +10,7 @@ import { fromFileUrl } from "./paths.ts";
 import { type ProcessorSpec, Simulator } from "../../sim/simulator.ts";
 import { makeSymlinks } from "../../sim/symlinks.ts";
 import { makeElf } from "../../fixtures/make_elf.ts";
+import { pollUntil } from "../../core/util/poll.ts";
 
 /** bin/remoteproc-runtime. */
 export const LAUNCHER = fromFileUrl(
@@ -187,11 +188,11 @@ export async function setUp(
       );
     },
     async until(fn, ms = 5_000) {
-      const deadline = Date.now() + ms;
-      while (!(await fn())) {
-        if (Date.now() > deadline) throw new Error("condition not met in time");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      const met = await pollUntil(async () => (await fn()) || undefined, {
+        timeoutMs: ms,
+        delayMs: 10,
+      });
+      if (!met) throw new Error("condition not met in time");
     },
     async close() {
       for (const id of env.containers()) {
