@@ -3,32 +3,31 @@
  *
  * @module
  */
-import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
+import type { VerbContext } from "./args.ts";
+import { runVerb } from "./run.ts";
 import { deleteContainer } from "../core/ops/delete.ts";
-import { validateId } from "../core/container/ids.ts";
 import { registry } from "../plugins/registry.ts";
-import { confineVerb } from "./confine.ts";
 
 /**
- * Runs `delete`.
+ * Runs `delete`; what `--force` cleaned past is a warning on stderr.
  *
- * @param context Globals and arguments.
+ * @param context Global flags and the verb's arguments.
  */
-export async function run({ globals, args }: VerbContext): Promise<void> {
-  const { values, positionals } = parseVerb("delete", args, {
-    force: { type: "boolean", short: "f" },
-  }, { min: 1, max: 1 });
-  const rt = runtimeFor(globals, registry);
-  const id = positionals[0]!;
-  validateId(id);
-  await confineVerb(rt, globals, "delete", id);
-  await deleteContainer(rt, {
-    id,
-    force: values.force as boolean | undefined,
-    warn: (message) => {
-      Deno.stderr.writeSync(
-        new TextEncoder().encode(`remoteproc-runtime: warning: ${message}\n`),
-      );
-    },
-  });
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "delete",
+    flags: { force: { type: "boolean", short: "f" } },
+    positionals: { min: 1, max: 1 },
+    id: true,
+    plugins: registry,
+  }, ({ rt, id, values }) =>
+    deleteContainer(rt, {
+      id,
+      force: values.force as boolean | undefined,
+      warn: (message) => {
+        Deno.stderr.writeSync(
+          new TextEncoder().encode(`remoteproc-runtime: warning: ${message}\n`),
+        );
+      },
+    }));
 }

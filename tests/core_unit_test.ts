@@ -10,7 +10,6 @@ import {
 } from "../core/container/status.ts";
 import { createSysfs } from "../core/device/sysfs.ts";
 import { defaultStateRoot } from "../core/container/paths.ts";
-import { parseGlobals } from "../cli.ts";
 import { secureJoin } from "../core/firmware/bundle.ts";
 import { InvalidStateError, UsageError } from "../core/util/errors.ts";
 
@@ -107,30 +106,6 @@ Deno.test("defaultStateRoot() follows uid, XDG_RUNTIME_DIR (empty under podman) 
     defaultStateRoot({ sysroot: "/s", uid: 1000 }),
     "/s/run/remoteproc-runtime",
   );
-});
-
-Deno.test("parseGlobals() takes --x=y and --x y, ignores cgroup flags and stops at the verb", () => {
-  const g = parseGlobals([
-    "--root",
-    "/r",
-    "--log=/l",
-    "--log-format=json",
-    "--systemd-cgroup",
-    "--cgroup-manager",
-    "disabled",
-    "create",
-    "--bundle",
-    "b",
-    "id",
-  ]);
-  assert.equal(g.root, "/r");
-  assert.equal(g.log, "/l");
-  assert.equal(g.logFormat, "json");
-  assert.equal(g.verb, "create");
-  assert.deepEqual(g.rest, ["--bundle", "b", "id"]);
-  assert.throws(() => parseGlobals(["--root"]), {
-    message: "flag --root needs a value",
-  });
 });
 
 Deno.test("firmwareDir() uses firmware_class.path when set and refuses a path ending in a newline", () => {

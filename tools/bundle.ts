@@ -21,29 +21,23 @@
  */
 import { fileURLToPath } from "../core/util/posix_path.ts";
 import { removeIfPresent } from "../core/util/fs.ts";
+import { VERBS } from "../cli/verbs.ts";
 
 /**
  * The bundle's entry points besides the proxy, project-relative: the CLI
- * and every module `lazyImport()` loads (tests/bundle_test.ts checks that
- * the list covers every `lazyImport` in the sources). They share code
- * through chunks, so a class is one class whichever entry loaded it.
+ * and every module `lazyImport()` loads: each verb's (from the verb table)
+ * and the others (tests/bundle_test.ts checks that the list covers every
+ * `lazyImport` in the sources). They share code through chunks, so a class
+ * is one class whichever entry loaded it.
  */
-export const ENTRIES = [
+export const ENTRIES: readonly string[] = [
   "cli.ts",
-  "cli/create.ts",
-  "cli/start.ts",
-  "cli/kill.ts",
-  "cli/delete.ts",
-  "cli/state.ts",
-  "cli/list.ts",
-  "cli/ps.ts",
-  "cli/features.ts",
-  "cli/configure.ts",
+  ...Object.values(VERBS).map((verb) => verb.module),
   "cli/logging.ts",
   "core/container/record_schema.ts",
   "core/firmware/config_schema.ts",
   "plugins/profile.ts",
-] as const;
+];
 
 /** The proxy's entry, bundled on its own into `proxy.js`. */
 export const PROXY_ENTRY = "proxy.ts";

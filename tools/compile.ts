@@ -14,6 +14,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { ENTRIES, PROXY_ENTRY } from "./bundle.ts";
 
 /** Targets built by default. */
 export const TARGETS = [
@@ -23,16 +24,11 @@ export const TARGETS = [
 
 const project = fileURLToPath(new URL("..", import.meta.url));
 
-/** Modules loaded through core/util/lazy.ts (the verbs, the proxy, zod, logtape). */
-const LAZY_MODULES = [
-  ...[...Deno.readDirSync(join(project, "cli"))]
-    .filter((e) => e.isFile && e.name.endsWith(".ts"))
-    .map((e) => `cli/${e.name}`),
-  "proxy.ts",
-  "core/container/record_schema.ts",
-  "core/firmware/config_schema.ts",
-  "plugins/profile.ts",
-];
+/**
+ * Modules loaded through core/util/lazy.ts (the verbs, the proxy, zod,
+ * logtape): the bundle's entries.
+ */
+const LAZY_MODULES = [...ENTRIES.filter((e) => e !== "cli.ts"), PROXY_ENTRY];
 const say = (line: string) =>
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
 

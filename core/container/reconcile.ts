@@ -7,7 +7,7 @@
  */
 import { join } from "../util/posix_path.ts";
 import { isLockHeld, isProxyAlive, OP_LOCK } from "./locks.ts";
-import { START_RESULT_FILE } from "../proxy/protocol.ts";
+import { readStartResult } from "../proxy/files.ts";
 import type { ContainerRecord } from "./record.ts";
 import type { Status } from "./status.ts";
 import type { Sysfs } from "../device/sysfs.ts";
@@ -72,8 +72,7 @@ export function reconcile(
 /** Whether the proxy wrote a successful start result. */
 function startReported(dir: string): boolean {
   try {
-    const text = Deno.readTextFileSync(join(dir, START_RESULT_FILE));
-    return (JSON.parse(text) as { ok?: unknown }).ok === true;
+    return readStartResult(dir)?.ok === true;
   } catch {
     return false;
   }

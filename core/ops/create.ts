@@ -5,7 +5,11 @@
  * @module
  */
 import { RESOLVED_PATH_ANNOTATION } from "../container/annotations.ts";
-import { loadBundle, resolveFirmware } from "../firmware/bundle.ts";
+import {
+  type Bundle,
+  loadBundle,
+  resolveFirmware,
+} from "../firmware/bundle.ts";
 import { checkpoint } from "../util/test_pause_points.ts";
 import { removeContainerDir } from "../container/removal.ts";
 import { validateId } from "../container/ids.ts";
@@ -21,7 +25,8 @@ import { verifyFirmware } from "../firmware/integrity.ts";
 import { acquireOpLock, PROXY_LOCK } from "../container/locks.ts";
 import { join } from "../util/posix_path.ts";
 import { debug } from "../util/log.ts";
-import { absolute, containerDir } from "../container/paths.ts";
+import { containerDir } from "../container/paths.ts";
+import type { Device } from "../device/sysfs.ts";
 import { POLL_MS, proxyArgs } from "../proxy/protocol.ts";
 import { type ContainerRecord, saveRecord } from "../container/record.ts";
 import type { Runtime } from "../runtime.ts";
@@ -30,7 +35,7 @@ import {
   spawnProxy,
   waitProxyReady,
 } from "../proxy/spawn.ts";
-import { startPolicyOf, stopPolicyOf } from "../plugin/types.ts";
+import { type Plugin, startPolicyOf, stopPolicyOf } from "../plugin/types.ts";
 
 /**
  * Options of {@linkcode create}.
@@ -53,20 +58,13 @@ export interface CreateOptions {
   id: string;
   /** Bundle directory (default: current directory). */
   bundle?: string | undefined;
-  /** Where to write the proxy pid (no trailing newline). */
+  /**
+   * Where to write the proxy pid (no trailing newline); a relative path is
+   * taken from the current directory.
+   */
   pidFile?: string | undefined;
   /** Given by `-t`: refused, a processor has no terminal. */
   consoleSocket?: string | undefined;
-  /**
-   * Called once the bundle is read and the processor resolved, before
-   * anything is written: the CLI narrows its Landlock confinement here.
-   */
-  onResolved?:
-    | ((
-      bundle: { dir: string; rootfs: string },
-      device: { index: string; dir: string },
-    ) => void | Promise<void>)
-    | undefined;
   /** Proxy poll interval in ms (default `POLL_MS`). */
   pollMs?: number | undefined;
 }
@@ -129,6 +127,38 @@ export async function create(
   rt: Runtime,
   options: CreateOptions,
 ): Promise<ContainerRecord> {
+  return await commitCreate(rt, await prepareCreate(rt, options));
+}
+
+/** A container `create` has checked and not yet made. */
+export interface PreparedCreate {
+  /** The options it was given. */
+  options: CreateOptions;
+  /** The bundle read. */
+  bundle: Bundle;
+  /** The processor resolved. */
+  device: Device;
+  /** Its plugin. */
+  plugin: Plugin;
+  /** The firmware file in the rootfs. */
+  source: string;
+  /** What the firmware check found, as annotations. */
+  found: Record<string, string>;
+}
+
+/**
+ * The first half of `create`: reads and checks everything (bundle,
+ * processor, plugin, firmware) and writes nothing. The CLI narrows its
+ * confinement to the bundle and the processor before the second half.
+ *
+ * @param rt The runtime context.
+ * @param options Id, bundle and pid file.
+ * @returns What {@linkcode commitCreate} makes.
+ */
+export async function prepareCreate(
+  rt: Runtime,
+  options: CreateOptions,
+): Promise<PreparedCreate> {
   const { id } = options;
   validateId(id);
   if (options.consoleSocket !== undefined) {
@@ -165,9 +195,23 @@ export async function create(
   debug(
     `create ${id}: ${device.index} (${device.name}) with plugin ${plugin.name}, firmware ${source}`,
   );
-  await options.onResolved?.(bundle, device);
-  const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
+  return { options, bundle, device, plugin, source, found };
+}
 
+/**
+ * The second half of `create`: makes the container directory, records the
+ * container, claims the processor, spawns the proxy and writes the pid
+ * file. On any failure everything done is undone.
+ *
+ * @param rt The runtime context.
+ * @param prepared What {@linkcode prepareCreate} checked.
+ * @returns The stored record.
+ */
+export async function commitCreate(
+  rt: Runtime,
+  prepared: PreparedCreate,
+): Promise<ContainerRecord> {
+  const { options: { id }, device } = prepared;
   Deno.mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
   const dir = containerDir(rt.roots, id);
   try {
@@ -178,73 +222,22 @@ export async function create(
     }
     throw error;
   }
-
   const lock = await acquireOpLock(dir, id);
   checkpoint("create.dir");
   let claimed = false;
   let proxy: SpawnedProxy | undefined;
   try {
-    const record: ContainerRecord = {
-      version: 1,
-      ociVersion: bundle.ociVersion,
-      id,
-      status: "creating",
-      pid: 0,
-      bundle: bundle.dir,
-      rootfs: bundle.rootfs,
-      created: new Date().toISOString(),
-      annotations: {
-        ...bundle.annotations,
-        ...found,
-        [RESOLVED_PATH_ANNOTATION]: device.dir,
-      },
-      device: { index: device.index, name: device.name, dir: device.dir },
-      plugin: plugin.name,
-      ...(plugin.stateAliases
-        ? { stateAliases: { ...plugin.stateAliases } }
-        : {}),
-      firmware: { source },
-    };
+    const record = newRecord(prepared);
     saveRecord(dir, record);
     checkpoint("create.record");
     claimDevice(rt.roots, device, { id, dir });
     claimed = true;
     checkpoint("create.claimed");
-    proxy = spawnProxy({
-      args: proxyArgs({
-        dir,
-        sysroot: rt.roots.sysroot,
-        device,
-        pollMs: options.pollMs ?? POLL_MS,
-        start: startPolicyOf(plugin, device),
-        stop: stopPolicyOf(plugin, device),
-        stateAliases: { ...plugin.stateAliases },
-      }),
-      writable: [rt.roots.sysroot, dir],
-      lockPath: join(dir, PROXY_LOCK),
-    });
-    record.pid = proxy.pid;
-    if (!proxy.holdsLock) {
-      // It takes its lock itself once Deno has started in it.
-      saveRecord(dir, record);
-      await waitProxyReady(dir, proxy);
-    }
-    // A proxy handed its lock lives as far as everyone can tell: no need to
-    // wait for Deno to start in it (about 60 ms); `start` waits for that.
-    debug(`create ${id}: proxy ${proxy.pid} spawned`);
-    checkpoint("create.spawned");
+    proxy = await startProxy(rt, dir, record, prepared);
     record.status = "created";
     saveRecord(dir, record);
     checkpoint("create.recorded");
-    if (pidFile) {
-      try {
-        Deno.writeTextFileSync(pidFile, String(proxy.pid));
-      } catch (error) {
-        throw new RuntimeError(
-          `cannot write pid file ${pidFile}: ${(error as Error).message}`,
-        );
-      }
-    }
+    writePidFile(prepared.options.pidFile, proxy.pid);
     return record;
   } catch (error) {
     proxy?.kill();
@@ -253,5 +246,81 @@ export async function create(
     throw error;
   } finally {
     lock.close();
+  }
+}
+
+/** The record of a container being created. */
+function newRecord(
+  { options, bundle, device, plugin, source, found }: PreparedCreate,
+): ContainerRecord {
+  return {
+    version: 1,
+    ociVersion: bundle.ociVersion,
+    id: options.id,
+    status: "creating",
+    pid: 0,
+    bundle: bundle.dir,
+    rootfs: bundle.rootfs,
+    created: new Date().toISOString(),
+    annotations: {
+      ...bundle.annotations,
+      ...found,
+      [RESOLVED_PATH_ANNOTATION]: device.dir,
+    },
+    device: { index: device.index, name: device.name, dir: device.dir },
+    plugin: plugin.name,
+    ...(plugin.stateAliases
+      ? { stateAliases: { ...plugin.stateAliases } }
+      : {}),
+    firmware: { source },
+  };
+}
+
+/** Spawns the proxy and records its pid. */
+async function startProxy(
+  rt: Runtime,
+  dir: string,
+  record: ContainerRecord,
+  { options, device, plugin }: PreparedCreate,
+): Promise<SpawnedProxy> {
+  const proxy = spawnProxy({
+    args: proxyArgs({
+      dir,
+      sysroot: rt.roots.sysroot,
+      device,
+      pollMs: options.pollMs ?? POLL_MS,
+      start: startPolicyOf(plugin, device),
+      stop: stopPolicyOf(plugin, device),
+      stateAliases: { ...plugin.stateAliases },
+    }),
+    writable: [rt.roots.sysroot, dir],
+    lockPath: join(dir, PROXY_LOCK),
+  });
+  record.pid = proxy.pid;
+  try {
+    if (!proxy.holdsLock) {
+      // It takes its lock itself once Deno has started in it.
+      saveRecord(dir, record);
+      await waitProxyReady(dir, proxy);
+    }
+  } catch (error) {
+    proxy.kill();
+    throw error;
+  }
+  // A proxy handed its lock lives as far as everyone can tell: no need to
+  // wait for Deno to start in it (about 60 ms); `start` waits for that.
+  debug(`create ${options.id}: proxy ${proxy.pid} spawned`);
+  checkpoint("create.spawned");
+  return proxy;
+}
+
+function writePidFile(pidFile: string | undefined, pid: number): void {
+  if (!pidFile) return;
+  try {
+    Deno.writeTextFileSync(pidFile, String(pid));
+  } catch (error) {
+    throw new RuntimeError(
+      `cannot write pid file ${pidFile}: ${(error as Error).message}`,
+    );
   }
 }

@@ -10,28 +10,21 @@ import { sendSignal } from "../os/libc.ts";
 import { join } from "../util/posix_path.ts";
 import { checkpoint } from "../util/test_pause_points.ts";
 import { removeContainerDir } from "../container/removal.ts";
-import { validateId } from "../container/ids.ts";
 import { claimOf, releaseClaim } from "../device/claims.ts";
-import {
-  ContainerNotFoundError,
-  describeError,
-  DeviceError,
-  StateError,
-} from "../util/errors.ts";
+import { describeError, DeviceError } from "../util/errors.ts";
 import {
   isStoredFirmwareName,
   removeRecordedFirmware,
   removeStoredFirmware,
 } from "../firmware/store.ts";
-import { acquireOpLock, isProxyAlive } from "../container/locks.ts";
+import { isProxyAlive } from "../container/locks.ts";
 import { pollUntil } from "../util/poll.ts";
 import { debug } from "../util/log.ts";
-import { containerDir } from "../container/paths.ts";
-import { READY_FILE } from "../proxy/protocol.ts";
+import { readyPid } from "../proxy/files.ts";
 import { proxyReadyOrGone } from "../proxy/spawn.ts";
 import { stopProcessor } from "../device/processor.ts";
-import { reconcile } from "../container/reconcile.ts";
-import { type ContainerRecord, loadRecord } from "../container/record.ts";
+import type { ContainerRecord } from "../container/record.ts";
+import { withContainer } from "./open.ts";
 import type { Runtime } from "../runtime.ts";
 import { assertCanDelete } from "../container/status.ts";
 import { type Plugin, stopPolicyOf } from "../plugin/types.ts";
@@ -89,60 +82,18 @@ export interface DeleteOptions {
  * @param rt The runtime context.
  * @param options Id and `--force`.
  */
-export async function deleteContainer(
+export function deleteContainer(
   rt: Runtime,
   options: DeleteOptions,
 ): Promise<void> {
   const { id, force = false } = options;
-  validateId(id);
-  const dir = containerDir(rt.roots, id);
-  let lock: Deno.FsFile;
-  try {
-    lock = await acquireOpLock(dir, id);
-  } catch (error) {
-    if (force && error instanceof ContainerNotFoundError) return;
-    throw error;
-  }
-  try {
-    let record: ContainerRecord;
-    try {
-      record = await loadRecord(dir, id);
-    } catch (error) {
-      if (!force) throw error;
-      if (
-        !(error instanceof ContainerNotFoundError ||
-          error instanceof StateError)
-      ) throw error;
-      await removeUnrecorded(rt, dir, options.warn);
-      return;
-    }
-    const status = reconcile(record, dir, rt.sysfs, { holdsOpLock: true });
+  return withContainer(rt, id, async ({ dir, record, status }) => {
     if (!force) assertCanDelete(id, status);
     debug(`delete ${id}: status ${status}, force ${force}`);
     await killProxy(record.pid, dir);
     checkpoint("delete.killed");
-
     try {
-      const device = rt.sysfs.device(record.device.index);
-      if (
-        record.firmware.name && device && device.name === record.device.name &&
-        rt.sysfs.readFirmware(device) === record.firmware.name
-      ) {
-        let plugin: Plugin = rt.plugins.fallback;
-        try {
-          plugin = await rt.plugins.byName(record.plugin, rt.roots.sysroot);
-        } catch (error) {
-          if (!force) throw error;
-          options.warn?.(`${describeError(error)}: stopping generically`);
-        }
-        const refusal = plugin.refuses?.("stop", {
-          device,
-          sysfs: rt.sysfs,
-          annotations: record.annotations,
-        });
-        if (refusal) throw new DeviceError(refusal);
-        await stopProcessor(rt.sysfs, device, stopPolicyOf(plugin, device));
-      }
+      await stopOurFirmware(rt, record, force, options.warn);
     } catch (error) {
       if (!force) throw error;
       options.warn?.(`processor not stopped: ${describeError(error)}`);
@@ -155,9 +106,46 @@ export async function deleteContainer(
     releaseClaim(rt.roots, record.device.index, { id, dir });
     checkpoint("delete.released");
     removeContainerDir(dir);
-  } finally {
-    lock.close();
+  }, {
+    // --force: no container is no error; an unreadable one is removed by
+    // what its claims say.
+    orElse: force
+      ? (dir, locked) =>
+        locked ? removeUnrecorded(rt, dir, options.warn) : undefined
+      : undefined,
+  });
+}
+
+/**
+ * Stops the processor if it still runs the container's firmware (its proxy
+ * was SIGKILLed), with its plugin's policy, or generically when the plugin
+ * cannot be loaded and `force` is given.
+ */
+async function stopOurFirmware(
+  rt: Runtime,
+  record: ContainerRecord,
+  force: boolean,
+  warn: DeleteOptions["warn"],
+): Promise<void> {
+  const device = rt.sysfs.device(record.device.index);
+  if (
+    !record.firmware.name || !device || device.name !== record.device.name ||
+    rt.sysfs.readFirmware(device) !== record.firmware.name
+  ) return;
+  let plugin: Plugin = rt.plugins.fallback;
+  try {
+    plugin = await rt.plugins.byName(record.plugin, rt.roots.sysroot);
+  } catch (error) {
+    if (!force) throw error;
+    warn?.(`${describeError(error)}: stopping generically`);
   }
+  const refusal = plugin.refuses?.("stop", {
+    device,
+    sysfs: rt.sysfs,
+    annotations: record.annotations,
+  });
+  if (refusal) throw new DeviceError(refusal);
+  await stopProcessor(rt.sysfs, device, stopPolicyOf(plugin, device));
 }
 
 /**
@@ -188,16 +176,6 @@ async function killProxy(recorded: number, dir: string): Promise<void> {
     timeoutMs: 5_000,
     delayMs: 2,
   });
-}
-
-/** The pid the proxy wrote in its ready file, if it got that far. */
-function readyPid(dir: string): number | undefined {
-  try {
-    const pid = Number(Deno.readTextFileSync(join(dir, READY_FILE)));
-    return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -6,13 +6,9 @@
  * @module
  */
 import { sendSignal } from "../os/libc.ts";
-import { validateId } from "../container/ids.ts";
 import { InvalidStateError } from "../util/errors.ts";
-import { acquireOpLock } from "../container/locks.ts";
-import { containerDir } from "../container/paths.ts";
-import { reconcile } from "../container/reconcile.ts";
-import { loadRecord } from "../container/record.ts";
 import type { Runtime } from "../runtime.ts";
+import { withContainer } from "./open.ts";
 import { parseSignal } from "../os/signals.ts";
 import { canKill } from "../container/status.ts";
 
@@ -64,13 +60,8 @@ export interface KillOptions {
  * @throws {InvalidStateError} `container not running` for a stopped one.
  */
 export async function kill(rt: Runtime, options: KillOptions): Promise<void> {
-  validateId(options.id);
   const signal = parseSignal(options.signal);
-  const dir = containerDir(rt.roots, options.id);
-  const lock = await acquireOpLock(dir, options.id);
-  try {
-    const record = await loadRecord(dir, options.id);
-    const status = reconcile(record, dir, rt.sysfs, { holdsOpLock: true });
+  await withContainer(rt, options.id, ({ record, status }) => {
     if (!canKill(status)) {
       if (options.all) return;
       throw new InvalidStateError("container not running", status);
@@ -86,7 +77,5 @@ export async function kill(rt: Runtime, options: KillOptions): Promise<void> {
         throw error;
       }
     }
-  } finally {
-    lock.close();
-  }
+  });
 }

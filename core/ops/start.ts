@@ -12,33 +12,25 @@ import { join, relative } from "../util/posix_path.ts";
 import { FIRMWARE_ANNOTATION } from "../container/annotations.ts";
 import { secureJoin } from "../firmware/bundle.ts";
 import { checkpoint } from "../util/test_pause_points.ts";
-import { validateId } from "../container/ids.ts";
 import { claimDevice } from "../device/claims.ts";
 import { ConfigError, describeError, DeviceError } from "../util/errors.ts";
 import { removeRecordedFirmware, storeFirmware } from "../firmware/store.ts";
-import { removeIfPresent } from "../util/fs.ts";
 import { pollUntil } from "../util/poll.ts";
 import { verifyFirmware } from "../firmware/integrity.ts";
 import { firmwareName } from "../firmware/placement.ts";
-import { acquireOpLock, isProxyAlive } from "../container/locks.ts";
+import { isProxyAlive } from "../container/locks.ts";
 import { debug } from "../util/log.ts";
-import { containerDir } from "../container/paths.ts";
 import { assertOffline, stopProcessor } from "../device/processor.ts";
-import {
-  START_RESULT_FILE,
-  START_SIGNAL,
-  type StartResult,
-} from "../proxy/protocol.ts";
-import { reconcile } from "../container/reconcile.ts";
-import {
-  type ContainerRecord,
-  loadRecord,
-  saveRecord,
-} from "../container/record.ts";
+import { START_SIGNAL, type StartResult } from "../proxy/protocol.ts";
+import { clearStartResult, readStartResult } from "../proxy/files.ts";
+import { type ContainerRecord, saveRecord } from "../container/record.ts";
+import { withContainer } from "./open.ts";
 import type { Runtime } from "../runtime.ts";
 import { assertCanStart } from "../container/status.ts";
 import { type Device, label } from "../device/sysfs.ts";
 import {
+  type Plugin,
+  type StartPolicy,
   startPolicyOf,
   type StopPolicy,
   stopPolicyOf,
@@ -69,34 +61,13 @@ import {
  * @param id Container id.
  * @returns The updated record.
  */
-export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
-  validateId(id);
-  const dir = containerDir(rt.roots, id);
-  const lock = await acquireOpLock(dir, id);
-  try {
-    const record = await loadRecord(dir, id);
-    assertCanStart(reconcile(record, dir, rt.sysfs, { holdsOpLock: true }));
+export function start(rt: Runtime, id: string): Promise<ContainerRecord> {
+  return withContainer(rt, id, async ({ dir, record, status }) => {
+    assertCanStart(status);
     const plugin = await rt.plugins.byName(record.plugin, rt.roots.sysroot);
     const device = currentDevice(rt, record);
-    const context = {
-      device,
-      sysfs: rt.sysfs,
-      annotations: record.annotations,
-    };
-    const refusal = plugin.refuses?.("deploy", context);
-    if (refusal) throw new DeviceError(refusal);
-    await plugin.prepareStart?.(context);
-    // Whatever the plugin did: firmware and start only go to an offline core.
-    assertOffline(rt.sysfs, device);
-
-    const source = recheckSource(record);
-    const firmwareDir = rt.sysfs.firmwareDir();
-    const name = firmwareName(
-      source,
-      plugin.firmwarePlacement?.(context) ?? {},
-      device,
-    );
-    const stored = join(firmwareDir, name);
+    const copy = await prepareDeploy(rt, record, plugin, device);
+    const { name, stored } = copy;
     // Record the intent first: a crash from here on leaves a record that
     // tells delete --force which file to remove.
     record.firmware.stored = stored;
@@ -108,30 +79,16 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     claimDevice(rt.roots, device, { id, dir, firmware: name });
     checkpoint("start.intent");
 
-    const policy = startPolicyOf(plugin, device);
-    const stopPolicy = stopPolicyOf(plugin, device);
     let result: StartResult;
     try {
-      storeFirmware(source, firmwareDir, name);
-      // The copy is what the kernel loads: check it, not the rootfs file.
-      await verifyFirmware(record.annotations, stored, "stored firmware");
-      checkpoint("start.stored");
-      debug(`start ${id}: stored ${stored}, signalling proxy ${record.pid}`);
-      rt.sysfs.writeFirmware(device, name);
-      checkpoint("start.firmware-written");
-      removeIfPresent(join(dir, START_RESULT_FILE));
-      // create does not wait for Deno to start in the proxy: SIGUSR1 before
-      // it can take signals would kill one started without FFI (with FFI it
-      // starts with them blocked). Waiting here overlaps the proxy's
-      // start-up with this verb's own.
-      if (!proxyReadyOrGone(dir)) {
-        throw new Error("the proxy exited before the processor started");
-      }
-      sendSignal(record.pid, START_SIGNAL);
-      checkpoint("start.signalled");
-      const budget =
-        (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
-      result = await waitStartResult(dir, budget);
+      result = await deploy(
+        rt,
+        dir,
+        record,
+        device,
+        copy,
+        startPolicyOf(plugin, device),
+      );
     } catch (error) {
       result = { ok: false, message: describeError(error) };
     }
@@ -141,11 +98,85 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       saveRecord(dir, record);
       return record;
     }
-    await rollBack(rt, record, dir, device, stopPolicy);
+    await rollBack(rt, record, dir, device, stopPolicyOf(plugin, device));
     throw new DeviceError(result.message ?? `${label(device)} did not start`);
-  } finally {
-    lock.close();
+  });
+}
+
+/** The firmware to deploy and where its copy goes. */
+interface FirmwareCopy {
+  /** The file in the rootfs. */
+  source: string;
+  /** The firmware directory. */
+  firmwareDir: string;
+  /** The copy's name, relative to the firmware directory. */
+  name: string;
+  /** The copy. */
+  stored: string;
+}
+
+/**
+ * Asks the plugin, brings the processor to `offline`, and resolves the
+ * firmware and the name of its copy; nothing is written yet.
+ */
+async function prepareDeploy(
+  rt: Runtime,
+  record: ContainerRecord,
+  plugin: Plugin,
+  device: Device,
+): Promise<FirmwareCopy> {
+  const context = {
+    device,
+    sysfs: rt.sysfs,
+    annotations: record.annotations,
+  };
+  const refusal = plugin.refuses?.("deploy", context);
+  if (refusal) throw new DeviceError(refusal);
+  await plugin.prepareStart?.(context);
+  // Whatever the plugin did: firmware and start only go to an offline core.
+  assertOffline(rt.sysfs, device);
+  const source = recheckSource(record);
+  const firmwareDir = rt.sysfs.firmwareDir();
+  const name = firmwareName(
+    source,
+    plugin.firmwarePlacement?.(context) ?? {},
+    device,
+  );
+  return { source, firmwareDir, name, stored: join(firmwareDir, name) };
+}
+
+/**
+ * Stores the firmware, writes its name, has the proxy start the processor
+ * and waits for its answer.
+ */
+async function deploy(
+  rt: Runtime,
+  dir: string,
+  record: ContainerRecord,
+  device: Device,
+  { source, firmwareDir, name, stored }: FirmwareCopy,
+  policy: StartPolicy,
+): Promise<StartResult> {
+  storeFirmware(source, firmwareDir, name);
+  // The copy is what the kernel loads: check it, not the rootfs file.
+  await verifyFirmware(record.annotations, stored, "stored firmware");
+  checkpoint("start.stored");
+  debug(`start ${record.id}: stored ${stored}, signalling proxy ${record.pid}`);
+  rt.sysfs.writeFirmware(device, name);
+  checkpoint("start.firmware-written");
+  clearStartResult(dir);
+  // create does not wait for Deno to start in the proxy: SIGUSR1 before
+  // it can take signals would kill one started without FFI (with FFI it
+  // starts with them blocked). Waiting here overlaps the proxy's start-up
+  // with this verb's own.
+  if (!proxyReadyOrGone(dir)) {
+    throw new Error("the proxy exited before the processor started");
   }
+  sendSignal(record.pid, START_SIGNAL);
+  checkpoint("start.signalled");
+  const budget =
+    (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
+  return await waitStartResult(dir, budget);
 }
 
 /** The processor as sysfs shows it now; it must still be the claimed one. */
@@ -179,26 +210,23 @@ function recheckSource(record: ContainerRecord): string {
   return again;
 }
 
+const PROXY_EXITED: StartResult = {
+  ok: false,
+  message: "the proxy exited before the processor started",
+};
+
 async function waitStartResult(
   dir: string,
   timeoutMs: number,
 ): Promise<StartResult> {
-  const path = join(dir, START_RESULT_FILE);
-  const result = await pollUntil<StartResult>(() => {
-    try {
-      return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    if (isProxyAlive(dir)) return undefined;
+  const result = await pollUntil(() => {
+    const result = readStartResult(dir);
+    if (result !== undefined || isProxyAlive(dir)) return result;
     // It may have written its result just before exiting.
     try {
-      return JSON.parse(Deno.readTextFileSync(path)) as StartResult;
+      return readStartResult(dir) ?? PROXY_EXITED;
     } catch {
-      return {
-        ok: false,
-        message: "the proxy exited before the processor started",
-      };
+      return PROXY_EXITED;
     }
   }, { timeoutMs, delayMs: 1, maxDelayMs: 2 });
   return result ?? {

@@ -5,13 +5,12 @@
  * @module
  */
 import { join } from "../util/posix_path.ts";
-import { validateId } from "../container/ids.ts";
 import { isTombstone } from "../container/removal.ts";
-import { containerDir } from "../container/paths.ts";
 import { reconcile } from "../container/reconcile.ts";
 import { type ContainerRecord, loadRecord } from "../container/record.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Status } from "../container/status.ts";
+import { withContainer } from "./open.ts";
 import { SPEC_VERSION } from "../util/version.ts";
 
 /**
@@ -81,11 +80,13 @@ export interface OciState {
  * @param id Container id.
  * @returns The OCI state document.
  */
-export async function state(rt: Runtime, id: string): Promise<OciState> {
-  validateId(id);
-  const dir = containerDir(rt.roots, id);
-  const record = await loadRecord(dir, id);
-  return toOciState(record, reconcile(record, dir, rt.sysfs));
+export function state(rt: Runtime, id: string): Promise<OciState> {
+  return withContainer(
+    rt,
+    id,
+    ({ record, status }) => toOciState(record, status),
+    { lock: false },
+  );
 }
 
 function toOciState(record: ContainerRecord, status: Status): OciState {

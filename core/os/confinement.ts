@@ -1,9 +1,10 @@
 /**
- * What each verb may touch, and confining the process to it with Landlock
- * (core/os/landlock.ts). Each verb calls {@linkcode confineVerb} right after
- * parsing its arguments; `create` narrows once more after it has read the
- * bundle and resolved the processor ({@linkcode confineCreate}), and the
- * proxy it spawns inherits that.
+ * Confinement plans: what each verb may touch (its {@linkcode Access}),
+ * and confining the process to it with Landlock (core/os/landlock.ts). The
+ * CLI's verb runner (cli/run.ts) confines each verb right after checking
+ * its arguments; `create` narrows once more after it has read the bundle
+ * and resolved the processor ({@linkcode createPlan}), and the proxy it
+ * spawns inherits that.
  *
  * Writes are limited to the verb's own paths: the state root (container
  * directories and their tombstones), the global claims directory, the
@@ -62,16 +63,15 @@ export interface OutputFiles {
   pidFile?: string | undefined;
 }
 
-/** The verbs that confine themselves. */
-export type Verb =
-  | "create"
-  | "start"
-  | "kill"
-  | "delete"
-  | "state"
-  | "list"
-  | "ps"
-  | "features";
+/**
+ * What a verb may touch (each verb names its own in the CLI's verb table,
+ * cli/verbs.ts): `read` only reads (`state`, `list`, `ps`); `signal` also
+ * locks its container (`kill`); `deploy` writes its container, the claims,
+ * its processor and the firmware directory (`start`); `remove` the same
+ * with the whole state root (`delete`); `create` reads widely until
+ * {@linkcode createPlan} narrows it.
+ */
+export type Access = "create" | "deploy" | "remove" | "signal" | "read";
 
 /** What happened, for logging. */
 export interface Confinement {
@@ -89,14 +89,14 @@ const SYSTEM_LIBRARIES = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"];
  * {@linkcode createPlan} narrows them.
  *
  * @param rt The runtime context.
- * @param verb The verb.
+ * @param access What the verb may touch.
  * @param id The container id (verbs that take one; validated).
  * @param files `--log` and `--pid-file`.
  * @returns The plan.
  */
-export function verbPlan(
+export function accessPlan(
   rt: Runtime,
-  verb: Verb,
+  access: Access,
   id: string | undefined,
   files: OutputFiles,
 ): Plan {
@@ -108,7 +108,7 @@ export function verbPlan(
     execute: [],
   };
   const dir = id === undefined ? undefined : containerDir(roots, id);
-  switch (verb) {
+  switch (access) {
     case "create":
       plan.read.push("/");
       plan.readWrite.push(
@@ -118,26 +118,23 @@ export function verbPlan(
       );
       plan.execute.push(Deno.execPath(), ...SYSTEM_LIBRARIES);
       break;
-    case "start":
-    case "delete": {
+    case "deploy":
+    case "remove": {
       const peek = peekRecord(rt, dir!);
       plan.read.push(...peek.rootfs);
       plan.readWrite.push(
-        verb === "start" ? dir! : roots.stateRoot,
+        access === "deploy" ? dir! : roots.stateRoot,
         claimsDir(roots),
         ...peek.deviceDirs,
       );
-      const firmware = firmwareDirOf(rt, verb === "start");
+      const firmware = firmwareDirOf(rt, access === "deploy");
       if (firmware !== undefined) plan.readWrite.push(firmware);
       break;
     }
-    case "kill":
+    case "signal":
       plan.readWrite.push(dir!); // op.lock
       break;
-    case "state":
-    case "list":
-    case "ps":
-    case "features":
+    case "read":
       break;
   }
   return plan;

@@ -9,11 +9,12 @@
  *
  * @module
  */
-import { fileURLToPath, join } from "../util/posix_path.ts";
+import { fileURLToPath } from "../util/posix_path.ts";
 import { describeError, RuntimeError } from "../util/errors.ts";
 import { isProxyAlive } from "../container/locks.ts";
 import { pollUntil, pollUntilSync } from "../util/poll.ts";
-import { LOCK_ON_STDIN, PROXY_SIGNALS, READY_FILE } from "./protocol.ts";
+import { LOCK_ON_STDIN, PROXY_SIGNALS } from "./protocol.ts";
+import { isReady } from "./files.ts";
 import { moduleUrl, projectUrl } from "../util/lazy.ts";
 import { lockFile, sendSignal, spawnSession } from "../os/libc.ts";
 
@@ -208,15 +209,4 @@ export function proxyReadyOrGone(dir: string, timeoutMs = 30_000): boolean {
     throw new RuntimeError(`proxy not ready within ${timeoutMs} ms`);
   }
   return ready;
-}
-
-/** Whether the proxy in `dir` has written its ready file. */
-function isReady(dir: string): boolean {
-  try {
-    Deno.statSync(join(dir, READY_FILE));
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw new RuntimeError(`cannot check the proxy: ${describeError(error)}`);
-  }
 }
