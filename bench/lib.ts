@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { type ProcessorSpec, Simulator } from "../sim/simulator.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
+import { readyPid } from "../core/proxy/files.ts";
 
 /** The checkout. */
 export const PROJECT = fileURLToPath(new URL("..", import.meta.url)).replace(
@@ -269,9 +270,9 @@ export async function waitReleased(
  * @returns The pid.
  */
 export function proxyPid(env: BenchEnv, id: string): number {
-  return Number(
-    Deno.readTextFileSync(join(env.stateRoot, id, "proxy.ready")).trim(),
-  );
+  const pid = readyPid(join(env.stateRoot, id));
+  if (pid === undefined) throw new Error(`${id}: no proxy.ready`);
+  return pid;
 }
 
 /**

@@ -38,6 +38,7 @@ import {
 } from "./lib.ts";
 import { storeFirmware } from "../core/firmware/store.ts";
 import { proxyCommand } from "../core/proxy/spawn.ts";
+import { isReady, readStartResult } from "../core/proxy/files.ts";
 import { spawnSession } from "../core/os/libc.ts";
 import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy/protocol.ts";
 import {
@@ -506,12 +507,12 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
     };
     try {
       const deadline = performance.now() + 10_000;
-      while (list(dir).indexOf("proxy.ready") < 0) {
+      while (!isReady(dir)) {
         if (performance.now() > deadline) throw new Error(`${name}: no ready`);
         await sleep(5);
       }
       Deno.kill(child.pid, "SIGUSR1");
-      while (list(dir).indexOf("start.result") < 0) {
+      while (readStartResult(dir) === undefined) {
         if (performance.now() > deadline) throw new Error(`${name}: no start`);
         await sleep(5);
       }

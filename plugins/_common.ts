@@ -63,7 +63,7 @@ export async function stopAttached(
   try {
     await stopProcessor(sysfs, device, policy);
   } catch (error) {
-    const code = errnoOf(error) ?? sysfs.lastError(device) ?? "refused";
+    const code = errnoOf(error) ?? "refused";
     throw new DeviceError(
       `${
         label(device)

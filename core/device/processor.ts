@@ -13,6 +13,7 @@ import {
   type DeviceRef,
   isKernelState,
   label,
+  simulatedRefusal,
   type StateCommand,
   type Sysfs,
 } from "./sysfs.ts";
@@ -127,7 +128,7 @@ export async function startProcessor(
       (r.code
         ? `${name} did not start: ${r.code}${tries} (see the kernel log)`
         : `${name} did not start: it reads "${r.state}" (see the kernel log)`);
-    throw new DeviceError(withHint(base, r.code, p.hints));
+    throw failure(base, r.code, p.hints);
   }
 }
 
@@ -197,17 +198,21 @@ export async function stopProcessor(
       `${name} did not stop: ${
         r.code ?? "refused"
       }${tries} (it reads "${r.state}")`;
-    throw new DeviceError(withHint(base, r.code, p.hints));
+    throw failure(base, r.code, p.hints);
   }
 }
 
-function withHint(
+/** The error for a refused command: the policy's hint added, the errno kept (see {@linkcode errnoOf}). */
+function failure(
   message: string,
   code: string | undefined,
   hints: Readonly<Record<string, string>>,
-): string {
+): DeviceError {
   const hint = code && Object.hasOwn(hints, code) ? hints[code] : undefined;
-  return hint ? `${message}: ${hint}` : message;
+  return new DeviceError(
+    hint ? `${message}: ${hint}` : message,
+    code ? { cause: { code } } : undefined,
+  );
 }
 
 /** Writes a command and waits for a kernel state to appear. */
@@ -240,7 +245,7 @@ async function command(
   );
   if (state === target) return { ok: true, state };
   if (timedOut) return { ok: false, state, timedOut };
-  return { ok: false, state, code: sysfs.lastError(device) };
+  return { ok: false, state, code: simulatedRefusal(device) };
 }
 
 /** The state once it is a kernel state (not a word being answered). */

@@ -144,14 +144,6 @@ export interface Sysfs {
   readState(device: DeviceRef): string;
   /** Writes a command to `state`, turning the kernel's errno into a {@linkcode DeviceError}. */
   writeState(device: DeviceRef, command: StateCommand): void;
-  /**
-   * The errno of the last refused `state` write, when the write itself
-   * could not report it. On a board this is always undefined: the kernel
-   * fails write(2) and {@linkcode Sysfs.writeState} throws. A simulator
-   * cannot fail a write to a regular file, so it leaves the errno it would
-   * have returned (`ETIMEDOUT`) in a `.errno` file beside the attributes.
-   */
-  lastError(device: DeviceRef): string | undefined;
   /** Reads `firmware`, trimmed. */
   readFirmware(device: DeviceRef): string;
   /** Writes the firmware name (relative to the firmware search path). */
@@ -284,54 +276,19 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
   const sysroot = options.sysroot ?? "/";
   const classDir = hostPath(sysroot, "/sys/class/remoteproc");
   const debugDir = hostPath(sysroot, "/sys/kernel/debug/remoteproc");
-
-  function describe(index: string): Device | undefined {
-    const dir = join(classDir, index);
-    const name = readAttr(join(dir, "name"));
-    if (name === undefined) return undefined;
-    // Most drivers bind to the rproc's parent; TI K3 R5F and Xilinx R5 bind
-    // to the cluster node above it.
-    // `device/..` must be taken after resolving the link: path.join would
-    // fold it lexically into the class directory.
-    const parent = realPath(join(dir, "device"));
-    const cluster = parent === undefined ? undefined : join(parent, "..");
-    const driver = linkName(join(dir, "device", "driver")) ??
-      (cluster === undefined ? undefined : linkName(join(cluster, "driver")));
-    const compatible = readCompatible(join(dir, "device", "of_node")) ??
-      (cluster === undefined
-        ? undefined
-        : readCompatible(join(cluster, "of_node"))) ??
-      [];
-    return { index, dir, name, driver, compatible };
-  }
-
   return {
     sysroot,
-    listDevices() {
-      let entries: string[];
-      try {
-        entries = [...Deno.readDirSync(classDir)].map((e) => e.name);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return [];
-        throw error;
-      }
-      return entries
-        .filter((e) => /^remoteproc\d+$/.test(e))
-        .sort((a, b) => Number(a.slice(10)) - Number(b.slice(10)))
-        .map(describe)
-        .filter((d): d is Device => d !== undefined);
-    },
+    listDevices: () => listDevices(classDir),
     device(index) {
-      return /^remoteproc\d+$/.test(index) ? describe(index) : undefined;
+      return /^remoteproc\d+$/.test(index)
+        ? describeDevice(classDir, index)
+        : undefined;
     },
     readState(device) {
       return readAttr(join(device.dir, "state")) ?? "";
     },
     writeState(device, command) {
       writeAttr(device, "state", command);
-    },
-    lastError(device) {
-      return readAttr(join(device.dir, ".errno")) || undefined;
     },
     readFirmware(device) {
       return readAttr(join(device.dir, "firmware")) ?? "";
@@ -345,96 +302,140 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
     writeRecovery(device, value) {
       writeAttr(device, "recovery", value);
     },
-    firmwareDir() {
-      const param = hostPath(
-        sysroot,
-        "/sys/module/firmware_class/parameters/path",
-      );
-      let value: string;
-      try {
-        value = Deno.readTextFileSync(param);
-      } catch {
-        value = "";
-      }
-      // param_get_string prints the value plus "\n"; a second newline means
-      // the value itself ends with one, which kernels before 6.4 keep and
-      // then never find a file there.
-      if (value.endsWith("\n")) value = value.slice(0, -1);
-      // A bare newline is what `echo > path` leaves (an empty write never
-      // reaches the kernel): the loader finds nothing there and falls back
-      // to the default directories, so it counts as unset.
-      if (value.trim() === "") value = "";
-      if (value.includes("\n")) {
-        throw new DeviceError(
-          "firmware_class.path contains a newline, so the kernel would not find firmware there: write it with echo -n",
-        );
-      }
-      return value === "" ? hostPath(sysroot, "/lib/firmware") : value;
+    firmwareDir: () => firmwareDir(sysroot),
+    tracePaths: (device) => tracePaths(join(debugDir, device.index)),
+    openStateReader,
+    openTraceReader,
+  };
+}
+
+/** The processors under the class directory, in index order. */
+function listDevices(classDir: string): Device[] {
+  let entries: string[];
+  try {
+    entries = [...Deno.readDirSync(classDir)].map((e) => e.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  return entries
+    .filter((e) => /^remoteproc\d+$/.test(e))
+    .sort((a, b) => Number(a.slice(10)) - Number(b.slice(10)))
+    .map((index) => describeDevice(classDir, index))
+    .filter((d): d is Device => d !== undefined);
+}
+
+/** One processor's facts; undefined when it has no `name`. */
+function describeDevice(classDir: string, index: string): Device | undefined {
+  const dir = join(classDir, index);
+  const name = readAttr(join(dir, "name"));
+  if (name === undefined) return undefined;
+  // Most drivers bind to the rproc's parent; TI K3 R5F and Xilinx R5 bind
+  // to the cluster node above it.
+  // `device/..` must be taken after resolving the link: path.join would
+  // fold it lexically into the class directory.
+  const parent = realPath(join(dir, "device"));
+  const cluster = parent === undefined ? undefined : join(parent, "..");
+  const driver = linkName(join(dir, "device", "driver")) ??
+    (cluster === undefined ? undefined : linkName(join(cluster, "driver")));
+  const compatible = readCompatible(join(dir, "device", "of_node")) ??
+    (cluster === undefined
+      ? undefined
+      : readCompatible(join(cluster, "of_node"))) ??
+    [];
+  return { index, dir, name, driver, compatible };
+}
+
+/** The firmware loader's search directory (see {@linkcode Sysfs.firmwareDir}). */
+function firmwareDir(sysroot: string): string {
+  const param = hostPath(sysroot, "/sys/module/firmware_class/parameters/path");
+  let value: string;
+  try {
+    value = Deno.readTextFileSync(param);
+  } catch {
+    value = "";
+  }
+  // param_get_string prints the value plus "\n"; a second newline means
+  // the value itself ends with one, which kernels before 6.4 keep and then
+  // never find a file there.
+  if (value.endsWith("\n")) value = value.slice(0, -1);
+  // A bare newline is what `echo > path` leaves (an empty write never
+  // reaches the kernel): the loader finds nothing there and falls back to
+  // the default directories, so it counts as unset.
+  if (value.trim() === "") value = "";
+  if (value.includes("\n")) {
+    throw new DeviceError(
+      "firmware_class.path contains a newline, so the kernel would not find firmware there: write it with echo -n",
+    );
+  }
+  return value === "" ? hostPath(sysroot, "/lib/firmware") : value;
+}
+
+/** The `traceN` files in a processor's debugfs directory. */
+function tracePaths(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)]
+      .map((e) => e.name)
+      .filter((n) => /^trace\d+$/.test(n))
+      .sort()
+      .map((n) => join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
+/** See {@linkcode Sysfs.openStateReader}. */
+function openStateReader(device: DeviceRef): StateReader {
+  const file = Deno.openSync(join(device.dir, "state"), { read: true });
+  const buffer = new Uint8Array(32);
+  let length = 0;
+  const decoder = new TextDecoder();
+  function fill(): void {
+    file.seekSync(0, Deno.SeekMode.Start);
+    length = file.readSync(buffer) ?? 0;
+  }
+  return {
+    read() {
+      fill();
+      return decoder.decode(buffer.subarray(0, length)).trim();
     },
-    tracePaths(device) {
-      const dir = join(debugDir, device.index);
-      try {
-        return [...Deno.readDirSync(dir)]
-          .map((e) => e.name)
-          .filter((n) => /^trace\d+$/.test(n))
-          .sort()
-          .map((n) => join(dir, n));
-      } catch {
-        return [];
+    isRunning() {
+      fill();
+      if (length < RUNNING.length) return false;
+      for (let i = 0; i < RUNNING.length; i++) {
+        if (buffer[i] !== RUNNING[i]) return false;
       }
+      return length === RUNNING.length || buffer[RUNNING.length] === 0x0a;
     },
-    openStateReader(device) {
-      const file = Deno.openSync(join(device.dir, "state"), { read: true });
-      const buffer = new Uint8Array(32);
+    close() {
+      file.close();
+    },
+  };
+}
+
+/** See {@linkcode Sysfs.openTraceReader}. */
+function openTraceReader(path: string): TraceReader {
+  const file = Deno.openSync(path, { read: true });
+  let buffer = new Uint8Array(4096);
+  return {
+    read() {
+      file.seekSync(0, Deno.SeekMode.Start);
       let length = 0;
-      const decoder = new TextDecoder();
-      function fill(): void {
-        file.seekSync(0, Deno.SeekMode.Start);
-        length = file.readSync(buffer) ?? 0;
+      for (;;) {
+        if (length === buffer.length) {
+          const bigger = new Uint8Array(buffer.length * 2);
+          bigger.set(buffer);
+          buffer = bigger;
+        }
+        const n = file.readSync(buffer.subarray(length));
+        if (n === null || n === 0) break;
+        length += n;
       }
-      return {
-        read() {
-          fill();
-          return decoder.decode(buffer.subarray(0, length)).trim();
-        },
-        isRunning() {
-          fill();
-          if (length < RUNNING.length) return false;
-          for (let i = 0; i < RUNNING.length; i++) {
-            if (buffer[i] !== RUNNING[i]) return false;
-          }
-          return length === RUNNING.length ||
-            buffer[RUNNING.length] === 0x0a;
-        },
-        close() {
-          file.close();
-        },
-      };
+      const nul = buffer.subarray(0, length).indexOf(0);
+      return buffer.subarray(0, nul >= 0 ? nul : length);
     },
-    openTraceReader(path) {
-      const file = Deno.openSync(path, { read: true });
-      let buffer = new Uint8Array(4096);
-      return {
-        read() {
-          file.seekSync(0, Deno.SeekMode.Start);
-          let length = 0;
-          for (;;) {
-            if (length === buffer.length) {
-              const bigger = new Uint8Array(buffer.length * 2);
-              bigger.set(buffer);
-              buffer = bigger;
-            }
-            const n = file.readSync(buffer.subarray(length));
-            if (n === null || n === 0) break;
-            length += n;
-          }
-          const nul = buffer.subarray(0, length).indexOf(0);
-          return buffer.subarray(0, nul >= 0 ? nul : length);
-        },
-        close() {
-          file.close();
-        },
-      };
+    close() {
+      file.close();
     },
   };
 }
@@ -486,6 +487,21 @@ function readCompatible(ofNode: string): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The errno a simulator left for a `state` write it refused. Not part of
+ * {@linkcode Sysfs}: a kernel fails write(2) itself and
+ * {@linkcode Sysfs.writeState} throws, so on a board there is never one. A
+ * simulator cannot fail a write to a regular file, so it leaves the errno
+ * it would have returned (`ETIMEDOUT`) in a `.errno` file beside the
+ * attributes.
+ *
+ * @param device The processor.
+ * @returns The errno name, or undefined.
+ */
+export function simulatedRefusal(device: DeviceRef): string | undefined {
+  return readAttr(join(device.dir, ".errno")) || undefined;
 }
 
 /**

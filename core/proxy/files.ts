@@ -10,7 +10,12 @@
 import { join } from "../util/posix_path.ts";
 import { describeError, RuntimeError } from "../util/errors.ts";
 import { removeIfPresent } from "../util/fs.ts";
-import { READY_FILE, START_RESULT_FILE, type StartResult } from "./protocol.ts";
+import type { StartResult } from "./protocol.ts";
+
+/** Written by the proxy (its pid) once it can take signals. */
+export const READY_FILE = "proxy.ready";
+/** Written by the proxy after a start attempt: {@linkcode StartResult}. */
+export const START_RESULT_FILE = "start.result";
 
 /**
  * The proxy: says it can take signals, with its pid.

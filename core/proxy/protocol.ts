@@ -21,15 +21,18 @@
  * @module
  */
 import type { Device } from "../device/sysfs.ts";
-import type { StartPolicy, StopPolicy } from "../plugin/types.ts";
+import {
+  DEFAULT_START_POLICY,
+  DEFAULT_STOP_POLICY,
+  type StartPolicy,
+  type StopPolicy,
+} from "../plugin/types.ts";
+import { type FlagSpecs, parseFlags } from "../util/flags.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** The `--lock` value of a proxy whose stdin is its held `proxy.lock`. */
 export const LOCK_ON_STDIN = "stdin";
 
-/** Written by the proxy (its pid) once it can take signals. */
-export const READY_FILE = "proxy.ready";
-/** Written by the proxy after a start attempt: {@linkcode StartResult}. */
-export const START_RESULT_FILE = "start.result";
 /** Signal that tells the proxy to start the processor. */
 export const START_SIGNAL: Deno.Signal = "SIGUSR1";
 /**
@@ -116,4 +119,93 @@ export function proxyArgs(options: ProxyOptions): string[] {
       })
     }`,
   ];
+}
+
+/** The proxy's flags, as {@linkcode proxyArgs} writes them. */
+const PROXY_FLAGS: FlagSpecs = {
+  dir: { type: "string" },
+  sysroot: { type: "string", default: "/" },
+  "device-index": { type: "string" },
+  "device-dir": { type: "string" },
+  "device-name": { type: "string", default: "" },
+  "poll-ms": { type: "string", default: String(POLL_MS) },
+  policy: { type: "string", default: "{}" },
+  lock: { type: "string" },
+};
+
+/**
+ * Reads the proxy's command line: the inverse of {@linkcode proxyArgs},
+ * plus `--lock=stdin` for a proxy handed its lock.
+ *
+ * @example A round trip
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseProxyArgs, POLL_MS, proxyArgs } from "./protocol.ts";
+ * import { DEFAULT_START_POLICY, DEFAULT_STOP_POLICY } from "../plugin/types.ts";
+ *
+ * const device = {
+ *   index: "remoteproc0",
+ *   dir: "/sys/class/remoteproc/remoteproc0",
+ *   name: "m4",
+ *   driver: undefined,
+ *   compatible: [],
+ * };
+ * const options = {
+ *   dir: "/run/c1",
+ *   sysroot: "/",
+ *   device,
+ *   pollMs: POLL_MS,
+ *   start: { ...DEFAULT_START_POLICY },
+ *   stop: { ...DEFAULT_STOP_POLICY, retries: 2 },
+ *   stateAliases: { suspended: "running" },
+ * };
+ * assert.deepEqual(
+ *   parseProxyArgs([...proxyArgs(options), "--lock=stdin"]),
+ *   { ...options, lockOnStdin: true },
+ * );
+ * ```
+ *
+ * @param args The proxy's arguments.
+ * @returns Its options.
+ * @throws {UsageError} On an unknown flag, an argument that is not a flag,
+ * or a missing `--dir`, `--device-index` or `--device-dir`.
+ */
+export function parseProxyArgs(
+  args: string[],
+): ProxyOptions & { lockOnStdin: boolean } {
+  const prefix = "proxy: ";
+  const { values, positionals } = parseFlags(args, PROXY_FLAGS, { prefix });
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `${prefix}unexpected argument ${JSON.stringify(positionals[0])}`,
+    );
+  }
+  const need = (name: string): string => {
+    const value = values[name];
+    if (typeof value !== "string") {
+      throw new UsageError(`${prefix}missing --${name}`);
+    }
+    return value;
+  };
+  const policy = JSON.parse(need("policy")) as {
+    start?: Partial<StartPolicy>;
+    stop?: Partial<StopPolicy>;
+    stateAliases?: Record<string, string>;
+  };
+  return {
+    lockOnStdin: values.lock === LOCK_ON_STDIN,
+    dir: need("dir"),
+    sysroot: need("sysroot"),
+    device: {
+      index: need("device-index"),
+      dir: need("device-dir"),
+      name: need("device-name"),
+      driver: undefined,
+      compatible: [],
+    },
+    pollMs: Number(need("poll-ms")),
+    start: { ...DEFAULT_START_POLICY, ...policy.start },
+    stop: { ...DEFAULT_STOP_POLICY, ...policy.stop },
+    stateAliases: policy.stateAliases ?? {},
+  };
 }

@@ -97,18 +97,59 @@ interface Buffer {
 export function createTraceForwarder(
   options: TraceForwarderOptions,
 ): TraceForwarder {
-  const { sysfs, device, write } = options;
-  const buffers = new Map<string, Buffer>();
-  const baselines = new Map<string, Uint8Array>();
+  return new Forwarder(options);
+}
 
-  function open(): void {
-    for (const path of sysfs.tracePaths(device)) {
-      if (buffers.has(path)) continue;
+class Forwarder implements TraceForwarder {
+  readonly #sysfs: Sysfs;
+  readonly #device: TraceForwarderOptions["device"];
+  readonly #write: (text: string) => void;
+  readonly #buffers = new Map<string, Buffer>();
+  readonly #baselines = new Map<string, Uint8Array>();
+
+  constructor({ sysfs, device, write }: TraceForwarderOptions) {
+    this.#sysfs = sysfs;
+    this.#device = device;
+    this.#write = write;
+  }
+
+  baseline(): void {
+    for (const path of this.#sysfs.tracePaths(this.#device)) {
       try {
-        buffers.set(path, {
+        const reader = this.#sysfs.openTraceReader(path);
+        try {
+          this.#baselines.set(path, reader.read().slice());
+        } finally {
+          reader.close();
+        }
+      } catch {
+        // absent or unreadable: nothing seen
+      }
+    }
+  }
+
+  poll(): void {
+    if (this.#buffers.size === 0) this.#open();
+    for (const buffer of this.#buffers.values()) this.#read(buffer, false);
+  }
+
+  flush(): void {
+    this.#open();
+    for (const buffer of this.#buffers.values()) this.#read(buffer, true);
+  }
+
+  close(): void {
+    for (const buffer of this.#buffers.values()) this.#drop(buffer);
+  }
+
+  #open(): void {
+    for (const path of this.#sysfs.tracePaths(this.#device)) {
+      if (this.#buffers.has(path)) continue;
+      try {
+        this.#buffers.set(path, {
           path,
-          reader: sysfs.openTraceReader(path),
-          last: baselines.get(path) ?? new Uint8Array(0),
+          reader: this.#sysfs.openTraceReader(path),
+          last: this.#baselines.get(path) ?? new Uint8Array(0),
           partial: "",
           decoder: new TextDecoder(),
         });
@@ -118,8 +159,8 @@ export function createTraceForwarder(
     }
   }
 
-  function drop(buffer: Buffer): void {
-    buffers.delete(buffer.path);
+  #drop(buffer: Buffer): void {
+    this.#buffers.delete(buffer.path);
     try {
       buffer.reader.close();
     } catch {
@@ -127,12 +168,12 @@ export function createTraceForwarder(
     }
   }
 
-  function read(buffer: Buffer, final: boolean): void {
+  #read(buffer: Buffer, final: boolean): void {
     let content: Uint8Array;
     try {
       content = buffer.reader.read();
     } catch {
-      return drop(buffer);
+      return this.#drop(buffer);
     }
     const fresh = newTraceBytes(buffer.last, content);
     if (fresh.length > 0 || content.length !== buffer.last.length) {
@@ -147,34 +188,6 @@ export function createTraceForwarder(
     let out = text.slice(0, cut);
     if (out === "") return;
     if (!out.endsWith("\n")) out += "\n";
-    write(out);
+    this.#write(out);
   }
-
-  return {
-    baseline() {
-      for (const path of sysfs.tracePaths(device)) {
-        try {
-          const reader = sysfs.openTraceReader(path);
-          try {
-            baselines.set(path, reader.read().slice());
-          } finally {
-            reader.close();
-          }
-        } catch {
-          // absent or unreadable: nothing seen
-        }
-      }
-    },
-    poll() {
-      if (buffers.size === 0) open();
-      for (const buffer of buffers.values()) read(buffer, false);
-    },
-    flush() {
-      open();
-      for (const buffer of buffers.values()) read(buffer, true);
-    },
-    close() {
-      for (const buffer of buffers.values()) drop(buffer);
-    },
-  };
 }
