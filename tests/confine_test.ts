@@ -57,89 +57,81 @@ Deno.test("this kernel offers Landlock (the tests below need it)", () => {
 });
 
 Deno.test("each verb can write only where it must; elsewhere, even inside the sysroot, it gets EACCES", async (t) => {
-  const env = await setUp([{ name: "m4" }, { name: "dsp" }]);
-  try {
-    Deno.mkdirSync(join(env.sysroot, "lib/firmware"), { recursive: true });
-    const pidFile = join(env.tmp, "pid");
-    const create = await probed(env, [
-      "create",
-      "-b",
-      env.bundle(),
-      "--pid-file",
-      pidFile,
-      "c1",
-    ]);
-    assert.equal(create.code, 0);
-    await t.step("create (and so its proxy)", () => {
-      assert.deepEqual(create.outcomes, {
-        stateRoot: "ok",
-        claims: "ok",
-        firmware: "EACCES",
-        ownDevice: "ok",
-        otherDevice: "EACCES",
-        elsewhere: "EACCES",
-      });
-      assert.match(Deno.readTextFileSync(pidFile), /^\d+$/);
+  await using env = await setUp([{ name: "m4" }, { name: "dsp" }]);
+  Deno.mkdirSync(join(env.sysroot, "lib/firmware"), { recursive: true });
+  const pidFile = join(env.tmp, "pid");
+  const create = await probed(env, [
+    "create",
+    "-b",
+    env.bundle(),
+    "--pid-file",
+    pidFile,
+    "c1",
+  ]);
+  assert.equal(create.code, 0);
+  await t.step("create (and so its proxy)", () => {
+    assert.deepEqual(create.outcomes, {
+      stateRoot: "ok",
+      claims: "ok",
+      firmware: "EACCES",
+      ownDevice: "ok",
+      otherDevice: "EACCES",
+      elsewhere: "EACCES",
     });
-    const state = await probed(env, ["state", "c1"]);
-    await t.step("state writes nothing", () => {
-      assert.equal(state.code, 0);
-      for (const outcome of Object.values(state.outcomes)) {
-        assert.equal(outcome, "EACCES");
-      }
+    assert.match(Deno.readTextFileSync(pidFile), /^\d+$/);
+  });
+  const state = await probed(env, ["state", "c1"]);
+  await t.step("state writes nothing", () => {
+    assert.equal(state.code, 0);
+    for (const outcome of Object.values(state.outcomes)) {
+      assert.equal(outcome, "EACCES");
+    }
+  });
+  const start = await probed(env, ["start", "c1"]);
+  await t.step("start", () => {
+    assert.equal(start.code, 0);
+    assert.deepEqual(start.outcomes, {
+      stateRoot: "EACCES",
+      claims: "ok",
+      firmware: "ok",
+      ownDevice: "ok",
+      otherDevice: "EACCES",
+      elsewhere: "EACCES",
     });
-    const start = await probed(env, ["start", "c1"]);
-    await t.step("start", () => {
-      assert.equal(start.code, 0);
-      assert.deepEqual(start.outcomes, {
-        stateRoot: "EACCES",
-        claims: "ok",
-        firmware: "ok",
-        ownDevice: "ok",
-        otherDevice: "EACCES",
-        elsewhere: "EACCES",
-      });
+  });
+  const kill = await probed(env, ["kill", "c1", "KILL"]);
+  await t.step("kill", () => {
+    assert.equal(kill.code, 0);
+    for (const outcome of Object.values(kill.outcomes)) {
+      assert.equal(outcome, "EACCES");
+    }
+  });
+  const remove = await probed(env, ["delete", "c1"]);
+  await t.step("delete", () => {
+    assert.equal(remove.code, 0);
+    assert.deepEqual(remove.outcomes, {
+      stateRoot: "ok",
+      claims: "ok",
+      firmware: "ok",
+      ownDevice: "ok",
+      otherDevice: "EACCES",
+      elsewhere: "EACCES",
     });
-    const kill = await probed(env, ["kill", "c1", "KILL"]);
-    await t.step("kill", () => {
-      assert.equal(kill.code, 0);
-      for (const outcome of Object.values(kill.outcomes)) {
-        assert.equal(outcome, "EACCES");
-      }
-    });
-    const remove = await probed(env, ["delete", "c1"]);
-    await t.step("delete", () => {
-      assert.equal(remove.code, 0);
-      assert.deepEqual(remove.outcomes, {
-        stateRoot: "ok",
-        claims: "ok",
-        firmware: "ok",
-        ownDevice: "ok",
-        otherDevice: "EACCES",
-        elsewhere: "EACCES",
-      });
-    });
-    assert.deepEqual(env.sim.violations, []);
-    assert.equal(env.sim.state(1), "offline");
-  } finally {
-    await env.close();
-  }
+  });
+  assert.deepEqual(env.sim.violations, []);
+  assert.equal(env.sim.state(1), "offline");
 });
 
 Deno.test("the proxy runs under the confinement its create set up (no_new_privs is inherited)", async () => {
-  const env = await setUp();
-  try {
-    assert.equal((await env.run(["create", "-b", env.bundle(), "c1"])).code, 0);
-    const [pid] = proxies(env);
-    assert.ok(pid);
-    const status = new Deno.Command("/bin/cat", {
-      args: [`/proc/${pid}/status`],
-      stdout: "piped",
-    }).outputSync();
-    assert.match(new TextDecoder().decode(status.stdout), /^NoNewPrivs:\s+1$/m);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  assert.equal((await env.run(["create", "-b", env.bundle(), "c1"])).code, 0);
+  const [pid] = proxies(env);
+  assert.ok(pid);
+  const status = new Deno.Command("/bin/cat", {
+    args: [`/proc/${pid}/status`],
+    stdout: "piped",
+  }).outputSync();
+  assert.match(new TextDecoder().decode(status.stdout), /^NoNewPrivs:\s+1$/m);
 });
 
 Deno.test("core/os/libc.ts is the only module that loads native code", () => {
@@ -163,38 +155,34 @@ Deno.test("core/os/libc.ts is the only module that loads native code", () => {
 });
 
 Deno.test("without Landlock (here: FFI denied) a verb warns once and goes on", async () => {
-  const env = await setUp();
-  try {
-    const project = new URL("..", import.meta.url).pathname;
-    const out = join(env.tmp, "err");
-    const status = await new Deno.Command("/bin/sh", {
-      args: [
-        "-c",
-        'out=$1; shift; exec "$@" 2>"$out"',
-        "sh",
-        out,
-        Deno.execPath(),
-        "run",
-        "-q",
-        `--config=${project}deno.json`,
-        "-P=sysroot",
-        "--deny-ffi",
-        `--allow-write=${env.sysroot}`,
-        `${project}cli.ts`,
-        `--sysroot=${env.sysroot}`,
-        "state",
-        "c1",
-      ],
-      env: { DENO_DIR: `${project}.cache/deno` },
-      stdout: "null",
-    }).output();
-    assert.equal(status.code, 1);
-    assert.equal(
-      Deno.readTextFileSync(out),
-      "remoteproc-runtime: warning: landlock unavailable, running unconfined: FFI is not permitted (--allow-ffi)\n" +
-        "remoteproc-runtime: container does not exist\n",
-    );
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const project = new URL("..", import.meta.url).pathname;
+  const out = join(env.tmp, "err");
+  const status = await new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      'out=$1; shift; exec "$@" 2>"$out"',
+      "sh",
+      out,
+      Deno.execPath(),
+      "run",
+      "-q",
+      `--config=${project}deno.json`,
+      "-P=sysroot",
+      "--deny-ffi",
+      `--allow-write=${env.sysroot}`,
+      `${project}cli.ts`,
+      `--sysroot=${env.sysroot}`,
+      "state",
+      "c1",
+    ],
+    env: { DENO_DIR: `${project}.cache/deno` },
+    stdout: "null",
+  }).output();
+  assert.equal(status.code, 1);
+  assert.equal(
+    Deno.readTextFileSync(out),
+    "remoteproc-runtime: warning: landlock unavailable, running unconfined: FFI is not permitted (--allow-ffi)\n" +
+      "remoteproc-runtime: container does not exist\n",
+  );
 });

@@ -69,53 +69,49 @@ const EXPECTED: Record<Checkpoint, string> = {
 };
 
 async function crashAt(point: Checkpoint): Promise<void> {
-  const env = await setUp();
-  try {
-    const bundle = env.bundle();
-    const verb = point.split(".")[0];
-    if (verb === "create") {
-      await killAt(env, point, ["create", "-b", bundle, "c1"]);
-    } else {
-      const created = await env.run(["create", "-b", bundle, "c1"]);
-      assert.equal(created.code, 0, created.stderr);
-      if (verb === "start") await killAt(env, point, ["start", "c1"]);
-      else {
-        assert.equal((await env.run(["start", "c1"])).code, 0);
-        await killAt(env, point, ["delete", "--force", "c1"]);
-      }
+  await using env = await setUp();
+  const bundle = env.bundle();
+  const verb = point.split(".")[0];
+  if (verb === "create") {
+    await killAt(env, point, ["create", "-b", bundle, "c1"]);
+  } else {
+    const created = await env.run(["create", "-b", bundle, "c1"]);
+    assert.equal(created.code, 0, created.stderr);
+    if (verb === "start") await killAt(env, point, ["start", "c1"]);
+    else {
+      assert.equal((await env.run(["start", "c1"])).code, 0);
+      await killAt(env, point, ["delete", "--force", "c1"]);
     }
-    const expected = EXPECTED[point];
-    if (expected === "running") {
-      // The proxy goes on starting the processor on its own.
-      await env.until(() => env.sim.state(0) === "running");
-    }
-    const state = await env.run(["state", "c1"]);
-    if (expected === "container does not exist") {
-      assert.equal(state.stderr, `remoteproc-runtime: ${expected}\n`, point);
-    } else {
-      assert.equal(state.code, 0, `${point}: ${state.stderr}`);
-      const doc = JSON.parse(state.stdout);
-      assert.equal(doc.status, expected, point);
-      // The truth about the processor: running only while the state says so
-      // (or after the proxy was killed, which delete then deals with).
-      if (expected !== "stopped" || verb !== "delete") {
-        assert.equal(
-          env.sim.state(0),
-          expected === "running" ? "running" : "offline",
-          point,
-        );
-      }
-      if (expected === "stopped") assert.equal(doc.pid, 0, point);
-      else assert.deepEqual(proxies(env), [doc.pid], point);
-    }
-    const deleted = await env.run(["delete", "--force", "c1"]);
-    assert.equal(deleted.code, 0, `${point}: ${deleted.stderr}`);
-    assert.equal(deleted.stderr, "", point);
-    await assertClean(env, `after a kill at ${point}`);
-    assert.deepEqual(env.sim.violations, [], point);
-  } finally {
-    await env.close();
   }
+  const expected = EXPECTED[point];
+  if (expected === "running") {
+    // The proxy goes on starting the processor on its own.
+    await env.until(() => env.sim.state(0) === "running");
+  }
+  const state = await env.run(["state", "c1"]);
+  if (expected === "container does not exist") {
+    assert.equal(state.stderr, `remoteproc-runtime: ${expected}\n`, point);
+  } else {
+    assert.equal(state.code, 0, `${point}: ${state.stderr}`);
+    const doc = JSON.parse(state.stdout);
+    assert.equal(doc.status, expected, point);
+    // The truth about the processor: running only while the state says so
+    // (or after the proxy was killed, which delete then deals with).
+    if (expected !== "stopped" || verb !== "delete") {
+      assert.equal(
+        env.sim.state(0),
+        expected === "running" ? "running" : "offline",
+        point,
+      );
+    }
+    if (expected === "stopped") assert.equal(doc.pid, 0, point);
+    else assert.deepEqual(proxies(env), [doc.pid], point);
+  }
+  const deleted = await env.run(["delete", "--force", "c1"]);
+  assert.equal(deleted.code, 0, `${point}: ${deleted.stderr}`);
+  assert.equal(deleted.stderr, "", point);
+  await assertClean(env, `after a kill at ${point}`);
+  assert.deepEqual(env.sim.violations, [], point);
 }
 
 Deno.test("a runtime SIGKILLed at any step of create, start or delete: state tells the truth and delete --force cleans everything", async (t) => {
@@ -160,39 +156,31 @@ for (
   ] as const
 ) {
   Deno.test(`a ${what} state file gives a clear error; delete --force still stops the processor and cleans`, async () => {
-    const env = await setUp();
-    try {
-      await corruptState(env, text);
-      for (const args of [["state", "c1"], ["kill", "c1"], ["delete", "c1"]]) {
-        const result = await env.run(args);
-        assert.equal(result.stderr, `remoteproc-runtime: ${message}\n`);
-        assert.equal(result.code, 1);
-      }
-      assert.equal(env.sim.state(0), "running");
-      const deleted = await env.run(["delete", "--force", "c1"]);
-      assert.equal(deleted.code, 0, deleted.stderr);
-      await assertClean(env, `after a ${what} state file`);
-      assert.deepEqual(env.sim.violations, []);
-    } finally {
-      await env.close();
+    await using env = await setUp();
+    await corruptState(env, text);
+    for (const args of [["state", "c1"], ["kill", "c1"], ["delete", "c1"]]) {
+      const result = await env.run(args);
+      assert.equal(result.stderr, `remoteproc-runtime: ${message}\n`);
+      assert.equal(result.code, 1);
     }
+    assert.equal(env.sim.state(0), "running");
+    const deleted = await env.run(["delete", "--force", "c1"]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    await assertClean(env, `after a ${what} state file`);
+    assert.deepEqual(env.sim.violations, []);
   });
 }
 
 Deno.test("a lost state file: the container does not exist, and delete --force still cleans up after it", async () => {
-  const env = await setUp();
-  try {
-    await env.deploy("c1");
-    Deno.removeSync(join(env.root, "c1", "state.json"));
-    const state = await env.run(["state", "c1"]);
-    assert.equal(
-      state.stderr,
-      "remoteproc-runtime: container does not exist\n",
-    );
-    const deleted = await env.run(["delete", "--force", "c1"]);
-    assert.equal(deleted.code, 0, deleted.stderr);
-    await assertClean(env, "after a lost state file");
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  await env.deploy("c1");
+  Deno.removeSync(join(env.root, "c1", "state.json"));
+  const state = await env.run(["state", "c1"]);
+  assert.equal(
+    state.stderr,
+    "remoteproc-runtime: container does not exist\n",
+  );
+  const deleted = await env.run(["delete", "--force", "c1"]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  await assertClean(env, "after a lost state file");
 });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type BundleOptions, type Env, setUp } from "./helpers/harness.ts";
-import { assertClean, pool } from "./helpers/inspect.ts";
+import { assertClean, pool, sha256 } from "./helpers/inspect.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
 
@@ -500,57 +500,42 @@ const CASES: Case[] = [
   },
 ];
 
-async function sha256(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
-  );
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with one exact line each and leaves nothing behind`, async (t) => {
   assert.ok(CASES.length >= 40);
-  const env = await setUp();
-  try {
-    const outcomes = await pool(CASES, 4, async (c, i) => {
-      const bundle = env.bundle(c.bundle ?? {});
-      c.prepare?.(bundle, env);
-      const args = c.args
-        ? c.args.map((a) => a === "{bundle}" ? bundle : a)
-        : ["create", "-b", bundle, `hostile${i}`];
-      return { bundle, result: await env.run(args) };
+  await using env = await setUp();
+  const outcomes = await pool(CASES, 4, async (c, i) => {
+    const bundle = env.bundle(c.bundle ?? {});
+    c.prepare?.(bundle, env);
+    const args = c.args
+      ? c.args.map((a) => a === "{bundle}" ? bundle : a)
+      : ["create", "-b", bundle, `hostile${i}`];
+    return { bundle, result: await env.run(args) };
+  });
+  for (const [i, c] of CASES.entries()) {
+    await t.step(c.name, () => {
+      const { bundle, result } = outcomes[i]!;
+      const message = typeof c.error === "string" ? c.error : c.error(bundle);
+      assert.equal(result.stderr, `remoteproc-runtime: ${message}\n`);
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, "");
     });
-    for (const [i, c] of CASES.entries()) {
-      await t.step(c.name, () => {
-        const { bundle, result } = outcomes[i]!;
-        const message = typeof c.error === "string" ? c.error : c.error(bundle);
-        assert.equal(result.stderr, `remoteproc-runtime: ${message}\n`);
-        assert.equal(result.code, 1);
-        assert.equal(result.stdout, "");
-      });
-    }
-    await assertClean(env, "after the corpus");
-    assert.deepEqual(env.sim.events, [], "no write reached a processor");
-    assert.deepEqual(env.sim.violations, []);
-  } finally {
-    await env.close();
   }
+  await assertClean(env, "after the corpus");
+  assert.deepEqual(env.sim.events, [], "no write reached a processor");
+  assert.deepEqual(env.sim.violations, []);
 });
 
 Deno.test("a symlink inside the rootfs is followed within it: an absolute link to /fw.elf is the rootfs file", async () => {
-  const env = await setUp();
-  try {
-    const bundle = env.bundle(
-      firmwareArg("boot/current", {
-        files: { "fw.elf": makeElf() },
-        symlinks: { boot: "/../../..", "current": "/fw.elf" },
-      }),
-    );
-    const created = await env.run(["create", "-b", bundle, "c1"]);
-    assert.equal(created.stderr, "");
-    assert.equal(created.code, 0);
-    assert.equal((await env.run(["start", "c1"])).code, 0);
-    assert.equal(env.sim.state(0), "running");
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const bundle = env.bundle(
+    firmwareArg("boot/current", {
+      files: { "fw.elf": makeElf() },
+      symlinks: { boot: "/../../..", "current": "/fw.elf" },
+    }),
+  );
+  const created = await env.run(["create", "-b", bundle, "c1"]);
+  assert.equal(created.stderr, "");
+  assert.equal(created.code, 0);
+  assert.equal((await env.run(["start", "c1"])).code, 0);
+  assert.equal(env.sim.state(0), "running");
 });

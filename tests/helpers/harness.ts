@@ -1,7 +1,10 @@
 /**
- * Black-box test harness: a simulator in a temp sysroot, bundles, and the
- * CLI run through bin/remoteproc-runtime under its real (narrow) permission
- * set.
+ * Black-box test harness, shared by the tests and the benchmarks
+ * (bench/lib.ts): a simulator in a temp sysroot, bundles, and the CLI run
+ * through bin/remoteproc-runtime under its real (narrow) permission set.
+ * An environment is disposable: `await using env = await setUp();` tears it
+ * down (containers deleted, simulator stopped, temp directory removed) when
+ * the test ends, however it ends.
  *
  * @module
  */
@@ -37,7 +40,7 @@ export interface BundleOptions {
 }
 
 /** A simulator plus helpers, torn down by {@linkcode Env.close}. */
-export interface Env {
+export interface Env extends AsyncDisposable {
   sim: Simulator;
   /** The temp directory holding everything. */
   tmp: string;
@@ -72,7 +75,14 @@ export interface Env {
   claims(): string[];
   /** Waits until `fn` is true or fails after `ms`. */
   until(fn: () => boolean | Promise<boolean>, ms?: number): Promise<void>;
+  /** Deletes every container, stops the simulator, removes the temp dir. */
   close(): Promise<void>;
+}
+
+/** Options of {@linkcode setUp}. */
+export interface SetUpOptions {
+  /** Prefix of the temp directory (default `rprt-test-`). */
+  prefix?: string;
 }
 
 let bundles = 0;
@@ -82,15 +92,18 @@ let runs = 0;
  * Sets up a simulator with the given processors (default one `m4`).
  *
  * @param processors Processor specs.
- * @returns The environment.
+ * @param options Where the temp directory goes.
+ * @returns The environment, to be used with `await using`.
  */
 export async function setUp(
   processors: ProcessorSpec[] = [{ name: "m4" }],
+  options: SetUpOptions = {},
 ): Promise<Env> {
-  const tmp = Deno.makeTempDirSync({ prefix: "rprt-test-" });
+  const tmp = Deno.makeTempDirSync({ prefix: options.prefix ?? "rprt-test-" });
   const sysroot = join(tmp, "sysroot");
   const sim = await Simulator.create({ root: sysroot, processors });
   const root = join(sysroot, "run/remoteproc-runtime");
+  let closed = false;
 
   const env: Env = {
     sim,
@@ -195,17 +208,28 @@ export async function setUp(
       if (!met) throw new Error("condition not met in time");
     },
     async close() {
+      if (closed) return;
+      closed = true;
       for (const id of env.containers()) {
         await env.run(["delete", "--force", id]);
       }
       await sim.close();
       Deno.removeSync(tmp, { recursive: true });
     },
+    [Symbol.asyncDispose]() {
+      return env.close();
+    },
   };
   return env;
 }
 
-function list(dir: string): string[] {
+/**
+ * Files in a directory, sorted; none when it does not exist.
+ *
+ * @param dir The directory.
+ * @returns Names.
+ */
+export function list(dir: string): string[] {
   try {
     return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   } catch {

@@ -87,3 +87,17 @@ export async function pool<T, R>(
   );
   return results;
 }
+
+/**
+ * The SHA-256 digest of some bytes as lower-case hex, computed here rather
+ * than by the runtime's own `sha256File` so that a test checks it.
+ *
+ * @param data The bytes.
+ * @returns 64 hex digits.
+ */
+export async function sha256(data: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
+  );
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
