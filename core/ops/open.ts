@@ -56,7 +56,8 @@ export interface OpenOptions<T> {
  * import { ContainerNotFoundError } from "../util/errors.ts";
  * import { openRuntime } from "../runtime.ts";
  *
- * const rt = openRuntime({ sysroot: "/nonexistent" });
+ * const sysroot = Deno.makeTempDirSync();
+ * const rt = openRuntime({ sysroot });
  * await assert.rejects(
  *   withContainer(rt, "c1", ({ status }) => status),
  *   ContainerNotFoundError,
@@ -65,6 +66,7 @@ export interface OpenOptions<T> {
  *   orElse: (_dir, locked) => locked ? "unreadable" : "missing",
  * });
  * assert.equal(missing, "missing");
+ * Deno.removeSync(sysroot, { recursive: true });
  * ```
  *
  * @param rt The runtime context.
