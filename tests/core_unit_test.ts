@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseSignal } from "../core/os/signals.ts";
 import { validateId } from "../core/container/ids.ts";
-import { storedFirmwareName } from "../core/firmware/store.ts";
+import { firmwareName } from "../core/firmware/placement.ts";
 import {
   assertCanDelete,
   assertCanStart,
@@ -44,28 +44,25 @@ Deno.test("validateId() follows runc's id rules", () => {
   }
 });
 
-Deno.test("storedFirmwareName() keeps the extension and strips unsafe characters", () => {
+Deno.test("firmwareName() with the default placement keeps the extension and strips unsafe characters", () => {
   const at = new Date("2026-01-02T03:04:05.678Z");
+  const m4 = { index: "remoteproc0", name: "m4" };
+  const name = (source: string, date?: Date, random?: string) =>
+    firmwareName(source, {}, m4, date, random);
   assert.equal(
-    storedFirmwareName("/r/fw.elf", at, "0a1b2c3d"),
+    name("/r/fw.elf", at, "0a1b2c3d"),
     "fw-20260102T030405Z-0a1b2c3d.elf",
   );
   assert.equal(
-    storedFirmwareName("/r/my fw$.bin", at, "00000000"),
+    name("/r/my fw$.bin", at, "00000000"),
     "my_fw_-20260102T030405Z-00000000.bin",
   );
   assert.equal(
-    storedFirmwareName("/r/.hidden", at, "00000000"),
+    name("/r/.hidden", at, "00000000"),
     "hidden-20260102T030405Z-00000000",
   );
-  assert.match(
-    storedFirmwareName("/r/fw.elf"),
-    /^fw-\d{8}T\d{6}Z-[0-9a-f]{8}\.elf$/,
-  );
-  assert.notEqual(
-    storedFirmwareName("/r/fw.elf", at),
-    storedFirmwareName("/r/fw.elf", at),
-  );
+  assert.match(name("/r/fw.elf"), /^fw-\d{8}T\d{6}Z-[0-9a-f]{8}\.elf$/);
+  assert.notEqual(name("/r/fw.elf", at), name("/r/fw.elf", at));
 });
 
 Deno.test("status rules: start only from created, kill created/running, delete created/stopped", () => {

@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { type Env, LAUNCHER, setUp } from "./helpers/harness.ts";
 import { assertClean, pool, proxies } from "./helpers/inspect.ts";
 import {
-  type Checkpoint,
-  CHECKPOINTS,
   PAUSE_ENV,
+  PAUSE_POINTS,
+  type PausePoint,
 } from "../core/util/test_pause_points.ts";
 
 /** Runs the CLI paused at `point`, waits for it to get there, SIGKILLs it. */
-async function killAt(env: Env, point: Checkpoint, args: string[]) {
+async function killAt(env: Env, point: PausePoint, args: string[]) {
   const err = join(env.tmp, `paused-${point}`);
   const child = new Deno.Command("/bin/sh", {
     args: [
@@ -51,7 +51,7 @@ async function killAt(env: Env, point: Checkpoint, args: string[]) {
 }
 
 /** What `state` must say after the kill at each point. */
-const EXPECTED: Record<Checkpoint, string> = {
+const EXPECTED: Record<PausePoint, string> = {
   "create.dir": "container does not exist",
   "create.record": "stopped",
   "create.claimed": "stopped",
@@ -68,7 +68,7 @@ const EXPECTED: Record<Checkpoint, string> = {
   "delete.released": "stopped",
 };
 
-async function crashAt(point: Checkpoint): Promise<void> {
+async function crashAt(point: PausePoint): Promise<void> {
   await using env = await setUp();
   const bundle = env.bundle();
   const verb = point.split(".")[0];
@@ -115,7 +115,7 @@ async function crashAt(point: Checkpoint): Promise<void> {
 }
 
 Deno.test("a runtime SIGKILLed at any step of create, start or delete: state tells the truth and delete --force cleans everything", async (t) => {
-  const failures = await pool(CHECKPOINTS, 3, async (point) => {
+  const failures = await pool(PAUSE_POINTS, 3, async (point) => {
     try {
       await crashAt(point);
       return undefined;
@@ -123,7 +123,7 @@ Deno.test("a runtime SIGKILLed at any step of create, start or delete: state tel
       return error;
     }
   });
-  for (const [i, point] of CHECKPOINTS.entries()) {
+  for (const [i, point] of PAUSE_POINTS.entries()) {
     await t.step(point, () => {
       if (failures[i] !== undefined) throw failures[i];
     });

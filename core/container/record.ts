@@ -71,7 +71,43 @@ export interface ContainerRecord {
   firmware: { source: string; stored?: string; name?: string };
 }
 
-const STATE_FILE = "state.json";
+/** The record's file in the container's state directory. */
+const RECORD_FILE = "state.json";
+
+/**
+ * What a record says about its processor and rootfs, read without any
+ * check: it may be missing or corrupt (then nothing). For the confinement
+ * plan of a verb that has not opened its container yet; nothing else may
+ * trust it.
+ *
+ * @example A missing record says nothing
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { peekRecord } from "./record.ts";
+ *
+ * assert.deepEqual(peekRecord("/nonexistent"), {});
+ * ```
+ *
+ * @param dir The container's state directory.
+ * @returns The device index and absolute rootfs path, where present.
+ */
+export function peekRecord(
+  dir: string,
+): { deviceIndex?: string; rootfs?: string } {
+  const out: { deviceIndex?: string; rootfs?: string } = {};
+  try {
+    const value = JSON.parse(Deno.readTextFileSync(join(dir, RECORD_FILE)));
+    if (typeof value?.device?.index === "string") {
+      out.deviceIndex = value.device.index;
+    }
+    if (typeof value?.rootfs === "string" && value.rootfs.startsWith("/")) {
+      out.rootfs = value.rootfs;
+    }
+  } catch {
+    // missing or corrupt
+  }
+  return out;
+}
 
 /**
  * Whether a parsed value has the shape of a {@linkcode ContainerRecord}.
@@ -128,7 +164,7 @@ export async function loadRecord(
 ): Promise<ContainerRecord> {
   let text: string;
   try {
-    text = Deno.readTextFileSync(join(dir, STATE_FILE));
+    text = Deno.readTextFileSync(join(dir, RECORD_FILE));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new ContainerNotFoundError(id);
@@ -179,7 +215,7 @@ export async function parseRecord(
  * @param record The record to store.
  */
 export function saveRecord(dir: string, record: ContainerRecord): void {
-  const tmp = join(dir, `.${STATE_FILE}.${crypto.randomUUID()}`);
+  const tmp = join(dir, `.${RECORD_FILE}.${crypto.randomUUID()}`);
   const data = new TextEncoder().encode(JSON.stringify(record, null, 2));
   const file = Deno.openSync(tmp, {
     write: true,
@@ -196,7 +232,7 @@ export function saveRecord(dir: string, record: ContainerRecord): void {
     file.close();
   }
   try {
-    Deno.renameSync(tmp, join(dir, STATE_FILE));
+    Deno.renameSync(tmp, join(dir, RECORD_FILE));
   } catch (error) {
     Deno.removeSync(tmp);
     throw error;

@@ -1,40 +1,13 @@
 /**
  * The firmware store: copies of container firmware in the kernel's
- * firmware directory, named `<name>-<timestamp>-<random><ext>`.
+ * firmware directory, under the names placement.ts gives them (by default
+ * `<stem>-<stamp>-<rand><ext>`; a plugin may add a subdirectory or its own
+ * template). Only a name the runtime could have made is ever removed.
  *
  * @module
  */
-import { basename, extname, join } from "../util/posix_path.ts";
+import { join } from "../util/posix_path.ts";
 import { removeIfPresent } from "../util/fs.ts";
-
-/**
- * Chooses the stored file name for a firmware file.
- *
- * @example
- * ```ts
- * import { storedFirmwareName } from "./store.ts";
- * storedFirmwareName("/rootfs/fw.elf", new Date(0), "0a1b2c3d");
- * // "fw-19700101T000000Z-0a1b2c3d.elf"
- * ```
- *
- * @param source Path of the firmware in the rootfs.
- * @param now Timestamp to use.
- * @param random Random suffix (8 hex digits by default).
- * @returns A file name with only `[A-Za-z0-9._-]`.
- */
-export function storedFirmwareName(
-  source: string,
-  now: Date = new Date(),
-  random: string = randomHex(4),
-): string {
-  const ext = extname(source).replace(/[^A-Za-z0-9.]/g, "");
-  const stem = basename(source, extname(source)).replace(
-    /[^A-Za-z0-9._-]/g,
-    "_",
-  ).replace(/^[.]+/, "") || "firmware";
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
-  return `${stem.slice(0, 64)}-${stamp}-${random}${ext.slice(0, 16)}`;
-}
 
 const COMPONENT = /^[A-Za-z0-9._-]+$/;
 const RANDOM = /[0-9a-f]{8}/;
@@ -111,9 +84,4 @@ export function storeFirmware(
  */
 export function removeStoredFirmware(path: string): void {
   removeIfPresent(path);
-}
-
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -10,7 +10,7 @@ import {
   loadBundle,
   resolveFirmware,
 } from "../firmware/bundle.ts";
-import { checkpoint } from "../util/test_pause_points.ts";
+import { pausePoint } from "../util/test_pause_points.ts";
 import { removeContainerDir } from "../container/removal.ts";
 import { validateId } from "../container/ids.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "../device/claims.ts";
@@ -223,20 +223,20 @@ export async function commitCreate(
     throw error;
   }
   const lock = await acquireOpLock(dir, id);
-  checkpoint("create.dir");
+  pausePoint("create.dir");
   let claimed = false;
   let proxy: SpawnedProxy | undefined;
   try {
     const record = newRecord(prepared);
     saveRecord(dir, record);
-    checkpoint("create.record");
+    pausePoint("create.record");
     claimDevice(rt.roots, device, { id, dir });
     claimed = true;
-    checkpoint("create.claimed");
+    pausePoint("create.claimed");
     proxy = await startProxy(rt, dir, record, prepared);
     record.status = "created";
     saveRecord(dir, record);
-    checkpoint("create.recorded");
+    pausePoint("create.recorded");
     writePidFile(prepared.options.pidFile, proxy.pid);
     return record;
   } catch (error) {
@@ -310,7 +310,7 @@ async function startProxy(
   // A proxy handed its lock lives as far as everyone can tell: no need to
   // wait for Deno to start in it (about 60 ms); `start` waits for that.
   debug(`create ${options.id}: proxy ${proxy.pid} spawned`);
-  checkpoint("create.spawned");
+  pausePoint("create.spawned");
   return proxy;
 }
 

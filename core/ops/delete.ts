@@ -8,7 +8,7 @@
  */
 import { sendSignal } from "../os/libc.ts";
 import { join } from "../util/posix_path.ts";
-import { checkpoint } from "../util/test_pause_points.ts";
+import { pausePoint } from "../util/test_pause_points.ts";
 import { removeContainerDir } from "../container/removal.ts";
 import { claimOf, releaseClaim } from "../device/claims.ts";
 import { describeError, DeviceError } from "../util/errors.ts";
@@ -91,20 +91,20 @@ export function deleteContainer(
     if (!force) assertCanDelete(id, status);
     debug(`delete ${id}: status ${status}, force ${force}`);
     await killProxy(record.pid, dir);
-    checkpoint("delete.killed");
+    pausePoint("delete.killed");
     try {
       await stopOurFirmware(rt, record, force, options.warn);
     } catch (error) {
       if (!force) throw error;
       options.warn?.(`processor not stopped: ${describeError(error)}`);
     }
-    checkpoint("delete.stopped");
+    pausePoint("delete.stopped");
     if (record.firmware.stored) {
       removeRecordedFirmware(record.firmware.stored, record.firmware.name);
     }
-    checkpoint("delete.firmware-removed");
+    pausePoint("delete.firmware-removed");
     releaseClaim(rt.roots, record.device.index, { id, dir });
-    checkpoint("delete.released");
+    pausePoint("delete.released");
     removeContainerDir(dir);
   }, {
     // --force: no container is no error; an unreadable one is removed by

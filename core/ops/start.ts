@@ -11,7 +11,7 @@ import { sendSignal } from "../os/libc.ts";
 import { join, relative } from "../util/posix_path.ts";
 import { FIRMWARE_ANNOTATION } from "../container/annotations.ts";
 import { secureJoin } from "../firmware/bundle.ts";
-import { checkpoint } from "../util/test_pause_points.ts";
+import { pausePoint } from "../util/test_pause_points.ts";
 import { claimDevice } from "../device/claims.ts";
 import { ConfigError, describeError, DeviceError } from "../util/errors.ts";
 import { removeRecordedFirmware, storeFirmware } from "../firmware/store.ts";
@@ -77,7 +77,7 @@ export function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     // The claim keeps the name too, so that delete --force finds the file
     // and the processor even when state.json is lost.
     claimDevice(rt.roots, device, { id, dir, firmware: name });
-    checkpoint("start.intent");
+    pausePoint("start.intent");
 
     let result: StartResult;
     try {
@@ -93,7 +93,7 @@ export function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       result = { ok: false, message: describeError(error) };
     }
     if (result.ok) {
-      checkpoint("start.running");
+      pausePoint("start.running");
       record.status = "running";
       saveRecord(dir, record);
       return record;
@@ -160,10 +160,10 @@ async function deploy(
   storeFirmware(source, firmwareDir, name);
   // The copy is what the kernel loads: check it, not the rootfs file.
   await verifyFirmware(record.annotations, stored, "stored firmware");
-  checkpoint("start.stored");
+  pausePoint("start.stored");
   debug(`start ${record.id}: stored ${stored}, signalling proxy ${record.pid}`);
   rt.sysfs.writeFirmware(device, name);
-  checkpoint("start.firmware-written");
+  pausePoint("start.firmware-written");
   clearStartResult(dir);
   // create does not wait for Deno to start in the proxy: SIGUSR1 before
   // it can take signals would kill one started without FFI (with FFI it
@@ -173,7 +173,7 @@ async function deploy(
     throw new Error("the proxy exited before the processor started");
   }
   sendSignal(record.pid, START_SIGNAL);
-  checkpoint("start.signalled");
+  pausePoint("start.signalled");
   const budget =
     (policy.timeoutMs + policy.retryDelayMs) * (policy.retries + 1) + 2_000;
   return await waitStartResult(dir, budget);

@@ -28,7 +28,6 @@
  *
  * @module
  */
-import { join } from "../util/posix_path.ts";
 import {
   defaultReadPaths,
   type LandlockStatus,
@@ -43,6 +42,7 @@ import {
 } from "../container/paths.ts";
 import type { Runtime } from "../runtime.ts";
 import { claimOf } from "../device/claims.ts";
+import { peekRecord } from "../container/record.ts";
 
 /** The env switch of the test-only write probe. */
 export const WRITE_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_WRITE_PROBE";
@@ -120,7 +120,7 @@ export function accessPlan(
       break;
     case "deploy":
     case "remove": {
-      const peek = peekRecord(rt, dir!);
+      const peek = peekContainer(rt, dir!);
       plan.read.push(...peek.rootfs);
       plan.readWrite.push(
         access === "deploy" ? dir! : roots.stateRoot,
@@ -246,23 +246,16 @@ function outputs(files: OutputFiles): string[] {
  * `delete --force` still needs the processor). Only `remoteprocN` indexes
  * are taken, and the directory comes from sysfs, never from the file.
  */
-function peekRecord(
+function peekContainer(
   rt: Runtime,
   dir: string,
 ): { deviceDirs: string[]; rootfs: string[] } {
   const indexes = new Set<string>();
   const rootfs: string[] = [];
-  try {
-    const value = JSON.parse(Deno.readTextFileSync(join(dir, "state.json")));
-    if (typeof value?.device?.index === "string") {
-      indexes.add(value.device.index);
-    }
-    if (typeof value?.rootfs === "string" && value.rootfs.startsWith("/")) {
-      rootfs.push(value.rootfs);
-    }
-  } catch {
-    // missing or corrupt: the claims below tell
-  }
+  // A missing or corrupt record says nothing: the claims below tell.
+  const record = peekRecord(dir);
+  if (record.deviceIndex !== undefined) indexes.add(record.deviceIndex);
+  if (record.rootfs !== undefined) rootfs.push(record.rootfs);
   for (const device of rt.sysfs.listDevices()) {
     if (claimOf(rt.roots, device.index)?.dir === dir) indexes.add(device.index);
   }

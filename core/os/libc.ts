@@ -460,10 +460,12 @@ const POLLIN = 1;
 /**
  * A `signalfd(2)` for signals this process was started with blocked
  * ({@linkcode spawnSession}'s `blockSignals`). Waiting on it is a plain
- * `poll(2)`: a proxy that sleeps there and looks at `state` every 60 ms
- * used 0.23 % of a core, a bare Deno `setInterval` at the same period
- * 0.28 % (it turns the whole event loop, and wakes twice per period), the
- * proxy on Deno's timers and signal listeners 0.41 % (`perf stat`, 30 s).
+ * `poll(2)`: an idle proxy that sleeps there and looks at `state` every
+ * 60 ms uses about 0.3 % of one core (0.27-0.32 % over 60 s in
+ * BENCHMARKS.md; `perf stat` over 30 s, finer: 0.23 % against 0.28 % for a
+ * bare Deno `setInterval` at the same period, which turns the whole event
+ * loop and wakes twice per period, and 0.41 % for the proxy on Deno's
+ * timers and signal listeners).
  *
  * @example
  * ```ts

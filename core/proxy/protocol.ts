@@ -68,10 +68,10 @@ export const EXIT = {
 /**
  * How often the proxy reads the processor's `state` (sysfs does not notify
  * it). Each wake-up costs CPU whatever it does, so the period sets the idle
- * cost: at 60 ms an idle proxy uses about 0.3 % of a core (sleeping in
- * poll(2); 0.5 % on Deno's timers) while a stop is still seen within one
- * period (median about 35 ms, p95 about 60 ms; targets 50 and 100 ms): see
- * BENCHMARKS.md.
+ * cost: at 60 ms an idle proxy uses about 0.3 % of one core (0.27-0.32 %
+ * sleeping in poll(2); about 0.5 % on Deno's timers) while a stop is still
+ * seen within one period (median about 35 ms, p95 about 60 ms; targets 50
+ * and 100 ms): see BENCHMARKS.md.
  */
 export const POLL_MS = 60;
 

@@ -47,7 +47,7 @@ export interface SpawnedProxy {
 
 /** Options of {@linkcode spawnProxy}. */
 export interface SpawnOptions {
-  /** Arguments for the proxy (see `proxyArgs()` in proxy_protocol.ts). */
+  /** Arguments for the proxy (see `proxyArgs()` in protocol.ts). */
   args: string[];
   /** Directories the proxy must be able to write (narrow permission mode). */
   writable: string[];

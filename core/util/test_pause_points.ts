@@ -1,9 +1,9 @@
 /**
  * Test-only pause points for crash-consistency tests. With
- * `REMOTEPROC_RUNTIME_TEST_PAUSE=<point>` set, {@linkcode checkpoint} of that
+ * `REMOTEPROC_RUNTIME_TEST_PAUSE=<point>` set, {@linkcode pausePoint} of that
  * name prints `remoteproc-runtime: test: paused at <point>` on stderr and
  * blocks the process for good, so a test can SIGKILL it at exactly that
- * step. Unset (always, outside tests), a checkpoint costs one cached
+ * step. Unset (always, outside tests), a pause point costs one cached
  * comparison. The marker goes to stderr, an open descriptor, so it needs no
  * path that Landlock or Deno's permissions would have to allow.
  *
@@ -14,7 +14,7 @@
 export const PAUSE_ENV = "REMOTEPROC_RUNTIME_TEST_PAUSE";
 
 /** Every named point, in the order the verbs pass them. */
-export const CHECKPOINTS = [
+export const PAUSE_POINTS = [
   "create.dir",
   "create.record",
   "create.claimed",
@@ -31,8 +31,8 @@ export const CHECKPOINTS = [
   "delete.released",
 ] as const;
 
-/** One of {@linkcode CHECKPOINTS}. */
-export type Checkpoint = typeof CHECKPOINTS[number];
+/** One of {@linkcode PAUSE_POINTS}. */
+export type PausePoint = typeof PAUSE_POINTS[number];
 
 let wanted: string | null | undefined;
 
@@ -41,7 +41,7 @@ let wanted: string | null | undefined;
  *
  * @param name The point reached.
  */
-export function checkpoint(name: Checkpoint): void {
+export function pausePoint(name: PausePoint): void {
   if (wanted === undefined) wanted = Deno.env.get(PAUSE_ENV) ?? null;
   if (wanted !== name) return;
   try {
