@@ -420,9 +420,59 @@ export function parseFirmware(
   bytes: Uint8Array,
   options: ParseFirmwareOptions = {},
 ): FirmwareInfo {
-  const host = options.endianness ?? "little";
   const size = bytes.byteLength;
+  const { elfClass, layout, endianness } = identify(
+    bytes,
+    options.endianness ?? "little",
+  );
+  const read = new Reader(bytes, endianness === "little", elfClass === 64);
+  const fileSize = BigInt(size);
+  const shoff = read.word(layout.shoff);
+  const shnum = read.u16(layout.shnum);
+  const machine = read.u16(18);
 
+  // rproc_elf_sanity_check, in the kernel's order.
+  const firstShdrEnd = shoff + BigInt(layout.shdr);
+  if (firstShdrEnd > fileSize) {
+    throw truncated("section headers", firstShdrEnd, size);
+  }
+  const loadSegments = checkSegments(read, layout, size);
+
+  const shdrEnd = shoff + BigInt(shnum * layout.shdr);
+  if (shdrEnd > fileSize) throw truncated("section headers", shdrEnd, size);
+  const sections = new SectionTable(
+    read,
+    layout,
+    Number(shoff),
+    shnum,
+    read.u16(layout.shstrndx),
+  );
+  const table = sections.find(".resource_table");
+
+  const info: FirmwareInfo = {
+    class: elfClass,
+    endianness,
+    machine,
+    machineName: machineName(machine),
+    entry: read.word(layout.entry),
+    loadSegments,
+    hasResourceTable: table !== undefined,
+  };
+  if (table !== undefined) {
+    info.resourceTable = parseResourceTable(read, table.offset, table.size);
+  }
+  return info;
+}
+
+/**
+ * `e_ident`: the magic, the class and the byte order, which must be the
+ * host's (the kernel reads the image in its own).
+ */
+function identify(
+  bytes: Uint8Array,
+  host: Endianness,
+): { elfClass: 32 | 64; layout: ClassLayout; endianness: Endianness } {
+  const size = bytes.byteLength;
   if (size < ELF32.ehdr) throw truncated("ELF header", ELF32.ehdr, size);
   if (
     bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c ||
@@ -455,22 +505,23 @@ export function parseFirmware(
       `firmware is ${endianness}-endian but the host is ${host}-endian`,
     );
   }
+  return { elfClass, layout, endianness };
+}
 
-  const read = new Reader(bytes, endianness === "little", elfClass === 64);
+/**
+ * The program headers, as the rest of `rproc_elf_sanity_check` and
+ * `rproc_elf_load_segments` check them.
+ *
+ * @returns The number of `PT_LOAD` segments (at least one).
+ */
+function checkSegments(
+  read: Reader,
+  layout: ClassLayout,
+  size: number,
+): number {
   const fileSize = BigInt(size);
   const phoff = read.word(layout.phoff);
-  const shoff = read.word(layout.shoff);
   const phnum = read.u16(layout.phnum);
-  const shnum = read.u16(layout.shnum);
-  const shstrndx = read.u16(layout.shstrndx);
-  const machine = read.u16(18);
-  const entry = read.word(layout.entry);
-
-  // rproc_elf_sanity_check, in the kernel's order.
-  const firstShdrEnd = shoff + BigInt(layout.shdr);
-  if (firstShdrEnd > fileSize) {
-    throw truncated("section headers", firstShdrEnd, size);
-  }
   if (phnum === 0) {
     throw new FirmwareError("firmware has no program headers (e_phnum is 0)");
   }
@@ -509,31 +560,7 @@ export function parseFirmware(
       "firmware has no loadable segments (no PT_LOAD program header)",
     );
   }
-
-  const shdrEnd = shoff + BigInt(shnum * layout.shdr);
-  if (shdrEnd > fileSize) throw truncated("section headers", shdrEnd, size);
-  const sections = new SectionTable(
-    read,
-    layout,
-    Number(shoff),
-    shnum,
-    shstrndx,
-  );
-  const table = sections.find(".resource_table");
-
-  const info: FirmwareInfo = {
-    class: elfClass,
-    endianness,
-    machine,
-    machineName: machineName(machine),
-    entry,
-    loadSegments,
-    hasResourceTable: table !== undefined,
-  };
-  if (table !== undefined) {
-    info.resourceTable = parseResourceTable(read, table.offset, table.size);
-  }
-  return info;
+  return loadSegments;
 }
 
 /** Section lookup by name through the section name table (`e_shstrndx`). */
@@ -668,49 +695,70 @@ function parseResourceTable(
       );
     }
     const type = read.u32(at + offset);
-    const kind = resourceKind(type);
-    const body = at + offset + RSC_HEADER;
-    const avail = size - offset - RSC_HEADER;
-    const entry = (what: string): FirmwareError =>
-      new FirmwareError(`firmware resource table entry ${i} (${kind}) ${what}`);
-    const need = (bytes: number): void => {
-      if (bytes > avail) {
-        throw entry(`is truncated: needs ${bytes} bytes, ${avail} available`);
-      }
-    };
-    switch (type) {
-      case RSC_CARVEOUT:
-      case RSC_DEVMEM:
-        need(RSC_MEM_SIZE);
-        if (read.u32(body + 16) !== 0) {
-          throw entry("has a non-zero reserved word");
-        }
-        break;
-      case RSC_TRACE: {
-        need(RSC_TRACE_SIZE);
-        if (read.u32(body + 8) !== 0) {
-          throw entry("has a non-zero reserved word");
-        }
-        traces.push({
-          da: read.u32(body),
-          len: read.u32(body + 4),
-          name: cString(read, body + 12, 32),
-        });
-        break;
-      }
-      case RSC_VDEV: {
-        need(RSC_VDEV_SIZE);
-        const vrings = read.u8(body + 21);
-        need(RSC_VDEV_SIZE + vrings * RSC_VRING_SIZE + read.u32(body + 16));
-        if (read.u8(body + 22) !== 0 || read.u8(body + 23) !== 0) {
-          throw entry("has non-zero reserved bytes");
-        }
-        break;
-      }
-    }
-    entries.push({ type, kind, offset });
+    const trace = checkEntry(read, i, type, at + offset, size - offset);
+    if (trace) traces.push(trace);
+    entries.push({ type, kind: resourceKind(type), offset });
   }
   return { version, entries, traces };
+}
+
+/**
+ * One resource entry's checks, as `rproc_handle_resources` and its
+ * handlers make them.
+ *
+ * @param read The image.
+ * @param i The entry's number, for messages.
+ * @param type Its type.
+ * @param start Where it starts in the image (its `fw_rsc_hdr`).
+ * @param room Bytes from there to the end of the table.
+ * @returns The trace buffer it describes, if it is one.
+ */
+function checkEntry(
+  read: Reader,
+  i: number,
+  type: number,
+  start: number,
+  room: number,
+): TraceEntry | undefined {
+  const kind = resourceKind(type);
+  const body = start + RSC_HEADER;
+  const avail = room - RSC_HEADER;
+  const entry = (what: string): FirmwareError =>
+    new FirmwareError(`firmware resource table entry ${i} (${kind}) ${what}`);
+  const need = (bytes: number): void => {
+    if (bytes > avail) {
+      throw entry(`is truncated: needs ${bytes} bytes, ${avail} available`);
+    }
+  };
+  switch (type) {
+    case RSC_CARVEOUT:
+    case RSC_DEVMEM:
+      need(RSC_MEM_SIZE);
+      if (read.u32(body + 16) !== 0) {
+        throw entry("has a non-zero reserved word");
+      }
+      return undefined;
+    case RSC_TRACE:
+      need(RSC_TRACE_SIZE);
+      if (read.u32(body + 8) !== 0) {
+        throw entry("has a non-zero reserved word");
+      }
+      return {
+        da: read.u32(body),
+        len: read.u32(body + 4),
+        name: cString(read, body + 12, 32),
+      };
+    case RSC_VDEV: {
+      need(RSC_VDEV_SIZE);
+      const vrings = read.u8(body + 21);
+      need(RSC_VDEV_SIZE + vrings * RSC_VRING_SIZE + read.u32(body + 16));
+      if (read.u8(body + 22) !== 0 || read.u8(body + 23) !== 0) {
+        throw entry("has non-zero reserved bytes");
+      }
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** A NUL-terminated string in a fixed-size field, decoded as UTF-8. */
