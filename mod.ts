@@ -151,7 +151,7 @@ export {
  * @returns The context.
  */
 export function openRuntime(options: RuntimeOptions = {}): Runtime {
-  return openCoreRuntime({ plugins: registry, ...options });
+  return openCoreRuntime({ ...options, plugins: options.plugins ?? registry });
 }
 
 /**
