@@ -13,7 +13,7 @@ import {
   print,
   type VerbContext,
 } from "./cli/args.ts";
-import { isVerb, VERBS, verbUsage } from "./cli/verbs.ts";
+import { isVerb, type VerbEntry, VERBS, verbUsage } from "./cli/verbs.ts";
 import { buildCommit, SPEC_VERSION, VERSION } from "./core/util/version.ts";
 import { oneLine } from "./core/util/message_text.ts";
 import { lazyImport, setEntry } from "./core/util/lazy.ts";
@@ -100,8 +100,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
       print(USAGE);
       return 0;
     }
-    const verb = await lazyImport<VerbModule>(VERBS[parsed.verb].module);
-    await verb.run({ globals: parsed, args: parsed.rest });
+    const { module, access } = VERBS[parsed.verb] as VerbEntry;
+    const verb = await lazyImport<VerbModule>(module);
+    await verb.run({ globals: parsed, args: parsed.rest, access });
     return 0;
   } catch (error) {
     // oneLine: whatever a message carries, it stays one line.

@@ -9,6 +9,7 @@
  * @module
  */
 import { UsageError } from "../core/util/errors.ts";
+import type { Access } from "../core/os/confinement.ts";
 import {
   type FlagSpecs,
   type ParsedFlags,
@@ -99,6 +100,11 @@ export interface VerbContext {
   globals: Globals;
   /** Arguments after the verb. */
   args: string[];
+  /**
+   * What the verb may touch once confined, from its entry in the verb table
+   * (cli/verbs.ts), which cli.ts passes on; absent for an unconfined verb.
+   */
+  access?: Access | undefined;
 }
 
 /** Flags of a verb, by long name. */

@@ -3,7 +3,8 @@
  * It parses the verb's arguments, opens the runtime context, checks the
  * container id, runs the verb's own argument checks, and confines the
  * process with Landlock to what the verb may touch (its `access` in the
- * verb table, planned by core/os/confinement.ts). Where Landlock is
+ * verb table, which cli.ts passes on; planned by core/os/confinement.ts).
+ * Where Landlock is
  * unavailable the verb goes on after one warning (to `--log` when given,
  * else stderr).
  *
@@ -16,7 +17,7 @@ import {
   type VerbContext,
   type VerbOptions,
 } from "./args.ts";
-import { type ConfinedVerb, VERBS } from "./verbs.ts";
+import type { ConfinedVerb } from "./verbs.ts";
 import {
   accessPlan,
   confine,
@@ -79,7 +80,7 @@ export interface VerbCall extends ParsedVerb {
  * @param body Its work.
  */
 export async function runVerb(
-  { globals, args }: VerbContext,
+  { globals, args, access }: VerbContext,
   spec: VerbSpec,
   body: (call: VerbCall) => Promise<void>,
 ): Promise<void> {
@@ -94,7 +95,9 @@ export async function runVerb(
   spec.check?.(parsed);
   const files = { ...spec.files?.(parsed), log: globals.log };
   if (spec.verb === "create") prepareDirs(rt.roots);
-  const access = VERBS[spec.verb].access;
+  if (access === undefined) {
+    throw new Error(`${spec.verb}: no access in the verb table`);
+  }
   const plan = accessPlan(rt, access, spec.id ? id : undefined, files);
   await apply(globals, plan, spec.verb);
   if (!spec.staged) probeWrites();
