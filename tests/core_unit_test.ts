@@ -9,6 +9,11 @@ import { defaultStateRoot } from "../core/paths.ts";
 import { parseGlobals } from "../cli.ts";
 import { secureJoin } from "../core/bundle.ts";
 import { InvalidStateError, UsageError } from "../core/errors.ts";
+import { parseFirmware } from "../core/elf.ts";
+import { checkMachine } from "../core/firmware_check.ts";
+import { genericPlugin } from "../plugins/generic.ts";
+import { definePlugin, type PluginContext } from "../plugins/types.ts";
+import { makeElf } from "../fixtures/make_elf.ts";
 
 Deno.test("parseSignal() accepts names with or without SIG, any case, and numbers", () => {
   for (const raw of ["TERM", "SIGTERM", "term", "15"]) {
@@ -168,4 +173,31 @@ Deno.test("secureJoin() never leaves the root, whatever .. and links say", () =>
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
+});
+
+Deno.test("checkMachine() takes the host's own architecture for a Linux program, on any host", () => {
+  const context = {} as PluginContext;
+  const aarch64 = parseFirmware(makeElf({ class: 64, machine: 183 }));
+  const x86 = parseFirmware(makeElf({ class: 64, machine: 62 }));
+  assert.throws(
+    () => checkMachine(aarch64, genericPlugin, context, "aarch64"),
+    /: is a Linux program \(built for AArch64, the host's own architecture, which plugin generic does not declare for this processor\), not firmware$/,
+  );
+  checkMachine(aarch64, genericPlugin, context, "x86_64");
+  assert.throws(
+    () => checkMachine(x86, genericPlugin, context, "x86_64"),
+    /built for x86-64, the host's own architecture/,
+  );
+  checkMachine(x86, genericPlugin, context, "aarch64");
+  const declared = definePlugin({
+    name: "a53",
+    description: "Cortex-A53 cores",
+    matches: () => true,
+    firmwareMachines: () => ({ machines: [183], core: "a Cortex-A53" }),
+  });
+  checkMachine(aarch64, declared, context, "aarch64");
+  assert.throws(
+    () => checkMachine(x86, declared, context, "aarch64"),
+    /: built for x86-64, but the processor is a Cortex-A53 \(AArch64\): rebuild it for that core$/,
+  );
 });
