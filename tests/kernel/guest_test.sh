@@ -208,6 +208,20 @@ t_refuse_truncated() {
 	expect_eq "$(modparam starts)" 0 "driver starts"
 }
 
+# The guest's own busybox (static, AArch64: the host's architecture) is a
+# Linux program, not firmware: refused at create, before the kernel sees it.
+t_refuse_linux_program() {
+	need_cli
+	load_mod
+	baseline
+	make_bundle /tmp/b-prog /bin/busybox
+	must_fail prog /tmp/b-prog "Linux program (busybox)"
+	expect_eq "$_step" create "the step refusing a Linux program"
+	echo "$MF_ERR" | grep -qF "is a Linux program (built for AArch64, the host's own architecture" ||
+		die "error does not say Linux program: $MF_ERR"
+	expect_eq "$(modparam starts)" 0 "driver starts"
+}
+
 t_missing_firmware() {
 	need_cli
 	load_mod
@@ -356,6 +370,7 @@ run_test cli_lifecycle_sigkill t_lifecycle_sigkill
 run_test cli_no_second_start t_no_second_start
 run_test cli_refuse_not_elf t_refuse_not_elf
 run_test cli_refuse_truncated_elf t_refuse_truncated
+run_test cli_refuse_linux_program t_refuse_linux_program
 run_test cli_missing_firmware t_missing_firmware
 run_test cli_driver_start_error t_driver_start_error
 run_test cli_custom_firmware_path t_custom_fw_path
