@@ -5,6 +5,9 @@
  * @module
  */
 import { basename, extname, join } from "./posix_path.ts";
+import { DeviceError } from "./errors.ts";
+import type { FirmwareSource } from "./rootfs.ts";
+import { errnoText } from "./sysfs.ts";
 
 /**
  * Chooses the stored file name for a firmware file.
@@ -83,23 +86,72 @@ export function removeRecordedFirmware(
 }
 
 /**
- * Copies firmware into the store through the kernel's copy path
- * (`copy_file_range`), creating the placement subdirectory if needed.
+ * Checks that the firmware directory is one `start` can store into: a
+ * directory (made if missing) that this process may write. Each problem is
+ * one line naming the directory.
  *
- * @param source Firmware in the rootfs.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkFirmwareDir } from "./firmware.ts";
+ * import { DeviceError } from "./errors.ts";
+ * const file = Deno.makeTempFileSync();
+ * assert.throws(() => checkFirmwareDir(file, "firmware directory"), DeviceError);
+ * Deno.removeSync(file);
+ * ```
+ *
+ * @param dir The kernel's firmware directory.
+ * @param what How to name it (`firmware directory X (firmware_class.path)`).
+ * @throws {DeviceError} When it is not a directory, cannot be made, or is
+ * outside what this process may write.
+ */
+export function checkFirmwareDir(dir: string, what: string): void {
+  if (
+    Deno.permissions.querySync({ name: "write", path: dir }).state !== "granted"
+  ) {
+    throw new DeviceError(
+      `${what} is outside the paths this runtime may write (with a sysroot, only the sysroot)`,
+    );
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = statOrMake(dir);
+  } catch (error) {
+    throw new DeviceError(`${what} cannot be used: ${errnoText(error)}`, {
+      cause: error,
+    });
+  }
+  if (!info.isDirectory) throw new DeviceError(`${what} is not a directory`);
+}
+
+function statOrMake(dir: string): Deno.FileInfo {
+  try {
+    return Deno.statSync(dir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  Deno.mkdirSync(dir, { recursive: true });
+  return Deno.statSync(dir);
+}
+
+/**
+ * Copies firmware into the store, creating the placement subdirectory if
+ * needed. The copy is a new file with mode 0644 owned by this process,
+ * never the image's mode or owner (see {@linkcode FirmwareSource.copyTo}).
+ *
+ * @param source Firmware opened in the rootfs.
  * @param firmwareDir The kernel's firmware directory.
  * @param name Name relative to `firmwareDir` (may contain a subdirectory).
  * @returns The stored file's path.
  */
 export function storeFirmware(
-  source: string,
+  source: FirmwareSource,
   firmwareDir: string,
   name: string,
 ): string {
   const target = join(firmwareDir, name);
-  const parent = join(target, "..");
-  Deno.mkdirSync(parent, { recursive: true });
-  Deno.copyFileSync(source, target);
+  Deno.mkdirSync(join(target, ".."), { recursive: true });
+  source.copyTo(target);
   return target;
 }
 
