@@ -147,7 +147,7 @@ async function deploy(
   record.firmware.stored = stored;
   record.firmware.name = name;
   record.annotations[FIRMWARE_ANNOTATION] = name;
-  saveRecord(dir, record);
+  saveRecordOrSay(dir, record);
   // The claim keeps the name too, so that delete --force finds the file
   // and the processor even when state.json is lost.
   claimDevice(rt.roots, device, { id, dir, firmware: name });
