@@ -238,15 +238,15 @@ async function removeUnrecorded(
       } catch (error) {
         warn?.(`processor not stopped: ${describeError(error)}`);
       }
-      let path: string;
+      let path: string | undefined;
       try {
         path = join(rt.sysfs.firmwareDir(), name);
       } catch (error) {
         warn?.(`stored firmware ${name} not removed: ${describeError(error)}`);
-        path = "";
       }
-      if (path !== "") {
-        removeFirmware(path, () => removeStoredFirmware(path), {
+      const stored = path;
+      if (stored !== undefined) {
+        removeFirmware(stored, () => removeStoredFirmware(stored), {
           force: true,
           warn,
         });

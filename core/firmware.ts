@@ -5,7 +5,8 @@
  * @module
  */
 import { basename, extname, join } from "./posix_path.ts";
-import { DeviceError } from "./errors.ts";
+import { DeviceError, RuntimeError } from "./errors.ts";
+import { oneLine } from "./message_text.ts";
 import type { FirmwareSource } from "./rootfs.ts";
 import { errnoText } from "./sysfs.ts";
 
@@ -94,7 +95,8 @@ export function removeRecordedFirmware(
  * ```ts
  * import assert from "node:assert/strict";
  * import { checkFirmwareDir } from "./firmware.ts";
- * import { DeviceError } from "./errors.ts";
+ * import { DeviceError, RuntimeError } from "./errors.ts";
+import { oneLine } from "./message_text.ts";
  * const file = Deno.makeTempFileSync();
  * assert.throws(() => checkFirmwareDir(file, "firmware directory"), DeviceError);
  * Deno.removeSync(file);
@@ -136,13 +138,16 @@ function statOrMake(dir: string): Deno.FileInfo {
 
 /**
  * Copies firmware into the store, creating the placement subdirectory if
- * needed. The copy is a new file with mode 0644 owned by this process,
- * never the image's mode or owner (see {@linkcode FirmwareSource.copyTo}).
+ * needed. The copy is a new file with mode 0600 owned by this process,
+ * never the image's mode or owner (see {@linkcode FirmwareSource.copyTo});
+ * {@linkcode publishFirmware} makes it 0644 once it passed its checks.
  *
  * @param source Firmware opened in the rootfs.
  * @param firmwareDir The kernel's firmware directory.
  * @param name Name relative to `firmwareDir` (may contain a subdirectory).
  * @returns The stored file's path.
+ * @throws {DeviceError} Naming the file, when it cannot be written.
+ * @throws {FirmwareError} When the firmware grew past the limit.
  */
 export function storeFirmware(
   source: FirmwareSource,
@@ -150,9 +155,41 @@ export function storeFirmware(
   name: string,
 ): string {
   const target = join(firmwareDir, name);
-  Deno.mkdirSync(join(target, ".."), { recursive: true });
-  source.copyTo(target);
+  try {
+    Deno.mkdirSync(join(target, ".."), { recursive: true });
+    source.copyTo(target);
+  } catch (error) {
+    if (error instanceof RuntimeError) throw error;
+    throw new DeviceError(
+      `cannot store firmware ${oneLine(target)}: ${errnoText(error)}`,
+      { cause: error },
+    );
+  }
   return target;
+}
+
+/** Permission bits of a stored copy once checked, whatever the image's were. */
+export const STORED_MODE = 0o644;
+
+/**
+ * Makes a checked copy readable as firmware directories are (0644, still
+ * owned by this process): until then only root could read it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { publishFirmware } from "./firmware.ts";
+ * const file = Deno.makeTempFileSync();
+ * Deno.chmodSync(file, 0o4777);
+ * publishFirmware(file);
+ * assert.equal(Deno.statSync(file).mode! & 0o7777, 0o644);
+ * Deno.removeSync(file);
+ * ```
+ *
+ * @param path The stored copy.
+ */
+export function publishFirmware(path: string): void {
+  Deno.chmodSync(path, STORED_MODE);
 }
 
 /**

@@ -529,8 +529,8 @@ export function openSignalQueue(
 }
 
 /**
- * An errno from a system call made here: `code` is its name (`ELOOP`), the
- * message `ELOOP (Too many levels of symbolic links)`.
+ * An errno from a system call made here, shaped as Deno's own errors: `code`
+ * is its name (`ELOOP`), the message libc's text for it.
  */
 export class ErrnoError extends Error {
   /** The errno's name, as Deno's errors carry it. */
@@ -557,22 +557,26 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   12: "ENOMEM",
   13: "EACCES",
   19: "ENODEV",
+  17: "EEXIST",
   20: "ENOTDIR",
   21: "EISDIR",
   22: "EINVAL",
   23: "ENFILE",
   24: "EMFILE",
+  27: "EFBIG",
+  28: "ENOSPC",
+  30: "EROFS",
   36: "ENAMETOOLONG",
   38: "ENOSYS",
   40: "ELOOP",
+  122: "EDQUOT",
 };
 
 function errnoDescription(value: number): string {
-  const name = ERRNO_NAMES[value] ?? `errno ${value}`;
   const text = libc().strerror(value);
   return text === null
-    ? name
-    : `${name} (${new Deno.UnsafePointerView(text).getCString()})`;
+    ? `errno ${value}`
+    : new Deno.UnsafePointerView(text).getCString();
 }
 
 /**
@@ -654,8 +658,9 @@ export type OpenKind = "directory" | "path" | "read";
  * ```ts
  * import assert from "node:assert/strict";
  * import { ErrnoError, openNoFollow } from "./libc.ts";
+ * import { makeSymlinks } from "../sim/symlinks.ts";
  * const dir = Deno.makeTempDirSync();
- * Deno.symlinkSync("/etc", `${dir}/link`);
+ * makeSymlinks([["/etc", `${dir}/link`]]);
  * assert.throws(() => openNoFollow(undefined, `${dir}/link`, "directory"), ErrnoError);
  * Deno.removeSync(dir, { recursive: true });
  * ```

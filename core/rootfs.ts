@@ -66,8 +66,13 @@ export function rootfsIdentity(rootfs: string): FileIdentity {
   return { dev: info.dev, ino: info.ino ?? 0 };
 }
 
-/** Permission bits of every stored copy, whatever the image's were. */
-export const STORED_MODE = 0o644;
+/**
+ * Permission bits of a copy until it passed its checks: only root reads
+ * it, so a file that is not what create checked (a host file hard-linked
+ * into the rootfs, say) is never readable by anyone else, even briefly.
+ * core/firmware.ts `publishFirmware` then gives it 0644.
+ */
+export const UNCHECKED_MODE = 0o600;
 
 /**
  * Firmware opened for copying out of the rootfs.
@@ -90,8 +95,8 @@ export interface FirmwareSource {
   /** Its size when it was opened. */
   readonly size: number;
   /**
-   * Copies it (once) to a new file with mode {@linkcode STORED_MODE} and
-   * this process's owner, never the image's: an existing file or a
+   * Copies it (once) to a new file with mode {@linkcode UNCHECKED_MODE}
+   * and this process's owner, never the image's: an existing file or a
    * symlink at `target` is refused.
    *
    * @param target The new file.
@@ -115,6 +120,7 @@ export interface FirmwareSource {
  * import assert from "node:assert/strict";
  * import { openFirmwareSource, rootfsIdentity } from "./rootfs.ts";
  * import { ConfigError } from "./errors.ts";
+ * import { makeSymlinks } from "../sim/symlinks.ts";
  *
  * const tmp = Deno.makeTempDirSync();
  * Deno.mkdirSync(`${tmp}/rootfs`);
@@ -125,7 +131,7 @@ export interface FirmwareSource {
  * source.close();
  *
  * Deno.renameSync(`${tmp}/rootfs`, `${tmp}/real`);
- * Deno.symlinkSync(`${tmp}/real`, `${tmp}/rootfs`);
+ * makeSymlinks([[`${tmp}/real`, `${tmp}/rootfs`]]);
  * assert.throws(
  *   () => openFirmwareSource(`${tmp}/rootfs`, `${tmp}/rootfs/fw.elf`, identity),
  *   ConfigError,
@@ -173,7 +179,8 @@ function openByDescriptor(
       if (!(error instanceof ErrnoError)) throw error;
       throw rootfsChanged(
         rootfs,
-        rootfsProblem(rootfs, identity) ?? `cannot open it: ${error.message}`,
+        rootfsProblem(rootfs, identity) ??
+          `cannot open it: ${errnoText(error)}`,
       );
     }
     opened.push(fd);
@@ -201,7 +208,7 @@ function openByDescriptor(
       shown,
       size: info.size,
       copyTo(target) {
-        const out = createExclusive(target, STORED_MODE);
+        const out = createExclusive(target, UNCHECKED_MODE);
         try {
           return checkCopied(shown, copyDescriptor(file, out, COPY_LIMIT));
         } finally {
@@ -215,7 +222,7 @@ function openByDescriptor(
     };
   } catch (error) {
     if (error instanceof ErrnoError) {
-      throw changedWhileOpened(shown, error.message);
+      throw changedWhileOpened(shown, errnoText(error));
     }
     throw error;
   } finally {
@@ -259,10 +266,10 @@ function openByPath(
       const out = Deno.openSync(target, {
         write: true,
         createNew: true,
-        mode: STORED_MODE,
+        mode: UNCHECKED_MODE,
       });
       try {
-        Deno.chmodSync(target, STORED_MODE); // whatever the umask
+        Deno.chmodSync(target, UNCHECKED_MODE); // whatever the umask
         const buffer = new Uint8Array(1 << 20);
         let total = 0;
         while (total < COPY_LIMIT) {

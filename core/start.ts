@@ -23,6 +23,7 @@ import {
 } from "./errors.ts";
 import {
   checkFirmwareDir,
+  publishFirmware,
   removeIfPresent,
   removeRecordedFirmware,
   storeFirmware,
@@ -51,7 +52,7 @@ import {
   startPolicyOf,
   stopPolicyOf,
 } from "../plugins/registry.ts";
-import type { Plugin, StopPolicy } from "../plugins/types.ts";
+import type { Plugin, PluginContext, StopPolicy } from "../plugins/types.ts";
 
 /**
  * Starts a created container.
@@ -108,7 +109,10 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
       record.rootfsIdentity,
     );
     try {
-      return await deploy(rt, record, dir, plugin, device, source, firmwareDir);
+      return await deploy(rt, record, dir, plugin, context, {
+        source,
+        firmwareDir,
+      });
     } finally {
       source.close();
     }
@@ -117,22 +121,20 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
   }
 }
 
-/** Stores the firmware, has the proxy start the processor, rolls back on failure. */
+/**
+ * Stores the firmware, has the proxy start the processor, and records it
+ * running; on any failure after the intent is recorded, rolls back.
+ */
 async function deploy(
   rt: Runtime,
   record: ContainerRecord,
   dir: string,
   plugin: Plugin,
-  device: Device,
-  source: FirmwareSource,
-  firmwareDir: string,
+  context: PluginContext,
+  { source, firmwareDir }: { source: FirmwareSource; firmwareDir: string },
 ): Promise<ContainerRecord> {
   const { id } = record;
-  const context = {
-    device,
-    sysfs: rt.sysfs,
-    annotations: record.annotations,
-  };
+  const { device } = context;
   // A start killed after it recorded its copy left that copy (whole or
   // partial) behind: remove it before a new name replaces the old one.
   removeEarlierCopy(record);
@@ -158,9 +160,12 @@ async function deploy(
   let message: string;
   try {
     storeFirmware(source, firmwareDir, name);
-    // The copy is what the kernel loads: check it, not the rootfs file.
-    await verifyFirmware(record.annotations, stored, "stored firmware");
-    checkFirmwareFile(stored, source.shown, plugin, context);
+    // The copy is what the kernel loads: check it, not the rootfs file, as
+    // create checked the image (digest, ELF and the plugin's requirements).
+    const image = Deno.readFileSync(stored);
+    await verifyFirmware(record.annotations, stored, "stored firmware", image);
+    checkFirmwareFile(stored, source.shown, plugin, context, image);
+    publishFirmware(stored);
     checkpoint("start.stored");
     debug(`start ${id}: stored ${stored}, signalling proxy ${record.pid}`);
     rt.sysfs.writeFirmware(device, name);

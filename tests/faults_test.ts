@@ -13,6 +13,7 @@ import { type Env, setUp } from "./helpers/harness.ts";
 import { assertClean } from "./helpers/inspect.ts";
 import { READY_FILE } from "../core/proxy_protocol.ts";
 import { PROFILES_DIR } from "../plugins/registry.ts";
+import { makeElf } from "../fixtures/make_elf.ts";
 
 function run(program: string, args: string[]): void {
   const result = new Deno.Command(program, { args, stderr: "piped" })
@@ -145,6 +146,36 @@ Deno.test("a read-only firmware directory: delete names the file it cannot remov
     assert.deepEqual(env.claims(), []);
     assert.equal(env.sim.state(0), "offline");
     assert.deepEqual(env.storedFirmware(firmwareDir), [name], "named, kept");
+  } finally {
+    env.sim.setFirmwarePath("");
+    unmount(firmwareDir);
+    await env.close();
+  }
+});
+
+Deno.test("a firmware directory too full for the image: start names the file it could not store, and the partial copy is removed", async () => {
+  const env = await setUp();
+  const firmwareDir = join(env.sysroot, "small-firmware");
+  mountTmpfs(firmwareDir, "size=64k");
+  try {
+    env.sim.setFirmwarePath(firmwareDir);
+    const bundle = env.bundle({
+      files: { "fw.elf": makeElf({ size: 256 * 1024 }) },
+    });
+    assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
+    const started = await env.run(["start", "c1"]);
+    assert.match(
+      started.stderr,
+      new RegExp(
+        `^remoteproc-runtime: cannot store firmware ${firmwareDir}/fw-\\w+-[0-9a-f]{8}\\.elf: ENOSPC \\(No space left on device\\)\n$`,
+      ),
+    );
+    assert.equal(started.code, 1);
+    assert.deepEqual(env.storedFirmware(firmwareDir), [], "no partial copy");
+    assert.equal(env.sim.state(0), "offline");
+    const deleted = await env.run(["delete", "c1"]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    await assertClean(env, "after a full firmware directory");
   } finally {
     env.sim.setFirmwarePath("");
     unmount(firmwareDir);
