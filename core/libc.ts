@@ -3,12 +3,12 @@
  * only `Deno.dlopen` caller; a test checks). It serves Landlock
  * (core/landlock.ts), spawning and locking for `create`
  * ({@linkcode spawnSession}, {@linkcode lockFile}), the proxy's signals
- * ({@linkcode openSignalQueue}), reading firmware out of a rootfs through
+ * ({@linkcode openSignalQueue}), copying firmware out of a rootfs through
  * descriptors that never follow a symlink ({@linkcode openNoFollow}, for
- * core/rootfs.ts) and sending signals ({@linkcode sendSignal}): Deno's own `Deno.kill` costs about 7 ms on its
- * first call (a lazy start-up of Deno's process support), `kill(2)` through
- * libc a few microseconds once the library is loaded, which every confined
- * verb has done already.
+ * core/rootfs.ts) and sending signals ({@linkcode sendSignal}): Deno's own
+ * `Deno.kill` costs about 7 ms on its first call (a lazy start-up of Deno's
+ * process support), `kill(2)` through libc a few microseconds once the
+ * library is loaded, which every confined verb has done already.
  *
  * Both permission modes grant `--allow-ffi` (see SECURITY.md). Without it
  * {@linkcode libcIfPermitted} returns undefined and callers fall back to
@@ -556,8 +556,8 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   9: "EBADF",
   12: "ENOMEM",
   13: "EACCES",
-  19: "ENODEV",
   17: "EEXIST",
+  19: "ENODEV",
   20: "ENOTDIR",
   21: "EISDIR",
   22: "EINVAL",
