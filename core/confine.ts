@@ -36,10 +36,14 @@ import {
 import { claimsDir, containerDir, hostPath, type Roots } from "./paths.ts";
 import type { Runtime } from "./runtime.ts";
 import { claimOf } from "./device.ts";
+import { type FileIdentity, rootfsProblem } from "./rootfs.ts";
 import { PROFILES_DIR } from "../plugins/registry.ts";
 
 /** The env switch of the test-only write probe. */
 export const WRITE_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_WRITE_PROBE";
+
+/** The env switch of the test-only read probe. */
+export const READ_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_READ_PROBE";
 
 /** The paths one verb may use. */
 export interface Plan {
@@ -47,6 +51,8 @@ export interface Plan {
   readWrite: string[];
   write: string[];
   execute: string[];
+  /** Directories among those whose rule must not follow a symlink (rootfs). */
+  noFollow: string[];
 }
 
 /** Files given on the command line that the verb writes. */
@@ -101,6 +107,7 @@ export function verbPlan(
     readWrite: [],
     write: outputs(files),
     execute: [],
+    noFollow: [],
   };
   const dir = id === undefined ? undefined : containerDir(roots, id);
   switch (verb) {
@@ -117,6 +124,7 @@ export function verbPlan(
     case "delete": {
       const peek = peekRecord(rt, dir!);
       plan.read.push(...peek.rootfs);
+      plan.noFollow.push(...peek.rootfs);
       plan.readWrite.push(
         verb === "start" ? dir! : roots.stateRoot,
         claimsDir(roots),
@@ -159,6 +167,7 @@ export function createPlan(
     readWrite: [rt.roots.stateRoot, claimsDir(rt.roots), deviceDir],
     write: outputs(files),
     execute: [Deno.execPath(), ...SYSTEM_LIBRARIES],
+    noFollow: [bundle.rootfs],
   };
 }
 
@@ -178,6 +187,7 @@ export function confine(plan: Plan): Confinement {
     readWrite: unique(plan.readWrite),
     write: unique(plan.write),
     execute: unique(plan.execute),
+    noFollow: unique(plan.noFollow),
   });
   return { status, ms: performance.now() - start };
 }
@@ -219,6 +229,31 @@ export function probeWrites(): void {
   }
 }
 
+/**
+ * Test-only: with `REMOTEPROC_RUNTIME_TEST_READ_PROBE=<path>[:<path>...]`
+ * set, tries to read each file and reports on stderr
+ * `remoteproc-runtime: test: read <path>: ok|EACCES|<error>`. Does nothing
+ * otherwise.
+ */
+export function probeReads(): void {
+  const paths = Deno.env.get(READ_PROBE_ENV);
+  if (!paths) return;
+  for (const path of paths.split(":")) {
+    let outcome = "ok";
+    try {
+      Deno.readFileSync(path);
+    } catch (error) {
+      outcome = (error as { code?: string }).code ??
+        (error as Error).name;
+    }
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(
+        `remoteproc-runtime: test: read ${path}: ${outcome}\n`,
+      ),
+    );
+  }
+}
+
 function basicReads(roots: Roots): string[] {
   return [
     ...defaultReadPaths(),
@@ -255,7 +290,13 @@ function peekRecord(
     if (typeof value?.device?.index === "string") {
       indexes.add(value.device.index);
     }
-    if (typeof value?.rootfs === "string" && value.rootfs.startsWith("/")) {
+    // Only the directory create resolved: a rootfs since replaced by a
+    // link (or another directory) gets no read rule.
+    if (
+      typeof value?.rootfs === "string" && value.rootfs.startsWith("/") &&
+      rootfsProblem(value.rootfs, identityOf(value.rootfsIdentity)) ===
+        undefined
+    ) {
       rootfs.push(value.rootfs);
     }
   } catch {
@@ -268,6 +309,13 @@ function peekRecord(
     .map((index) => rt.sysfs.device(index)?.dir)
     .filter((d): d is string => d !== undefined);
   return { deviceDirs, rootfs };
+}
+
+function identityOf(value: unknown): FileIdentity | undefined {
+  const { dev, ino } = (value ?? {}) as Record<string, unknown>;
+  return typeof dev === "number" && typeof ino === "number"
+    ? { dev, ino }
+    : undefined;
 }
 
 function firmwareDirOf(rt: Runtime, make: boolean): string | undefined {

@@ -22,6 +22,7 @@ import { acquireOpLock, PROXY_LOCK } from "./locks.ts";
 import { join } from "./posix_path.ts";
 import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
+import { rootfsIdentity } from "./rootfs.ts";
 import { POLL_MS, proxyArgs } from "./proxy_protocol.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
@@ -152,6 +153,8 @@ export async function create(
   const refusal = plugin.refuses?.("deploy", context);
   if (refusal) throw new DeviceError(refusal);
   const source = resolveFirmware(bundle);
+  // start copies the firmware out of this very directory, or refuses.
+  const identity = rootfsIdentity(bundle.rootfs);
   await verifyFirmware(
     bundle.annotations,
     source,
@@ -193,6 +196,7 @@ export async function create(
       pid: 0,
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
+      rootfsIdentity: identity,
       created: new Date().toISOString(),
       annotations: {
         ...bundle.annotations,

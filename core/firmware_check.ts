@@ -32,6 +32,7 @@ export const MAX_FIRMWARE_BYTES = 256 * 1024 * 1024;
  * @param shown How to name it in messages (`process.args[0]`).
  * @param plugin The processor's plugin.
  * @param context The plugin context.
+ * @param read The file's bytes, when the caller has read them already.
  * @returns Annotations to record (format, and for ELF the machine and
  * whether a resource table exists).
  * @throws {FirmwareError} Naming the file and what is wrong.
@@ -41,14 +42,15 @@ export function checkFirmwareFile(
   shown: string,
   plugin: Plugin,
   context: PluginContext,
+  read?: Uint8Array,
 ): Record<string, string> {
-  const size = Deno.statSync(path).size;
+  const size = read?.length ?? Deno.statSync(path).size;
   if (size > MAX_FIRMWARE_BYTES) {
     throw new FirmwareError(
       `firmware ${shown}: ${size} bytes is more than the limit of ${MAX_FIRMWARE_BYTES}`,
     );
   }
-  const bytes = Deno.readFileSync(path);
+  const bytes = read ?? Deno.readFileSync(path);
   const format = plugin.firmwareFormat?.(context) ?? "elf";
   try {
     const info = format === "elf" ? parseFirmware(bytes) : undefined;

@@ -54,6 +54,12 @@ export interface ContainerRecord {
   bundle: string;
   /** Absolute rootfs path. */
   rootfs: string;
+  /**
+   * The rootfs directory's device and inode at create: `start` refuses a
+   * rootfs that is no longer that directory (absent in records made before
+   * it was recorded).
+   */
+  rootfsIdentity?: { dev: number; ino: number };
   /** Creation time, ISO 8601. */
   created: string;
   /** Annotations of config.json plus those the runtime adds. */
@@ -90,6 +96,7 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
       v.status === "running" || v.status === "stopped") &&
     Number.isSafeInteger(v.pid) && (v.pid as number) >= 0 &&
     typeof v.bundle === "string" && typeof v.rootfs === "string" &&
+    (v.rootfsIdentity === undefined || isIdentity(v.rootfsIdentity)) &&
     typeof v.created === "string" && isStringMap(v.annotations) &&
     isObject(v.device) && typeof v.device.index === "string" &&
     typeof v.device.name === "string" && typeof v.device.dir === "string" &&
@@ -98,6 +105,12 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
     isObject(v.firmware) &&
     typeof v.firmware.source === "string" &&
     optionalString(v.firmware.stored) && optionalString(v.firmware.name);
+}
+
+function isIdentity(value: unknown): boolean {
+  return isObject(value) && Number.isSafeInteger(value.dev) &&
+    (value.dev as number) >= 0 && Number.isSafeInteger(value.ino) &&
+    (value.ino as number) >= 0;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

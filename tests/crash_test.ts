@@ -192,3 +192,25 @@ Deno.test("a lost state file: the container does not exist, and delete --force s
     await env.close();
   }
 });
+
+Deno.test("a start killed after its copy and run again leaves no copy behind: delete --force then removes the one stored file", async () => {
+  const env = await setUp();
+  try {
+    assert.equal((await env.run(["create", "-b", env.bundle(), "c1"])).code, 0);
+    await killAt(env, "start.stored", ["start", "c1"]);
+    const [first] = env.storedFirmware();
+    assert.ok(first, "the killed start stored a copy");
+    const started = await env.run(["start", "c1"]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(env.sim.state(0), "running");
+    const stored = env.storedFirmware();
+    assert.equal(stored.length, 1, `one copy, not ${stored.join(", ")}`);
+    assert.notEqual(stored[0], first);
+    assert.equal(env.sim.firmware(0), stored[0]);
+    const deleted = await env.run(["delete", "--force", "c1"]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    await assertClean(env, "after a retried start");
+  } finally {
+    await env.close();
+  }
+});

@@ -554,3 +554,205 @@ Deno.test("a symlink inside the rootfs is followed within it: an absolute link t
     await env.close();
   }
 });
+
+/** A change made between `create` and `start`, which `start` must refuse. */
+interface StartCase {
+  /** What changed. */
+  name: string;
+  /** The bundle to create from (default: `fw.elf`, a valid ELF). */
+  bundle?: BundleOptions;
+  /** Changes the bundle after create; `host` holds a valid `fw.elf`. */
+  change: (bundle: string, host: string) => void;
+  /** The message after `remoteproc-runtime: `. */
+  error: (bundle: string, host: string) => string;
+}
+
+/** Moves `path` aside and puts a symlink to `target` in its place. */
+function replaceWithLink(path: string, target: string): void {
+  Deno.renameSync(path, `${path}.real`);
+  makeSymlinks([[target, path]]);
+}
+
+const NOT_REGULAR =
+  "firmware file /fw.elf is no longer a regular file in the rootfs";
+
+const START_CASES: StartCase[] = [
+  {
+    name: "rootfs replaced by a symlink to a host directory",
+    change: (b, host) => replaceWithLink(join(b, "rootfs"), host),
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it is now a symlink`,
+  },
+  {
+    name: "rootfs replaced by a relative symlink to a copy of itself",
+    change: (b) => {
+      Deno.renameSync(join(b, "rootfs"), join(b, "copy"));
+      makeSymlinks([["copy", join(b, "rootfs")]]);
+    },
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it is now a symlink`,
+  },
+  {
+    name: "rootfs replaced by another directory",
+    change: (b) => {
+      Deno.renameSync(join(b, "rootfs"), join(b, "old"));
+      Deno.mkdirSync(join(b, "rootfs"));
+      Deno.writeFileSync(join(b, "rootfs/fw.elf"), makeElf());
+    },
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it is another directory`,
+  },
+  {
+    name: "rootfs removed",
+    change: (b) => Deno.removeSync(join(b, "rootfs"), { recursive: true }),
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it no longer exists`,
+  },
+  {
+    name: "rootfs replaced by a file",
+    change: (b) => {
+      Deno.removeSync(join(b, "rootfs"), { recursive: true });
+      Deno.writeFileSync(join(b, "rootfs"), makeElf());
+    },
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it is no longer a directory`,
+  },
+  {
+    name: "firmware replaced by an absolute symlink to a host file",
+    change: (b, host) =>
+      replaceWithLink(join(b, "rootfs/fw.elf"), join(host, "fw.elf")),
+    error: () => NOT_REGULAR,
+  },
+  {
+    name: "firmware replaced by a relative symlink out of the rootfs",
+    change: (b, host) =>
+      replaceWithLink(
+        join(b, "rootfs/fw.elf"),
+        `../../../../../../../../..${host}/fw.elf`,
+      ),
+    error: () => NOT_REGULAR,
+  },
+  {
+    name:
+      "a directory on the firmware path replaced by a symlink to a host directory",
+    bundle: firmwareArg("lib/fw.elf", { files: { "lib/fw.elf": makeElf() } }),
+    change: (b, host) => replaceWithLink(join(b, "rootfs/lib"), host),
+    error: () =>
+      "firmware file /lib/fw.elf is no longer a regular file in the rootfs",
+  },
+  {
+    name: "firmware replaced by a FIFO",
+    change: (b) => {
+      Deno.removeSync(join(b, "rootfs/fw.elf"));
+      mkfifo(join(b, "rootfs/fw.elf"));
+    },
+    error: () => NOT_REGULAR,
+  },
+  {
+    name: "firmware replaced by a directory",
+    change: (b) => {
+      Deno.removeSync(join(b, "rootfs/fw.elf"));
+      Deno.mkdirSync(join(b, "rootfs/fw.elf"));
+    },
+    error: () => NOT_REGULAR,
+  },
+  {
+    name: "firmware replaced by a device node",
+    change: (b) => {
+      Deno.removeSync(join(b, "rootfs/fw.elf"));
+      mknod(join(b, "rootfs/fw.elf"));
+    },
+    error: () => NOT_REGULAR,
+  },
+  {
+    name:
+      "firmware rewritten as something that is not ELF (the stored copy is checked)",
+    change: (b) =>
+      Deno.writeTextFileSync(
+        join(b, "rootfs/fw.elf"),
+        `#!/bin/sh\n${"# a shell script, not firmware\n".repeat(4)}id\n`,
+      ),
+    error: () => "firmware /fw.elf: is not an ELF image (bad magic)",
+  },
+  {
+    name: "firmware grown past the limit",
+    change: (b) =>
+      Deno.truncateSync(join(b, "rootfs/fw.elf"), 256 * 1024 * 1024 + 1),
+    error: () =>
+      "firmware /fw.elf: 268435457 bytes is more than the limit of 268435456",
+  },
+];
+
+Deno.test(`a corpus of ${START_CASES.length} changes between create and start: start refuses each with one exact line, before any firmware reaches a processor`, async (t) => {
+  const processors = START_CASES.map((_, i) => ({ name: `p${i}` }));
+  const env = await setUp(processors);
+  try {
+    const host = join(env.tmp, "host");
+    Deno.mkdirSync(host);
+    Deno.writeFileSync(join(host, "fw.elf"), makeElf());
+    const outcomes = await pool(START_CASES, 4, async (c, i) => {
+      const options = c.bundle ?? {};
+      const bundle = env.bundle({
+        ...options,
+        annotations: { "remoteproc.name": `p${i}` },
+      });
+      const created = await env.run(["create", "-b", bundle, `late${i}`]);
+      assert.equal(created.code, 0, `${c.name}: ${created.stderr}`);
+      c.change(bundle, host);
+      return { bundle, result: await env.run(["start", `late${i}`]) };
+    });
+    for (const [i, c] of START_CASES.entries()) {
+      await t.step(c.name, () => {
+        const { bundle, result } = outcomes[i]!;
+        assert.equal(
+          result.stderr,
+          `remoteproc-runtime: ${c.error(bundle, host)}\n`,
+        );
+        assert.equal(result.code, 1);
+        assert.equal(result.stdout, "");
+        assert.equal(env.sim.state(i), "offline");
+        assert.equal(env.sim.firmware(i), `rproc-p${i}-fw`, "no name written");
+      });
+    }
+    assert.deepEqual(env.storedFirmware(), [], "no copy left behind");
+    assert.deepEqual(env.sim.events, [], "no processor ever started");
+    await pool(START_CASES, 4, async (_, i) => {
+      const deleted = await env.run(["delete", "--force", `late${i}`]);
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.equal(deleted.stderr, "");
+    });
+    await assertClean(env, "after the start corpus", processors.length);
+    assert.deepEqual(env.sim.violations, []);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("an image's mode bits never reach the firmware directory: setuid and world-writable images are stored 0644, owned by the runtime", async (t) => {
+  const env = await setUp();
+  try {
+    for (const mode of [0o4755, 0o6777, 0o666]) {
+      await t.step(`image mode ${mode.toString(8)}`, async () => {
+        const bundle = env.bundle();
+        Deno.chmodSync(join(bundle, "rootfs/fw.elf"), mode);
+        assert.equal(
+          Deno.statSync(join(bundle, "rootfs/fw.elf")).mode! & 0o7777,
+          mode,
+        );
+        assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
+        const started = await env.run(["start", "c1"]);
+        assert.equal(started.code, 0, started.stderr);
+        const [stored] = env.storedFirmware();
+        const info = Deno.statSync(join(env.sysroot, "lib/firmware", stored!));
+        assert.equal((info.mode! & 0o7777).toString(8), "644");
+        assert.equal(info.uid, Deno.uid());
+        assert.equal(info.gid, Deno.gid());
+        const deleted = await env.run(["delete", "--force", "c1"]);
+        assert.equal(deleted.code, 0, deleted.stderr);
+      });
+    }
+    await assertClean(env, "after deploying odd modes");
+  } finally {
+    await env.close();
+  }
+});

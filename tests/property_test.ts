@@ -190,6 +190,7 @@ const VALID_RECORD: Json = {
   pid: 0,
   bundle: "/tmp/bundle",
   rootfs: "/tmp/bundle/rootfs",
+  rootfsIdentity: { dev: 2049, ino: 131 },
   created: "2026-11-28T00:00:00.000Z",
   annotations: { "remoteproc.name": "m4" },
   device: {
