@@ -7,7 +7,7 @@
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
 import { create } from "../core/create.ts";
 import { createPlan } from "../core/confine.ts";
-import { validateId } from "../core/container_id.ts";
+import { validateNewId } from "../core/container_id.ts";
 import { absolute } from "../core/paths.ts";
 import { confineStage, confineVerb } from "./confine.ts";
 
@@ -27,7 +27,7 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
   }, { min: 1, max: 1 });
   const rt = runtimeFor(globals);
   const id = positionals[0]!;
-  validateId(id);
+  validateNewId(id);
   const pidFile = values["pid-file"] as string | undefined;
   const files = { pidFile: pidFile ? absolute(pidFile) : undefined };
   await confineVerb(rt, globals, "create", id, files, false);

@@ -35,8 +35,9 @@ import {
 } from "./landlock.ts";
 import { claimsDir, containerDir, hostPath, type Roots } from "./paths.ts";
 import type { Runtime } from "./runtime.ts";
-import { claimOf } from "./device.ts";
+import { claimOf, makeClaimsDir } from "./device.ts";
 import { type FileIdentity, rootfsProblem } from "./rootfs.ts";
+import { makeStateDirs } from "./container_dir.ts";
 import { PROFILES_DIR } from "../plugins/registry.ts";
 
 /** The env switch of the test-only write probe. */
@@ -193,14 +194,16 @@ export function confine(plan: Plan): Confinement {
 }
 
 /**
- * Makes the state root and claims directory exist, so that rules can name
- * them (Landlock rules attach to existing files only).
+ * Makes the state root, its `containers` directory and the claims directory
+ * exist, so that rules can name them (Landlock rules attach to existing
+ * files only).
  *
  * @param roots The roots.
+ * @throws {StateError} Naming a directory that cannot be made.
  */
 export function prepareDirs(roots: Roots): void {
-  Deno.mkdirSync(roots.stateRoot, { recursive: true, mode: 0o711 });
-  Deno.mkdirSync(claimsDir(roots), { recursive: true, mode: 0o700 });
+  makeStateDirs(roots);
+  makeClaimsDir(roots);
 }
 
 /**

@@ -7,13 +7,14 @@
 import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
 import { loadBundle, resolveFirmware } from "./bundle.ts";
 import { checkpoint } from "./checkpoint.ts";
-import { removeContainerDir } from "./container_dir.ts";
-import { validateId } from "./container_id.ts";
+import { makeStateDirs, removeContainerDir } from "./container_dir.ts";
+import { validateNewId } from "./container_id.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
 import {
   ConfigError,
   ContainerExistsError,
   DeviceError,
+  fileError,
   RuntimeError,
 } from "./errors.ts";
 import { checkFirmwareFile } from "./firmware_check.ts";
@@ -135,7 +136,7 @@ export async function create(
   options: CreateOptions,
 ): Promise<ContainerRecord> {
   const { id } = options;
-  validateId(id);
+  validateNewId(id);
   if (options.consoleSocket !== undefined) {
     throw new ConfigError(
       "a remote processor has no terminal: --console-socket is not supported (run without -t)",
@@ -172,7 +173,7 @@ export async function create(
   await options.onResolved?.(bundle, device);
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
-  Deno.mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
+  makeStateDirs(rt.roots);
   const dir = containerDir(rt.roots, id);
   try {
     Deno.mkdirSync(dir, { mode: 0o700 });
@@ -180,7 +181,7 @@ export async function create(
     if (error instanceof Deno.errors.AlreadyExists) {
       throw new ContainerExistsError(id);
     }
-    throw error;
+    throw fileError("create directory", dir, error);
   }
 
   const lock = await acquireOpLock(dir, id);

@@ -126,6 +126,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   20: "ENOTDIR",
   14: "EFAULT",
   22: "EINVAL",
+  36: "ENAMETOOLONG",
   38: "ENOSYS",
   40: "ELOOP",
   42: "ENOMSG",
@@ -133,6 +134,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
 };
 const ENOENT = 2;
 const ENOTDIR = 20;
+const ENAMETOOLONG = 36;
 const ENOSYS = 38;
 const EOPNOTSUPP = 95;
 
@@ -435,7 +437,7 @@ function requestedRules(rules: LandlockRules): PathRule[] {
  * without `--allow-all`).
  *
  * @returns False when the path (and, for a write path, its parent) is
- * missing: the rule is skipped.
+ * missing, or too long to exist: the rule is skipped.
  */
 function addPathRule(
   sys: LandlockSyscalls,
@@ -454,7 +456,7 @@ function addPathRule(
     access = (CREATE_FILE_RIGHTS | (rule.access & AccessFs.READ_FILE)) &
       handled;
   }
-  if (fd === -ENOENT || fd === -ENOTDIR) return false;
+  if (fd === -ENOENT || fd === -ENOTDIR || fd === -ENAMETOOLONG) return false;
   if (fd < 0) {
     throw new RuntimeError(
       `cannot open landlock rule path ${rule.path}: ${errnoName(-fd)}`,

@@ -133,7 +133,7 @@ Deno.test("a runtime SIGKILLed at any step of create, start or delete: state tel
 /** Deploys c1 and replaces its state.json with `text`. */
 async function corruptState(env: Env, text: string): Promise<void> {
   await env.deploy("c1");
-  Deno.writeTextFileSync(join(env.root, "c1", "state.json"), text);
+  Deno.writeTextFileSync(join(env.containerDir("c1"), "state.json"), text);
 }
 
 for (
@@ -179,7 +179,7 @@ Deno.test("a lost state file: the container does not exist, and delete --force s
   const env = await setUp();
   try {
     await env.deploy("c1");
-    Deno.removeSync(join(env.root, "c1", "state.json"));
+    Deno.removeSync(join(env.containerDir("c1"), "state.json"));
     const state = await env.run(["state", "c1"]);
     assert.equal(
       state.stderr,

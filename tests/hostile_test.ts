@@ -10,6 +10,7 @@ import { type BundleOptions, type Env, setUp } from "./helpers/harness.ts";
 import { assertClean, pool } from "./helpers/inspect.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
+import { fill, mountTmpfs, unmount } from "./helpers/mounts.ts";
 
 /** One hostile input. */
 interface Case {
@@ -19,10 +20,15 @@ interface Case {
   bundle?: BundleOptions;
   /** Changes the bundle after it is made. */
   prepare?: (bundle: string, env: Env) => void;
-  /** Arguments instead of a create (`{bundle}` is replaced by a valid one). */
+  /**
+   * Arguments instead of a create (`{bundle}` is replaced by a valid one,
+   * `{tmp}` by the environment's temp directory).
+   */
   args?: string[];
   /** The message after `remoteproc-runtime: `; may use the bundle path. */
-  error: string | ((bundle: string) => string);
+  error: string | ((bundle: string, tmp: string) => string);
+  /** Undoes what `prepare` did outside the temp directory (mounts). */
+  teardown?: (tmp: string) => void;
 }
 
 const M4 = { "remoteproc.name": "m4" };
@@ -63,6 +69,12 @@ function mkfifo(path: string): void {
 }
 
 const SHA_OF_OTHER = "ab".repeat(32);
+
+/** An id that passes runc's rules but is too long for a file name. */
+const LONG_ID = "x".repeat(256);
+const LONGEST_ID = "y".repeat(1024);
+const COMMA =
+  "a path with a comma cannot be allowed in sysroot mode (Deno's --allow-write list is comma-separated)";
 
 const CASES: Case[] = [
   // config.json itself
@@ -422,6 +434,33 @@ const CASES: Case[] = [
     error: `invalid container id format: "${"x".repeat(1025)}"`,
   },
   {
+    name: "id of 256 characters at create",
+    args: ["create", "-b", "{bundle}", LONG_ID],
+    error:
+      `invalid container id format: "${LONG_ID}" is longer than 255 characters`,
+  },
+  {
+    name: "id of 1024 characters at create",
+    args: ["create", "-b", "{bundle}", LONGEST_ID],
+    error:
+      `invalid container id format: "${LONGEST_ID}" is longer than 255 characters`,
+  },
+  {
+    name: "state of an id too long for a file name",
+    args: ["state", LONG_ID],
+    error: "container does not exist",
+  },
+  {
+    name: "start of an id too long for a file name",
+    args: ["start", LONGEST_ID],
+    error: "container does not exist",
+  },
+  {
+    name: "kill of an id too long for a file name",
+    args: ["kill", LONG_ID, "KILL"],
+    error: "container does not exist",
+  },
+  {
     name: "two ids",
     args: ["create", "-b", "{bundle}", "c1", "c2"],
     error: 'create: unexpected argument "c2"',
@@ -455,6 +494,115 @@ const CASES: Case[] = [
     name: "empty --root",
     args: ["--root=", "state", "c1"],
     error: "--root is empty",
+  },
+  {
+    name: "--root is a regular file (create)",
+    prepare: (_, env) => Deno.writeTextFileSync(join(env.tmp, "root-file"), ""),
+    args: ["--root", "{tmp}/root-file", "create", "-b", "{bundle}", "rf1"],
+    error: (_, tmp) => `state root ${tmp}/root-file is not a directory`,
+  },
+  {
+    name: "--root is a regular file (list)",
+    prepare: (_, env) =>
+      Deno.writeTextFileSync(join(env.tmp, "root-file2"), ""),
+    args: ["--root={tmp}/root-file2", "list"],
+    error: (_, tmp) => `state root ${tmp}/root-file2 is not a directory`,
+  },
+  {
+    name: "--root below a regular file",
+    prepare: (_, env) =>
+      Deno.writeTextFileSync(join(env.tmp, "root-file3"), ""),
+    args: [
+      "--root",
+      "{tmp}/root-file3/state",
+      "create",
+      "-b",
+      "{bundle}",
+      "rf3",
+    ],
+    error: (_, tmp) =>
+      `state root ${tmp}/root-file3/state cannot be made: ${tmp}/root-file3 is not a directory`,
+  },
+  {
+    name: "--root is /dev/null (state)",
+    args: ["--root", "/dev/null", "state", "c1"],
+    error: "state root /dev/null is not a directory",
+  },
+  {
+    name: "--root is /dev/null (create)",
+    args: ["--root", "/dev/null", "create", "-b", "{bundle}", "dn1"],
+    error: "state root /dev/null is not a directory",
+  },
+  {
+    name: "--root is /dev/null (delete --force)",
+    args: ["--root", "/dev/null", "delete", "--force", "c1"],
+    error: "state root /dev/null is not a directory",
+  },
+  {
+    name: "--root is /dev/null (start)",
+    args: ["--root", "/dev/null", "start", "c1"],
+    error: "state root /dev/null is not a directory",
+  },
+  {
+    name: "comma in --root",
+    args: ["--root", "{tmp}/a,b", "list"],
+    error: (_, tmp) => `--root ${tmp}/a,b: ${COMMA}`,
+  },
+  {
+    name: "comma in --root=",
+    args: ["--root={tmp}/a,", "state", "c1"],
+    error: (_, tmp) => `--root ${tmp}/a,: ${COMMA}`,
+  },
+  {
+    name: "comma in --log",
+    args: ["--log", "{tmp}/log,1", "list"],
+    error: (_, tmp) => `--log ${tmp}/log,1: ${COMMA}`,
+  },
+  {
+    name: "comma in --pid-file",
+    args: ["create", "--pid-file", "{tmp}/pid,1", "-b", "{bundle}", "pf1"],
+    error: (_, tmp) => `--pid-file ${tmp}/pid,1: ${COMMA}`,
+  },
+  {
+    name: "comma in --pid-file=",
+    args: ["create", "--pid-file={tmp}/pid,/etc", "-b", "{bundle}", "pf2"],
+    error: (_, tmp) => `--pid-file ${tmp}/pid,/etc: ${COMMA}`,
+  },
+  {
+    name: "comma in --sysroot",
+    args: ["--sysroot", "{tmp}/sys,root", "list"],
+    error: (_, tmp) => `--sysroot ${tmp}/sys,root: ${COMMA}`,
+  },
+  {
+    name: "read-only state root",
+    prepare: (_, env) =>
+      mountTmpfs(join(env.tmp, "ro-root"), { readOnly: true }),
+    args: ["--root", "{tmp}/ro-root", "create", "-b", "{bundle}", "ro1"],
+    error: (_, tmp) =>
+      `cannot create directory ${tmp}/ro-root/containers: read-only file system`,
+    teardown: (tmp) => unmount(join(tmp, "ro-root")),
+  },
+  {
+    name: "state root to be made on a read-only file system",
+    prepare: (_, env) =>
+      mountTmpfs(join(env.tmp, "ro-root2"), { readOnly: true }),
+    args: ["--root", "{tmp}/ro-root2/state", "create", "-b", "{bundle}", "ro2"],
+    error: (_, tmp) =>
+      `cannot create directory ${tmp}/ro-root2/state: read-only file system`,
+    teardown: (tmp) => unmount(join(tmp, "ro-root2")),
+  },
+  {
+    name: "full state root",
+    prepare: (_, env) => {
+      const root = join(env.tmp, "full-root");
+      mountTmpfs(root, { sizeKiB: 64 });
+      Deno.mkdirSync(join(root, "containers"));
+      fill(root);
+    },
+    args: ["--root", "{tmp}/full-root", "create", "-b", "{bundle}", "full1"],
+    error: (_, tmp) =>
+      `cannot write ${tmp}/full-root/containers/full1/state.json: no space left on device`,
+    teardown: (tmp) => unmount(join(tmp, "full-root")),
   },
   {
     name: "bad --log-format",
@@ -515,14 +663,18 @@ Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with 
       const bundle = env.bundle(c.bundle ?? {});
       c.prepare?.(bundle, env);
       const args = c.args
-        ? c.args.map((a) => a === "{bundle}" ? bundle : a)
+        ? c.args.map((a) =>
+          a === "{bundle}" ? bundle : a.replaceAll("{tmp}", env.tmp)
+        )
         : ["create", "-b", bundle, `hostile${i}`];
       return { bundle, result: await env.run(args) };
     });
     for (const [i, c] of CASES.entries()) {
       await t.step(c.name, () => {
         const { bundle, result } = outcomes[i]!;
-        const message = typeof c.error === "string" ? c.error : c.error(bundle);
+        const message = typeof c.error === "string"
+          ? c.error
+          : c.error(bundle, env.tmp);
         assert.equal(result.stderr, `remoteproc-runtime: ${message}\n`);
         assert.equal(result.code, 1);
         assert.equal(result.stdout, "");
@@ -531,7 +683,13 @@ Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with 
     await assertClean(env, "after the corpus");
     assert.deepEqual(env.sim.events, [], "no write reached a processor");
     assert.deepEqual(env.sim.violations, []);
+    assert.deepEqual(
+      [...Deno.readDirSync(join(env.tmp, "full-root/containers"))],
+      [],
+      "nothing left in the full state root",
+    );
   } finally {
+    for (const c of CASES) c.teardown?.(env.tmp);
     await env.close();
   }
 });

@@ -317,10 +317,10 @@ Deno.test("list leaves out the tombstone of a removal that was killed half-way",
   try {
     await env.deploy("c1");
     // what a delete killed between its rename and its removal leaves behind
-    const tombstone = join(env.root, ",removed,c1,00000000");
+    const tombstone = env.containerDir(",removed,00000000");
     Deno.mkdirSync(tombstone);
     Deno.copyFileSync(
-      join(env.root, "c1", "state.json"),
+      join(env.containerDir("c1"), "state.json"),
       join(tombstone, "state.json"),
     );
     assert.equal((await env.run(["list", "-q"])).stdout, "c1\n");

@@ -191,10 +191,12 @@ trace() { printf '%s' "$2" >>"$sysroot/sys/kernel/debug/remoteproc/remoteproc$1/
 crash() { echo 1 >"$sysroot/sys/kernel/debug/remoteproc/remoteproc$1/crash"; }
 state_root=$sysroot/run/remoteproc-runtime
 # Nothing of ours left: no container state, no claim, no stored firmware.
+# (The state root keeps its containers/ and claims/ directories.)
 assert_clean() {
   local left
   left=$(find "$state_root" "$sysroot/lib/firmware" -mindepth 1 \
-    ! -path "$state_root/claims" ! -name '.*' 2>/dev/null)
+    ! -path "$state_root/claims" ! -path "$state_root/containers" \
+    ! -name '.*' 2>/dev/null)
   [ -z "$left" ] || fail "left behind: $left"
   local n
   for n in 0 1 2; do

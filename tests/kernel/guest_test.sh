@@ -92,7 +92,7 @@ baseline() {
 # nothing_left ID: no container, no state dir, no stored firmware, core offline
 nothing_left() {
 	if rt state "$1" >/dev/null 2>&1; then die "container $1 still exists after delete: $RT_OUT"; fi
-	[ ! -e "$RTROOT/$1" ] || die "state dir $RTROOT/$1 left behind: $(ls -la "$RTROOT/$1")"
+	[ ! -e "$RTROOT/containers/$1" ] || die "state dir $RTROOT/containers/$1 left behind: $(ls -la "$RTROOT/containers/$1")"
 	_now=$(fw_listing)
 	[ "$_now" = "$FW_BASE" ] || die "files left under $KT_FW: $(echo "$_now" | grep -vxF "$FW_BASE" | tr '\n' ' ')"
 	_now=$(find /tmp/kfw-cli 2>/dev/null | sort)
@@ -313,7 +313,7 @@ t_attached() {
 	info "attached core: $failed fails: $(echo "$RT_ERR" | tail -n 1)"
 	expect_eq "$(cat "$RP/state")" attached "sysfs state after refused $failed"
 	rt delete --force att >/dev/null 2>&1
-	[ ! -e "$RTROOT/att" ] || die "state dir left behind"
+	[ ! -e "$RTROOT/containers/att" ] || die "state dir left behind"
 	# exactly one stop takes it offline: no power reference was added
 	echo -n stop >"$RP/state" || die "stop"
 	expect_eq "$(cat "$RP/state")" offline "after one stop (an extra start would have needed two)"
