@@ -37,6 +37,7 @@ import { claimsDir, containerDir, hostPath, type Roots } from "./paths.ts";
 import type { Runtime } from "./runtime.ts";
 import { claimOf } from "./device.ts";
 import { PROFILES_DIR } from "../plugins/registry.ts";
+import { proxyExecutables } from "./self.ts";
 
 /** The env switch of the test-only write probe. */
 export const WRITE_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_WRITE_PROBE";
@@ -111,7 +112,7 @@ export function verbPlan(
         claimsDir(roots),
         ...rt.sysfs.listDevices().map((d) => d.dir),
       );
-      plan.execute.push(Deno.execPath(), ...SYSTEM_LIBRARIES);
+      plan.execute.push(...proxyExecutables(), ...SYSTEM_LIBRARIES);
       break;
     case "start":
     case "delete": {
@@ -158,7 +159,7 @@ export function createPlan(
     read: [...basicReads(rt.roots), bundle.dir, bundle.rootfs],
     readWrite: [rt.roots.stateRoot, claimsDir(rt.roots), deviceDir],
     write: outputs(files),
-    execute: [Deno.execPath(), ...SYSTEM_LIBRARIES],
+    execute: [...proxyExecutables(), ...SYSTEM_LIBRARIES],
   };
 }
 

@@ -19,6 +19,7 @@ import {
   READY_FILE,
 } from "./proxy_protocol.ts";
 import { moduleUrl, projectUrl } from "./lazy.ts";
+import { standaloneExecutable } from "./self.ts";
 import {
   isInheritedDescriptor,
   lockFile,
@@ -72,8 +73,9 @@ export interface SpawnOptions {
 }
 
 /**
- * The command line that runs the proxy: the compiled binary re-executes
- * itself with a hidden subcommand; a `deno run` development run starts
+ * The command line that runs the proxy: the compiled binary (or its
+ * stand-in, see core/self.ts) re-executes itself with a hidden subcommand;
+ * a `deno run` development run starts
  * `proxy.ts` with the same permissions the runtime has (`-A`, or the
  * narrow `sysroot` set of deno.json plus the directories it writes).
  *
@@ -81,8 +83,9 @@ export interface SpawnOptions {
  * @returns Executable and arguments.
  */
 export function proxyCommand(options: SpawnOptions): [string, string[]] {
+  const self = standaloneExecutable();
+  if (self !== undefined) return [self, [PROXY_SUBCOMMAND, ...options.args]];
   const exe = Deno.execPath();
-  if (Deno.build.standalone) return [exe, [PROXY_SUBCOMMAND, ...options.args]];
   const config = fileURLToPath(projectUrl("deno.json"));
   const script = fileURLToPath(moduleUrl("proxy.ts"));
   const all = Deno.permissions.querySync({ name: "write" }).state === "granted";
