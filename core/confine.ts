@@ -39,6 +39,7 @@ import { claimOf, makeClaimsDir } from "./device.ts";
 import { type FileIdentity, rootfsProblem } from "./rootfs.ts";
 import { makeStateDirs } from "./container_dir.ts";
 import { PROFILES_DIR } from "../plugins/registry.ts";
+import { proxyExecutables } from "./self.ts";
 
 /** The env switch of the test-only write probe. */
 export const WRITE_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_WRITE_PROBE";
@@ -119,7 +120,7 @@ export function verbPlan(
         claimsDir(roots),
         ...rt.sysfs.listDevices().map((d) => d.dir),
       );
-      plan.execute.push(Deno.execPath(), ...SYSTEM_LIBRARIES);
+      plan.execute.push(...proxyExecutables(), ...SYSTEM_LIBRARIES);
       break;
     case "start":
     case "delete": {
@@ -167,7 +168,7 @@ export function createPlan(
     read: [...basicReads(rt.roots), bundle.dir, bundle.rootfs],
     readWrite: [rt.roots.stateRoot, claimsDir(rt.roots), deviceDir],
     write: outputs(files),
-    execute: [Deno.execPath(), ...SYSTEM_LIBRARIES],
+    execute: [...proxyExecutables(), ...SYSTEM_LIBRARIES],
     noFollow: [bundle.rootfs],
   };
 }

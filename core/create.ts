@@ -28,6 +28,7 @@ import { POLL_MS, proxyArgs } from "./proxy_protocol.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import {
+  checkPassedFds,
   type SpawnedProxy,
   spawnProxy,
   waitProxyReady,
@@ -74,6 +75,12 @@ export interface CreateOptions {
       device: { index: string; dir: string },
     ) => void | Promise<void>)
     | undefined;
+  /**
+   * runc's `--preserve-fds`: how many descriptors after stdio (3, 4, ...)
+   * the proxy gets (default 0). Each must have been passed to this process
+   * (open, not close-on-exec). The proxy gets no other descriptor.
+   */
+  preserveFds?: number | undefined;
   /** Proxy poll interval in ms (default `POLL_MS`). */
   pollMs?: number | undefined;
 }
@@ -142,6 +149,8 @@ export async function create(
       "a remote processor has no terminal: --console-socket is not supported (run without -t)",
     );
   }
+  const preserveFds = options.preserveFds ?? 0;
+  checkPassedFds(preserveFds);
   const bundle = await loadBundle(options.bundle ?? ".");
   const device = resolveDevice(rt.sysfs, bundle.annotations);
   const plugins = await loadPlugins(rt.roots.sysroot);
@@ -228,6 +237,7 @@ export async function create(
       }),
       writable: [rt.roots.sysroot, dir],
       lockPath: join(dir, PROXY_LOCK),
+      passFds: preserveFds,
     });
     record.pid = proxy.pid;
     if (!proxy.holdsLock) {

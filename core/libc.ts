@@ -206,6 +206,15 @@ const PROCESS_SYMBOLS = {
     parameters: ["buffer", "i32", "i32"],
     result: "i32",
   },
+  posix_spawn_file_actions_addclose: {
+    parameters: ["buffer", "i32"],
+    result: "i32",
+  },
+  // Variadic; F_GETFD takes no third argument.
+  fcntl: { parameters: ["i32", "i32"], result: "i32" },
+  opendir: { parameters: ["buffer"], result: "pointer" },
+  readdir: { parameters: ["pointer"], result: "pointer" },
+  closedir: { parameters: ["pointer"], result: "i32" },
   open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
@@ -338,10 +347,83 @@ export function closeDescriptor(fd: number): boolean {
   return libcIfPermitted()?.close(fd) === 0;
 }
 
+const F_GETFD = 1;
+const FD_CLOEXEC = 1;
+/** `struct dirent`'s `d_name` on glibc x86_64 and aarch64. */
+const DIRENT_NAME_OFFSET = 19;
+
+/**
+ * This process's descriptors from `from` on that a child would inherit: open
+ * and without close-on-exec. Deno opens all of its own close-on-exec, so
+ * these are what this process itself inherited (an engine's pipes, a
+ * shell's `exec 7>file`), plus stdio below 3. Listed from `/proc/self/fd`
+ * through libc (Deno refuses `/proc` to anything less than `--allow-all`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inheritableDescriptors } from "./libc.ts";
+ * const fds = inheritableDescriptors(0);
+ * assert.ok(fds !== undefined && fds.includes(2)); // stderr
+ * ```
+ *
+ * @param from The lowest descriptor to list.
+ * @returns Ascending descriptors; undefined where FFI is unavailable.
+ * @throws {Error} When `/proc/self/fd` cannot be listed.
+ */
+export function inheritableDescriptors(from: number): number[] | undefined {
+  const lib = processLibc();
+  if (lib === undefined) return undefined;
+  const dir = lib.opendir(cString("/proc/self/fd"));
+  if (dir === null) {
+    throw new Error(`cannot list /proc/self/fd: errno ${errno()}`);
+  }
+  const open: number[] = [];
+  try {
+    for (
+      let entry = lib.readdir(dir);
+      entry !== null;
+      entry = lib.readdir(dir)
+    ) {
+      const name = new Deno.UnsafePointerView(entry).getCString(
+        DIRENT_NAME_OFFSET,
+      );
+      if (/^\d+$/.test(name)) open.push(Number(name));
+    }
+  } finally {
+    lib.closedir(dir); // its own descriptor, close-on-exec, is gone now
+  }
+  return open.filter((fd) => fd >= from && isInheritable(lib, fd))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Whether a descriptor is open and would be inherited by a child (no
+ * close-on-exec): what this process was handed rather than opened itself.
+ *
+ * @param fd The descriptor.
+ * @returns The answer; undefined where FFI is unavailable.
+ */
+export function isInheritedDescriptor(fd: number): boolean | undefined {
+  const lib = processLibc();
+  return lib === undefined ? undefined : isInheritable(lib, fd);
+}
+
+function isInheritable(lib: ProcessSymbols, fd: number): boolean {
+  const flags = lib.fcntl(fd, F_GETFD);
+  return flags >= 0 && (flags & FD_CLOEXEC) === 0;
+}
+
 /** Options of {@linkcode spawnSession}. */
 export interface SessionOptions {
   /** A descriptor to give the child as its stdin (else it inherits ours). */
   stdinFd?: number;
+  /**
+   * How many descriptors after stdio (3, 4, ...) the child gets, as runc's
+   * `--preserve-fds` (default 0). Every other descriptor this process
+   * would pass on is closed in the child.
+   */
+  passFds?: number;
   /**
    * Signals the child starts with blocked (else none), for it to take from
    * a {@linkcode openSignalQueue}: every thread it ever has inherits the
@@ -358,14 +440,15 @@ export interface SessionOptions {
  * through libc's `posix_spawn` (a `vfork`). It saves `create` about 10 ms:
  * Deno's first `Deno.Command` costs about 7 ms and a detached spawn forks
  * the whole runtime. It can also hand the child a descriptor as its stdin,
- * which Deno cannot.
+ * and close every descriptor but stdio (and `passFds`) in it, which Deno
+ * cannot: a `Deno.Command` child inherits whatever this process inherited.
  *
  * The child is this process's; {@linkcode SessionChild.exited} reaps it.
  * Nothing else does until this process exits (a short-lived CLI).
  *
  * @param exe Absolute path of the program.
  * @param args Its arguments (without argv[0]).
- * @param options `stdinFd`, `blockSignals`.
+ * @param options `stdinFd`, `passFds`, `blockSignals`.
  * @returns The child, or undefined where FFI or posix_spawn is unavailable
  * (the caller falls back to `Deno.Command`).
  * @throws {Error} When posix_spawn fails (the errno is in the message).
@@ -386,6 +469,13 @@ export function spawnSession(
       lib.posix_spawn_file_actions_adddup2(actions, options.stdinFd, 0) !== 0
     ) {
       throw new Error("posix_spawn_file_actions_adddup2 failed");
+    }
+    // Only stdio (and the passed ones) reach the child: a descriptor it
+    // kept would hold an engine's pipe open for as long as it lives.
+    for (const fd of inheritableDescriptors(3 + (options.passFds ?? 0))!) {
+      if (lib.posix_spawn_file_actions_addclose(actions, fd) !== 0) {
+        throw new Error(`posix_spawn_file_actions_addclose ${fd} failed`);
+      }
     }
     return spawnWith(lib, exe, args, actions, options.blockSignals ?? []);
   } finally {

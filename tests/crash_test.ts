@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Env, LAUNCHER, setUp } from "./helpers/harness.ts";
+import { type Env, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
 import { assertClean, pool, proxies } from "./helpers/inspect.ts";
 import { type Checkpoint, CHECKPOINTS, PAUSE_ENV } from "../core/checkpoint.ts";
 
@@ -20,7 +20,7 @@ async function killAt(env: Env, point: Checkpoint, args: string[]) {
       'err=$1; shift; exec "$@" >/dev/null 2>"$err"',
       "sh",
       err,
-      LAUNCHER,
+      RUNTIME_BIN,
       ...args,
     ],
     env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot, [PAUSE_ENV]: point },

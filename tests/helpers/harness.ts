@@ -1,7 +1,7 @@
 /**
  * Black-box test harness: a simulator in a temp sysroot, bundles, and the
  * CLI run through bin/remoteproc-runtime under its real (narrow) permission
- * set.
+ * set, or through `REMOTEPROC_RUNTIME_BIN` when set.
  *
  * @module
  */
@@ -15,6 +15,13 @@ import { makeElf } from "../../fixtures/make_elf.ts";
 export const LAUNCHER = fromFileUrl(
   new URL("../../bin/remoteproc-runtime", import.meta.url),
 );
+
+/**
+ * The runtime under test: `REMOTEPROC_RUNTIME_BIN` (a compiled binary, or
+ * the stand-in for one that `deno task test:standalone` builds), else the
+ * launcher.
+ */
+export const RUNTIME_BIN = Deno.env.get("REMOTEPROC_RUNTIME_BIN") || LAUNCHER;
 
 /** What a CLI run produced. */
 export interface RunResult {
@@ -113,7 +120,7 @@ export async function setUp(
           "sh",
           out,
           err,
-          LAUNCHER,
+          RUNTIME_BIN,
           ...(options.clearEnv ? [`--sysroot=${sim.root}`] : []),
           ...args,
         ],
