@@ -57,7 +57,7 @@ import {
  * @example Starting an unknown container fails (see `create` for a full lifecycle)
  * ```ts
  * import assert from "node:assert/strict";
- * import { start } from "../start.ts";
+ * import { start } from "./start.ts";
  * import { ContainerNotFoundError } from "../util/errors.ts";
  * import { openRuntime } from "../runtime.ts";
  * import { Simulator } from "../../sim/simulator.ts";
