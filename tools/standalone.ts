@@ -26,6 +26,7 @@ import { dirname, join, relative } from "node:path";
 import { ENTRY, INCLUDES, writeBuildInfo } from "./compile.ts";
 import { PROJECT } from "./bundle.ts";
 import { STANDALONE_ENV } from "../core/proxy/self.ts";
+import { removeIfPresent } from "../core/util/fs.ts";
 
 /** Where the stand-in is built. */
 export const STANDALONE_DIR = join(PROJECT, "dist/standalone");
@@ -130,7 +131,7 @@ function quote(text: string): string {
  */
 export async function buildStandIn(dir = STANDALONE_DIR): Promise<string> {
   const staging = `${dir}.new`;
-  removeIfPresent(staging);
+  removeIfPresent(staging, { recursive: true });
   for (const path of await embeddedFiles()) {
     if (path === "build_info.json") continue; // written below
     copyTree(join(PROJECT, path), join(staging, path));
@@ -157,7 +158,7 @@ exec ${quote(deno)} run -q -A --no-prompt --no-lock --config=${
 `,
     { mode: 0o755 },
   );
-  removeIfPresent(dir);
+  removeIfPresent(dir, { recursive: true });
   Deno.renameSync(staging, dir);
   const modules = [ENTRY, ...INCLUDES].filter((m) => m.endsWith(".ts"));
   const cached = await new Deno.Command(deno, {
@@ -174,14 +175,6 @@ exec ${quote(deno)} run -q -A --no-prompt --no-lock --config=${
   }).output();
   if (!cached.success) throw new Error("deno cache failed for the stand-in");
   return self;
-}
-
-function removeIfPresent(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }
 
 /** The test files that drive the CLI through tests/helpers/harness.ts. */

@@ -21,7 +21,7 @@
  */
 import { isAbsolute, join, resolve } from "../util/posix_path.ts";
 import { fileError } from "../util/errors.ts";
-import { RECORD_FILE } from "./record.ts";
+import { hasRecordFile } from "./record.ts";
 
 /**
  * The roots every operation takes.
@@ -231,11 +231,7 @@ export function stateRootProblem(stateRoot: string): string | undefined {
 
 function isLegacyContainer(roots: Roots, dir: string): boolean {
   if (dir === containersDir(roots) || dir === claimsDir(roots)) return false;
-  try {
-    return Deno.lstatSync(join(dir, RECORD_FILE)).isFile;
-  } catch {
-    return false; // absent, or a name too long to exist
-  }
+  return hasRecordFile(dir);
 }
 
 function exists(path: string): boolean {

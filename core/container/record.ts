@@ -83,7 +83,22 @@ export interface ContainerRecord {
 }
 
 /** The record's file in a container's state directory. */
-export const RECORD_FILE = "state.json";
+const RECORD_FILE = "state.json";
+
+/**
+ * Whether a directory holds a record file (a regular file; its content is
+ * not looked at).
+ *
+ * @param dir A directory.
+ * @returns True when `state.json` is a regular file there.
+ */
+export function hasRecordFile(dir: string): boolean {
+  try {
+    return Deno.lstatSync(join(dir, RECORD_FILE)).isFile;
+  } catch {
+    return false; // absent, or a name too long to exist
+  }
+}
 
 /**
  * What a record says about its processor and rootfs, read without any

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { pollUntilSync } from "../../core/util/poll.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 
@@ -74,15 +75,14 @@ export function fill(dir: string): void {
  * @param dir The mount point.
  */
 export function unmount(dir: string): void {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
+  let text = "";
+  const done = pollUntilSync(() => {
     const out = new Deno.Command("/usr/bin/umount", {
       args: [dir],
       stderr: "piped",
     }).outputSync();
-    const text = new TextDecoder().decode(out.stderr);
-    if (out.success || /not mounted|no mount point/.test(text)) return;
-    if (Date.now() > deadline) throw new Error(`umount ${dir}: ${text}`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-  }
+    text = new TextDecoder().decode(out.stderr);
+    return out.success || /not mounted|no mount point/.test(text) || undefined;
+  }, { timeoutMs: 5_000, delayMs: 50 });
+  if (!done) throw new Error(`umount ${dir}: ${text}`);
 }
