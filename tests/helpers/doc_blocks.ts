@@ -16,6 +16,9 @@
  * - `sh skip="REASON"`: never run (it needs a real board, or changes the
  *   machine); the tests show the reason. `engine=NAME` puts the skip in
  *   that engine's tier.
+ * - `json file="/tmp/rprt-x/a.json"` (any language but a shell's, with an
+ *   optional `engine=NAME`): a file the page shows, written there, in
+ *   order with the other blocks, when the page runs.
  *
  * A page's blocks run in order in one bash script (`set -e -o pipefail`),
  * from the checkout, so what a block exports or where it `cd`s carries to
@@ -58,7 +61,9 @@ export interface DocBlock {
   background: boolean;
   /** For a background block: the output that says it is ready. */
   ready: string | undefined;
-  /** The commands. */
+  /** For a file block (`file=PATH`): the file its text is written to. */
+  writes: string | undefined;
+  /** The commands, or a file block's text. */
   code: string;
 }
 
@@ -115,7 +120,7 @@ function parseInfo(
  *
  * @param text The page.
  * @param file Its name, for messages.
- * @returns The blocks marked `runnable` or `skip`.
+ * @returns The blocks marked `runnable`, `skip` or `file=`.
  * @throws {DocMarkError} For a marker that is not understood.
  */
 export function extractBlocks(text: string, file: string): DocBlock[] {
@@ -144,8 +149,39 @@ export function extractBlocks(text: string, file: string): DocBlock[] {
     const where = `${file}:${i + 1}`;
     const start = i;
     i = j;
-    if (!SHELLS.has(lang!) || info!.trim() === "") continue;
+    const shell = SHELLS.has(lang!);
+    if (info!.trim() === "" || (!shell && !/\bfile=/.test(info!))) continue;
     const attrs = parseInfo(info!, where);
+    if (!shell) {
+      const writes = attrs.get("file");
+      const engine = attrs.get("engine");
+      for (const key of attrs.keys()) {
+        if (key !== "file" && key !== "engine") {
+          throw new DocMarkError(
+            `${where}: unknown marker "${key}" on a ${lang} block (known: file, engine)`,
+          );
+        }
+      }
+      if (typeof writes !== "string" || !writes.startsWith("/")) {
+        throw new DocMarkError(`${where}: file= takes an absolute path`);
+      }
+      if (engine !== undefined && (engine === true || !ENGINES.has(engine))) {
+        throw new DocMarkError(
+          `${where}: engine= takes one of ${[...ENGINES].join(", ")}`,
+        );
+      }
+      blocks.push({
+        file,
+        line: start + 1,
+        engine,
+        skip: undefined,
+        background: false,
+        ready: undefined,
+        writes,
+        code: body.join("\n") + "\n",
+      });
+      continue;
+    }
     for (const key of attrs.keys()) {
       if (!ATTRIBUTES.has(key)) {
         throw new DocMarkError(
@@ -185,6 +221,7 @@ export function extractBlocks(text: string, file: string): DocBlock[] {
       skip: skip as string | undefined,
       background,
       ready: ready as string | undefined,
+      writes: undefined,
       code: body.join("\n") + "\n",
     });
   }
@@ -267,7 +304,11 @@ export async function runPage(
   for (const block of ran) {
     const code = substitute(block.code, options);
     script += `\n__block ${JSON.stringify(`${block.file}:${block.line}`)}\n`;
-    if (block.background) {
+    if (block.writes !== undefined) {
+      const path = shellQuote(substitute(block.writes, options));
+      script +=
+        `mkdir -p "$(dirname ${path})"\ncat >${path} <<'__RPRT_DOC_EOF__'\n${code}__RPRT_DOC_EOF__\n`;
+    } else if (block.background) {
       const log = join(dir, `background${++n}.log`);
       script += `setsid bash -e -o pipefail -c ${shellQuote(code)} >${
         shellQuote(log)
