@@ -538,6 +538,30 @@ if [ -f "$here/docker.sh" ] && [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ]; then
   . "$here/docker.sh"
 fi
 
+# ---------------------------------------------------------------- docs
+# The pages' shell blocks marked `engine=NAME` (tests/helpers/doc_blocks.ts)
+# run as written, with this tier's engines and its simulator standing for
+# the README's /tmp/rprt-sim; skipped blocks are listed with their reason.
+docs_dir=$tmp/docs
+t_docs() { # ENGINE
+  "$deno" run -q -P=test "$here/docs.ts" --engine "$1" --simulator "$sysroot" \
+    --dir "$docs_dir/$1" >"$log_dir/docs-$1" 2>&1
+  local code=$?
+  cat "$log_dir/docs-$1"
+  [ "$code" = 0 ] || fail "a page's $1 blocks failed"
+}
+t_docs_podman() { t_docs podman; }
+t_docs_ctr() { t_docs ctr; }
+t_docs_docker() { DOCKER_HOST=unix://$docker_sock t_docs docker; }
+docs_engines=(podman ctr)
+if [ -n "${dockerd_pid:-}" ] && [ -n "${docker_sock:-}" ]; then docs_engines+=(docker); fi
+for e in "${docs_engines[@]}"; do
+  if [ "$("$deno" run -q -P=test "$here/docs.ts" --engine "$e" --count)" != 0 ]; then
+    run_test "docs: the pages' $e blocks run as written" "t_docs_$e"
+    grep '^skip ' "$log_dir/docs-$e" 2>/dev/null | sed 's/^/    /'
+  fi
+done
+
 # ---------------------------------------------------------------- leftovers
 t_nothing_left() {
   local left=
