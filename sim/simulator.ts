@@ -235,8 +235,6 @@ export class Simulator {
   #watcher: Deno.FsWatcher | undefined;
   #loop: Promise<void> | undefined;
   #timers = new Set<ReturnType<typeof setTimeout>>();
-  /** What the simulator last copied into each recovery file itself. */
-  #echoes = new Map<string, string>();
 
   private constructor(root: string, processors: Processor[]) {
     this.root = root;
@@ -593,11 +591,7 @@ export class Simulator {
     // A writer truncates before it writes: an empty read is that moment,
     // not a value (answering it would race the writer's own write).
     if (text === "") return;
-    // The simulator's own copy into the other file: not a writer's value.
-    if (this.#echoes.get(path) === text) {
-      this.#echoes.delete(path);
-      return;
-    }
+    const before = p.recovery;
     if (text === "recover") {
       if (p.state === "crashed") this.#recover(p);
     } else if (text === "enabled" || text === "disabled") {
@@ -606,16 +600,16 @@ export class Simulator {
     } else {
       this.errors.push(`${p.index}: recovery ${text}: EINVAL`);
     }
-    // The written file keeps a value the simulator took: writing it back
-    // could undo the writer's next write.
-    for (
-      const file of [join(p.dir, "recovery"), join(p.debugDir, "recovery")]
-    ) {
-      if (file === path && text === p.recovery) continue;
-      if (read(file) !== p.recovery) {
-        if (file !== path) this.#echoes.set(file, p.recovery);
-        write(file, p.recovery);
-      }
+    // The written file then reads the setting, as sysfs would answer.
+    if (text !== p.recovery) write(path, p.recovery);
+    // The other file follows a change, unless a writer has changed it as
+    // well: its own event comes next. (An event can be late, and a write
+    // makes several: copying regardless would undo a newer write there.)
+    const other = path === join(p.dir, "recovery")
+      ? join(p.debugDir, "recovery")
+      : join(p.dir, "recovery");
+    if (p.recovery !== before && read(other) === before) {
+      write(other, p.recovery);
     }
   }
 

@@ -25,7 +25,8 @@ export interface SimProcess {
 }
 
 /**
- * Starts `sim/main.ts ARGS` and waits until it is ready or has exited.
+ * Starts `sim/main.ts ARGS` and waits until it is ready or has exited (or
+ * kills it after a minute).
  *
  * @param args Command-line arguments.
  * @param env Extra environment.
@@ -55,6 +56,8 @@ export async function startSim(
   const reader = child.stdout.getReader();
   const errText = new Response(child.stderr).text();
   let ended = false;
+  // A simulator that never says it is ready is killed, not waited for.
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 60_000);
   while (!out.includes(READY)) {
     const { value, done } = await reader.read();
     if (done) {
@@ -63,6 +66,7 @@ export async function startSim(
     }
     out += decoder.decode(value, { stream: true });
   }
+  clearTimeout(deadline);
   if (ended) {
     const status = await child.status;
     return {
