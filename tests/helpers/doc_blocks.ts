@@ -101,16 +101,17 @@ function parseInfo(
  * import assert from "node:assert/strict";
  * import { extractBlocks } from "./doc_blocks.ts";
  *
+ * const fence = "`".repeat(3);
  * const page = [
  *   "Try it:",
  *   "",
- *   "```sh runnable",
+ *   `${fence}sh runnable`,
  *   "bin/remoteproc-runtime list",
- *   "```",
+ *   fence,
  *   "",
- *   '```sh skip="needs a real board"',
+ *   `${fence}sh skip="needs a real board"`,
  *   "cat /sys/class/remoteproc/remoteproc0/state",
- *   "```",
+ *   fence,
  * ].join("\n");
  * const [run, skip] = extractBlocks(page, "page.md");
  * assert.equal(run!.code, "bin/remoteproc-runtime list\n");
