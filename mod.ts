@@ -54,7 +54,7 @@ import {
   type RuntimeOptions,
 } from "./core/runtime.ts";
 import { features as featuresOf } from "./core/ops/features.ts";
-import { allPlugins, registry } from "./plugins/registry.ts";
+import { allPlugins, pluginSource, registry } from "./plugins/registry.ts";
 import type { Plugin } from "./core/plugin/types.ts";
 
 /** `create`: validate the bundle and firmware, claim the processor, spawn the proxy. */
@@ -115,7 +115,10 @@ export {
   type FirmwarePlacement,
   type Operation,
   type Plugin,
+  PLUGIN_API_VERSION,
+  PLUGIN_API_VERSIONS,
   type PluginContext,
+  type PluginDefinition,
   type PluginRegistry,
   type StartPolicy,
   type StateMeaning,
@@ -124,8 +127,10 @@ export {
 /** The registry: built-in plugins, vendor profiles, and selection. */
 export {
   allPlugins,
+  configuredPlugins,
   loadPlugins,
   PLUGINS,
+  pluginSource,
   registry,
   selectPlugin,
 } from "./plugins/registry.ts";
@@ -163,5 +168,5 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
 export function features(
   plugins: readonly Plugin[] = allPlugins(),
 ): Record<string, unknown> {
-  return featuresOf(plugins);
+  return featuresOf(plugins, pluginSource);
 }

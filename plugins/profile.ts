@@ -34,7 +34,11 @@ import {
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin } from "../core/plugin/types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  PLUGIN_API_VERSION,
+} from "../core/plugin/types.ts";
 
 const errno = z.string().regex(
   /^E[A-Z0-9]+$/,
@@ -225,7 +229,7 @@ export function profilePlugin(profile: Profile, file: string): Plugin {
     ...(profile.start ? { startPolicy: stripUndefined(profile.start) } : {}),
     ...(profile.stop ? { stopPolicy: stripUndefined(profile.stop) } : {}),
   };
-  return definePlugin(plugin);
+  return definePlugin({ ...plugin, apiVersion: PLUGIN_API_VERSION });
 }
 
 type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };

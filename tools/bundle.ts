@@ -22,6 +22,7 @@
 import { fileURLToPath } from "../core/util/posix_path.ts";
 import { removeIfPresent } from "../core/util/fs.ts";
 import { VERBS } from "../cli/verbs.ts";
+import { generateOrSay } from "./plugins.ts";
 
 /**
  * The bundle's entry points besides the proxy, project-relative: the CLI
@@ -104,6 +105,8 @@ async function denoBundle(
 }
 
 if (import.meta.main) {
+  // The configured vendor plugins first (plugins/vendor.gen.ts).
+  if (!await generateOrSay()) Deno.exit(1);
   const { code, stderr } = await bundle();
   if (code !== 0) {
     Deno.stderr.writeSync(

@@ -15,6 +15,7 @@
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { ENTRIES, PROXY_ENTRY } from "./bundle.ts";
+import { generateOrSay } from "./plugins.ts";
 
 /** Targets built by default. */
 export const TARGETS = [
@@ -64,6 +65,8 @@ function gitCommit(): string {
 }
 
 async function main(): Promise<number> {
+  // The configured vendor plugins, imported statically by the registry.
+  if (!await generateOrSay()) return 1;
   const targets = Deno.args.length > 0 ? Deno.args : [...TARGETS];
   Deno.writeTextFileSync(
     join(project, "build_info.json"),
