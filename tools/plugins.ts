@@ -136,11 +136,13 @@ export function generatedModule(entries: readonly Entry[]): string {
  * its text changes.
  *
  * @param file The configuration file.
+ * @param output Where the module goes (tests write elsewhere).
  * @returns The configured plugin names, in match order.
  * @throws {PluginConfigError} One line naming the entry at fault.
  */
 export async function generate(
-  file = join(PROJECT, PLUGINS_CONFIG),
+  file: string = join(PROJECT, PLUGINS_CONFIG),
+  output: string = GENERATED,
 ): Promise<string[]> {
   const entries = readConfig(file);
   const modules: VendorModule[] = [];
@@ -166,9 +168,9 @@ export async function generate(
   const text = generatedModule(entries);
   let old = "";
   try {
-    old = Deno.readTextFileSync(GENERATED);
+    old = Deno.readTextFileSync(output);
   } catch { /* first run */ }
-  if (old !== text) Deno.writeTextFileSync(GENERATED, text);
+  if (old !== text) Deno.writeTextFileSync(output, text);
   return names;
 }
 
