@@ -27,6 +27,7 @@ import { sleepSync } from "./core/util/poll.ts";
 import { PROXY_LOCK } from "./core/container/locks.ts";
 import {
   closeDescriptor,
+  inheritableDescriptors,
   openSignalQueue,
   type SignalQueue,
 } from "./core/os/libc.ts";
@@ -323,8 +324,15 @@ function driveByListeners(proxy: Proxy, pollMs: number): void {
  * @param options What to watch and how.
  */
 export function runProxy(
-  options: ProxyOptions & { lockOnStdin?: boolean },
+  options: ProxyOptions & { lockOnStdin?: boolean; closeFdsFrom?: number },
 ): void {
+  if (options.closeFdsFrom !== undefined) {
+    // Spawned by Deno.Command: drop what create inherited (an engine's
+    // pipes), or they stay open for as long as we live.
+    for (const fd of inheritableDescriptors(options.closeFdsFrom) ?? []) {
+      closeDescriptor(fd);
+    }
+  }
   // With --lock=stdin, create locked proxy.lock and made it our stdin: the
   // lock is ours from the spawn on, until exit() closes descriptor 0.
   const lock = options.lockOnStdin ? undefined : Deno.openSync(

@@ -180,10 +180,21 @@ export async function setUpBench(
         annotations: { "remoteproc.name": name },
         files: { "fw.elf": makeElf({ size }) },
       }),
-    lockPath: (id) => join(stateRoot, id, "proxy.lock"),
+    lockPath: (id) => join(containerDir(env, id), "proxy.lock"),
     close: () => base.close(),
   };
   return env;
+}
+
+/**
+ * The state directory of a container (`<stateRoot>/containers/<id>`).
+ *
+ * @param env The environment.
+ * @param id The container id.
+ * @returns The directory.
+ */
+export function containerDir(env: BenchEnv, id: string): string {
+  return env.harness.containerDir(id);
 }
 
 /**
@@ -242,7 +253,7 @@ export async function waitReleased(
  * @returns The pid.
  */
 export function proxyPid(env: BenchEnv, id: string): number {
-  const pid = readyPid(join(env.stateRoot, id));
+  const pid = readyPid(containerDir(env, id));
   if (pid === undefined) throw new Error(`${id}: no proxy.ready`);
   return pid;
 }

@@ -45,6 +45,7 @@ import {
   DEFAULT_START_POLICY,
   DEFAULT_STOP_POLICY,
 } from "../core/plugin/types.ts";
+import { openFirmwareSource, rootfsIdentity } from "../core/firmware/rootfs.ts";
 
 /** One row of the table. */
 interface Figure {
@@ -547,7 +548,8 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// copy: the store step `start` runs (core/firmware/store.ts storeFirmware) vs cp
+// copy: the store step `start` runs (core/firmware/rootfs.ts openFirmwareSource and
+// core/firmware/store.ts storeFirmware) vs cp
 // of the same 64 MiB file into the same directory.
 
 async function copy(): Promise<void> {
@@ -566,7 +568,13 @@ async function copy(): Promise<void> {
     Deno.readFileSync(source); // into the page cache
     for (let i = 0; i < rounds + 1; i++) {
       const t0 = performance.now();
-      const stored = storeFirmware(source, fwDir, `ours-${i}.elf`);
+      const opened = openFirmwareSource(
+        join(big, "rootfs"),
+        source,
+        rootfsIdentity(join(big, "rootfs")),
+      );
+      const stored = storeFirmware(opened, fwDir, `ours-${i}.elf`);
+      opened.close();
       const dt = performance.now() - t0;
       Deno.removeSync(stored);
       const target = join(fwDir, `cp-${i}.elf`);

@@ -1,6 +1,6 @@
 /**
  * `create [--bundle|-b DIR] [--pid-file FILE] [--console-socket S]
- * [--no-pivot] [--no-new-keyring] ID`
+ * [--preserve-fds N] [--no-pivot] [--no-new-keyring] ID`
  *
  * @module
  */
@@ -9,7 +9,24 @@ import { confineStage, runVerb } from "./run.ts";
 import { commitCreate, prepareCreate } from "../core/ops/create.ts";
 import { createPlan } from "../core/os/confinement.ts";
 import { absolute } from "../core/container/paths.ts";
+import { UsageError } from "../core/util/errors.ts";
 import { registry } from "../plugins/registry.ts";
+
+/** More than any engine passes, and a bound on the check. */
+const MAX_PRESERVE_FDS = 1024;
+
+function preserveFds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const count = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(count <= MAX_PRESERVE_FDS)) {
+    throw new UsageError(
+      `--preserve-fds takes a number of descriptors (0-${MAX_PRESERVE_FDS}), not ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return count;
+}
 
 /**
  * Runs `create`: confined widely to read the bundle, then to the bundle and
@@ -29,7 +46,7 @@ export function run(context: VerbContext): Promise<void> {
       "preserve-fds": { type: "string" },
     },
     positionals: { min: 1, max: 1 },
-    id: true,
+    id: "new",
     plugins: registry,
     files: ({ values }) => {
       const pidFile = values["pid-file"] as string | undefined;
@@ -39,6 +56,7 @@ export function run(context: VerbContext): Promise<void> {
   }, async ({ rt, id, values, globals, files }) => {
     const prepared = await prepareCreate(rt, {
       id,
+      preserveFds: preserveFds(values["preserve-fds"] as string | undefined),
       bundle: values.bundle as string | undefined,
       pidFile: files.pidFile,
       consoleSocket: values["console-socket"] as string | undefined,

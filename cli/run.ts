@@ -25,9 +25,10 @@ import {
   type OutputFiles,
   type Plan,
   prepareDirs,
+  probeReads,
   probeWrites,
 } from "../core/os/confinement.ts";
-import { validateId } from "../core/container/ids.ts";
+import { validateId, validateNewId } from "../core/container/ids.ts";
 import { openRuntime, type Runtime } from "../core/runtime.ts";
 import type { PluginRegistry } from "../core/plugin/types.ts";
 import { debug, warn } from "../core/util/log.ts";
@@ -41,8 +42,11 @@ export interface VerbSpec {
   flags: VerbOptions;
   /** How many positional arguments it takes. */
   positionals: { min: number; max: number };
-  /** Whether the first positional is a container id. */
-  id: boolean;
+  /**
+   * Whether the first positional is a container id: `"new"` for one that
+   * names a new container (`create` takes ids up to 255 characters).
+   */
+  id: boolean | "new";
   /** The plugin registry, for the verbs that choose a plugin. */
   plugins?: PluginRegistry;
   /**
@@ -91,7 +95,8 @@ export async function runVerb(
     plugins: spec.plugins,
   });
   const id = spec.id ? parsed.positionals[0]! : "";
-  if (spec.id) validateId(id);
+  if (spec.id === "new") validateNewId(id);
+  else if (spec.id) validateId(id);
   spec.check?.(parsed);
   const files = { ...spec.files?.(parsed), log: globals.log };
   if (spec.verb === "create") prepareDirs(rt.roots);
@@ -100,7 +105,7 @@ export async function runVerb(
   }
   const plan = accessPlan(rt, access, spec.id ? id : undefined, files);
   await apply(globals, plan, spec.verb);
-  if (!spec.staged) probeWrites();
+  if (!spec.staged) probe();
   await body({ ...parsed, rt, id, globals, files });
 }
 
@@ -117,7 +122,13 @@ export async function confineStage(
   what: string,
 ): Promise<void> {
   await apply(globals, plan, what);
+  probe();
+}
+
+/** The test-only probes of what the confinement allows. */
+function probe(): void {
   probeWrites();
+  probeReads();
 }
 
 let warned = false;

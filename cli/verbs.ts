@@ -10,7 +10,7 @@ import type { Access } from "../core/os/confinement.ts";
 /** One verb. */
 export interface VerbEntry {
   /** The module that runs it: loaded lazily, so an entry of the bundle. */
-  readonly module: string;
+  readonly module: `cli/${string}.ts`;
   /** Synopsis and summary for `--help`; absent for a hidden verb. */
   readonly usage?: readonly [synopsis: string, summary: string];
   /**

@@ -4,9 +4,13 @@
  *
  * @module
  */
-import { defaultStateRoot, type Roots } from "./container/paths.ts";
+import {
+  defaultStateRoot,
+  type Roots,
+  stateRootProblem,
+} from "./container/paths.ts";
 import { createSysfs, type Sysfs } from "./device/sysfs.ts";
-import { RuntimeError, UsageError } from "./util/errors.ts";
+import { RuntimeError, StateError, UsageError } from "./util/errors.ts";
 import type { PluginRegistry } from "./plugin/types.ts";
 import { resolve } from "./util/posix_path.ts";
 
@@ -75,6 +79,8 @@ export interface Runtime {
  *
  * @param options Roots (all optional).
  * @returns The context.
+ * @throws {UsageError} For an empty `--root`.
+ * @throws {StateError} For a state root that is a file or lies below one.
  */
 export function openRuntime(options: RuntimeOptions = {}): Runtime {
   const sysroot = resolve(options.sysroot || "/");
@@ -86,6 +92,8 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
       uid: Deno.uid(),
       xdgRuntimeDir: Deno.env.get("XDG_RUNTIME_DIR"),
     });
+  const problem = stateRootProblem(stateRoot);
+  if (problem !== undefined) throw new StateError(problem);
   return {
     roots: { sysroot, stateRoot },
     sysfs: options.sysfs ?? createSysfs({ sysroot }),

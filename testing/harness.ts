@@ -61,9 +61,9 @@ export interface Env extends AsyncDisposable {
   tmp: string;
   /** The sysroot. */
   sysroot: string;
-  /** The state root passed as --root. */
+  /** The state root (the default one under the sysroot). */
   root: string;
-  /** Runs the CLI with `--root` (and the sysroot in the environment). */
+  /** Runs the CLI (with the sysroot in the environment). */
   run(
     args: string[],
     options?: {
@@ -84,7 +84,12 @@ export interface Env extends AsyncDisposable {
   >;
   /** Files now under the firmware directory. */
   storedFirmware(dir?: string): string[];
-  /** Container directories under the state root. */
+  /** Where the runtime keeps the state of container `id`. */
+  containerDir(id: string): string;
+  /**
+   * Container directories (and tombstones), plus anything else in the state
+   * root besides its `containers` and `claims` directories.
+   */
   containers(): string[];
   /** Claim files. */
   claims(): string[];
@@ -225,8 +230,14 @@ export async function setUp(
     storedFirmware(dir = join(sim.root, "lib/firmware")) {
       return list(dir);
     },
+    containerDir(id) {
+      return join(root, "containers", id);
+    },
     containers() {
-      return list(root).filter((n) => n !== "claims");
+      return [
+        ...list(join(root, "containers")),
+        ...list(root).filter((n) => n !== "containers" && n !== "claims"),
+      ];
     },
     claims() {
       return list(join(sim.root, "run/remoteproc-runtime/claims")).filter((n) =>

@@ -1,46 +1,11 @@
 import assert from "node:assert/strict";
 import { ENTRIES, PROJECT, PROXY_ENTRY } from "../tools/bundle.ts";
 import { moduleUrl, projectUrl } from "../core/util/lazy.ts";
-import { VERBS } from "../cli/verbs.ts";
-
-const SOURCE_DIRS = ["", "cli", "core", "plugins"];
-
-function sources(): { path: string; text: string }[] {
-  const out: { path: string; text: string }[] = [];
-  const walk = (dir: string, deep: boolean) => {
-    for (const entry of Deno.readDirSync(`${PROJECT}/${dir}`)) {
-      const path = dir ? `${dir}/${entry.name}` : entry.name;
-      if (entry.isDirectory && deep) walk(path, deep);
-      if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
-      out.push({ path, text: Deno.readTextFileSync(`${PROJECT}/${path}`) });
-    }
-  };
-  for (const dir of SOURCE_DIRS) walk(dir, dir !== "");
-  return out;
-}
+import { lazyImportTargets, sources } from "./helpers/sources.ts";
 
 Deno.test("every module loaded with lazyImport() is an entry of the bundle", () => {
-  const targets = new Set<string>();
-  for (const { path, text } of sources()) {
-    if (path === "core/util/lazy.ts") continue;
-    const calls = text.matchAll(
-      /lazyImport\s*(?:<(?:[^<>]|<[^<>]*>)*>)?\s*\(\s*("[^"]*"|[^)\s]+)/g,
-    );
-    for (const m of calls) {
-      // cli.ts loads a verb's module from the verb table.
-      if (path === "cli.ts" && m[1] === "module") continue;
-      const literal = /^"([\w/]+\.ts)"$/.exec(m[1]!);
-      assert.ok(literal, `${path}: lazyImport takes a literal path: ${m[1]}`);
-      targets.add(literal[1]!);
-    }
-  }
-  for (const verb of Object.values(VERBS)) targets.add(verb.module);
-  assert.ok(
-    targets.has("cli/state.ts") &&
-      targets.has("core/container/record_schema.ts"),
-  );
   const entries = new Set<string>([...ENTRIES, PROXY_ENTRY]);
-  for (const target of targets) {
+  for (const target of lazyImportTargets()) {
     assert.ok(entries.has(target), `${target} is missing from ENTRIES`);
     assert.ok(Deno.statSync(`${PROJECT}/${target}`).isFile);
   }

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Env, LAUNCHER, setUp } from "./helpers/harness.ts";
+import { type Env, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
 import { assertClean, pool, proxies } from "./helpers/inspect.ts";
 import {
   PAUSE_ENV,
@@ -24,7 +24,7 @@ async function killAt(env: Env, point: PausePoint, args: string[]) {
       'err=$1; shift; exec "$@" >/dev/null 2>"$err"',
       "sh",
       err,
-      LAUNCHER,
+      RUNTIME_BIN,
       ...args,
     ],
     env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot, [PAUSE_ENV]: point },
@@ -133,7 +133,7 @@ Deno.test("a runtime SIGKILLed at any step of create, start or delete: state tel
 /** Deploys c1 and replaces its state.json with `text`. */
 async function corruptState(env: Env, text: string): Promise<void> {
   await env.deploy("c1");
-  Deno.writeTextFileSync(join(env.root, "c1", "state.json"), text);
+  Deno.writeTextFileSync(join(env.containerDir("c1"), "state.json"), text);
 }
 
 for (
@@ -174,7 +174,7 @@ for (
 Deno.test("a lost state file: the container does not exist, and delete --force still cleans up after it", async () => {
   await using env = await setUp();
   await env.deploy("c1");
-  Deno.removeSync(join(env.root, "c1", "state.json"));
+  Deno.removeSync(join(env.containerDir("c1"), "state.json"));
   const state = await env.run(["state", "c1"]);
   assert.equal(
     state.stderr,
@@ -183,4 +183,22 @@ Deno.test("a lost state file: the container does not exist, and delete --force s
   const deleted = await env.run(["delete", "--force", "c1"]);
   assert.equal(deleted.code, 0, deleted.stderr);
   await assertClean(env, "after a lost state file");
+});
+
+Deno.test("a start killed after its copy and run again leaves no copy behind: delete --force then removes the one stored file", async () => {
+  await using env = await setUp();
+  assert.equal((await env.run(["create", "-b", env.bundle(), "c1"])).code, 0);
+  await killAt(env, "start.stored", ["start", "c1"]);
+  const [first] = env.storedFirmware();
+  assert.ok(first, "the killed start stored a copy");
+  const started = await env.run(["start", "c1"]);
+  assert.equal(started.code, 0, started.stderr);
+  assert.equal(env.sim.state(0), "running");
+  const stored = env.storedFirmware();
+  assert.equal(stored.length, 1, `one copy, not ${stored.join(", ")}`);
+  assert.notEqual(stored[0], first);
+  assert.equal(env.sim.firmware(0), stored[0]);
+  const deleted = await env.run(["delete", "--force", "c1"]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  await assertClean(env, "after a retried start");
 });

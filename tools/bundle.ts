@@ -21,27 +21,33 @@
  */
 import { fileURLToPath } from "../core/util/posix_path.ts";
 import { removeIfPresent } from "../core/util/fs.ts";
+import { LAZY_MODULES } from "../core/util/lazy.ts";
 import { VERBS } from "../cli/verbs.ts";
 import { generateOrSay } from "./plugins.ts";
 
+/** The proxy's entry, bundled on its own into `proxy.js`. */
+export const PROXY_ENTRY = "proxy.ts";
+
+/**
+ * Every module `lazyImport()` loads, project-relative: each verb's (from
+ * the verb table, cli/verbs.ts) and the others (`LAZY_MODULES` in
+ * core/util/lazy.ts); tests/bundle_test.ts checks it against the sources.
+ * tools/compile.ts embeds the same list.
+ */
+export const LAZY_ENTRIES: readonly string[] = [
+  ...Object.values(VERBS).map((verb) => verb.module),
+  ...LAZY_MODULES,
+];
+
 /**
  * The bundle's entry points besides the proxy, project-relative: the CLI
- * and every module `lazyImport()` loads: each verb's (from the verb table)
- * and the others (tests/bundle_test.ts checks that the list covers every
- * `lazyImport` in the sources). They share code through chunks, so a class
- * is one class whichever entry loaded it.
+ * and every lazily loaded module. They share code through chunks, so a
+ * class is one class whichever entry loaded it.
  */
 export const ENTRIES: readonly string[] = [
   "cli.ts",
-  ...Object.values(VERBS).map((verb) => verb.module),
-  "cli/logging.ts",
-  "core/container/record_schema.ts",
-  "core/firmware/config_schema.ts",
-  "plugins/profile.ts",
+  ...LAZY_ENTRIES.filter((m) => m !== PROXY_ENTRY),
 ];
-
-/** The proxy's entry, bundled on its own into `proxy.js`. */
-export const PROXY_ENTRY = "proxy.ts";
 
 /** The project checkout. */
 export const PROJECT = fileURLToPath(new URL("..", import.meta.url)).replace(

@@ -12,6 +12,7 @@ import { ConfigError } from "../util/errors.ts";
 import { fieldPath, oneLine } from "../util/message_text.ts";
 import { isValidConfig } from "./config_check.ts";
 import { lazyImport } from "../util/lazy.ts";
+import { errnoText } from "../device/sysfs.ts";
 import type { Config } from "./config_schema.ts";
 
 /** Largest config.json accepted. */
@@ -217,7 +218,18 @@ export function secureJoin(
         }: too many levels of symbolic links`,
       );
     }
-    const target = Deno.readLinkSync(candidate);
+    let target: string;
+    try {
+      target = Deno.readLinkSync(candidate);
+    } catch (error) {
+      // Not a link any more (EINVAL) or gone: the rootfs is changing under
+      // us. Say so, rather than resolve half of one tree and half another.
+      throw new ConfigError(
+        `firmware file ${JSON.stringify(label)}: /${
+          oneLine([...done, part].join("/"))
+        } changed while it was resolved (${errnoText(error)})`,
+      );
+    }
     const rest = target.split("/").filter((c) => c !== "" && c !== ".");
     if (target.startsWith("/")) done.length = 0;
     pending = [...rest, ...pending];

@@ -11,15 +11,17 @@ import {
   resolveFirmware,
 } from "../firmware/bundle.ts";
 import { pausePoint } from "../util/test_pause_points.ts";
-import { removeContainerDir } from "../container/removal.ts";
-import { validateId } from "../container/ids.ts";
+import { makeStateDirs, removeContainerDir } from "../container/removal.ts";
+import { validateNewId } from "../container/ids.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "../device/claims.ts";
 import {
   ConfigError,
   ContainerExistsError,
   DeviceError,
+  fileError,
   RuntimeError,
 } from "../util/errors.ts";
+import { type FileIdentity, rootfsIdentity } from "../firmware/rootfs.ts";
 import { checkFirmwareFile } from "../firmware/check.ts";
 import { verifyFirmware } from "../firmware/integrity.ts";
 import { acquireOpLock, PROXY_LOCK } from "../container/locks.ts";
@@ -31,6 +33,7 @@ import { POLL_MS, proxyArgs } from "../proxy/protocol.ts";
 import { type ContainerRecord, saveRecord } from "../container/record.ts";
 import type { Runtime } from "../runtime.ts";
 import {
+  checkPassedFds,
   type SpawnedProxy,
   spawnProxy,
   waitProxyReady,
@@ -65,6 +68,12 @@ export interface CreateOptions {
   pidFile?: string | undefined;
   /** Given by `-t`: refused, a processor has no terminal. */
   consoleSocket?: string | undefined;
+  /**
+   * runc's `--preserve-fds`: how many descriptors after stdio (3, 4, ...)
+   * the proxy gets (default 0). Each must have been passed to this process
+   * (open, not close-on-exec). The proxy gets no other descriptor.
+   */
+  preserveFds?: number | undefined;
   /** Proxy poll interval in ms (default `POLL_MS`). */
   pollMs?: number | undefined;
 }
@@ -142,6 +151,8 @@ export interface PreparedCreate {
   plugin: Plugin;
   /** The firmware file in the rootfs. */
   source: string;
+  /** The rootfs directory's identity: `start` copies from it or refuses. */
+  identity: FileIdentity;
   /** What the firmware check found, as annotations. */
   found: Record<string, string>;
 }
@@ -160,12 +171,13 @@ export async function prepareCreate(
   options: CreateOptions,
 ): Promise<PreparedCreate> {
   const { id } = options;
-  validateId(id);
+  validateNewId(id);
   if (options.consoleSocket !== undefined) {
     throw new ConfigError(
       "a remote processor has no terminal: --console-socket is not supported (run without -t)",
     );
   }
+  checkPassedFds(options.preserveFds ?? 0);
   const bundle = await loadBundle(options.bundle ?? ".");
   const device = resolveDevice(rt.sysfs, bundle.annotations);
   const plugin = await rt.plugins.select(
@@ -181,6 +193,8 @@ export async function prepareCreate(
   const refusal = plugin.refuses?.("deploy", context);
   if (refusal) throw new DeviceError(refusal);
   const source = resolveFirmware(bundle);
+  // start copies the firmware out of this very directory, or refuses.
+  const identity = rootfsIdentity(bundle.rootfs);
   await verifyFirmware(
     bundle.annotations,
     source,
@@ -195,7 +209,7 @@ export async function prepareCreate(
   debug(
     `create ${id}: ${device.index} (${device.name}) with plugin ${plugin.name}, firmware ${source}`,
   );
-  return { options, bundle, device, plugin, source, found };
+  return { options, bundle, device, plugin, source, identity, found };
 }
 
 /**
@@ -212,7 +226,7 @@ export async function commitCreate(
   prepared: PreparedCreate,
 ): Promise<ContainerRecord> {
   const { options: { id }, device } = prepared;
-  Deno.mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
+  makeStateDirs(rt.roots);
   const dir = containerDir(rt.roots, id);
   try {
     Deno.mkdirSync(dir, { mode: 0o700 });
@@ -220,7 +234,7 @@ export async function commitCreate(
     if (error instanceof Deno.errors.AlreadyExists) {
       throw new ContainerExistsError(id);
     }
-    throw error;
+    throw fileError("create directory", dir, error);
   }
   const lock = await acquireOpLock(dir, id);
   pausePoint("create.dir");
@@ -251,7 +265,7 @@ export async function commitCreate(
 
 /** The record of a container being created. */
 function newRecord(
-  { options, bundle, device, plugin, source, found }: PreparedCreate,
+  { options, bundle, device, plugin, source, identity, found }: PreparedCreate,
 ): ContainerRecord {
   return {
     version: 1,
@@ -261,6 +275,7 @@ function newRecord(
     pid: 0,
     bundle: bundle.dir,
     rootfs: bundle.rootfs,
+    rootfsIdentity: identity,
     created: new Date().toISOString(),
     annotations: {
       ...bundle.annotations,
@@ -295,6 +310,7 @@ async function startProxy(
     }),
     writable: [rt.roots.sysroot, dir],
     lockPath: join(dir, PROXY_LOCK),
+    passFds: options.preserveFds ?? 0,
   });
   record.pid = proxy.pid;
   try {

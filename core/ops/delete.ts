@@ -2,7 +2,9 @@
  * `delete`: remove a created or stopped container. A processor still
  * running our firmware (its proxy was SIGKILLed) is stopped first; the
  * stored firmware is removed and the claim released. `--force` kills a
- * running container first, and succeeds for an unknown id.
+ * running container first, succeeds for an unknown id, and always removes
+ * the container and releases its processor: what it could not stop or
+ * remove it names in a warning.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import { join } from "../util/posix_path.ts";
 import { pausePoint } from "../util/test_pause_points.ts";
 import { removeContainerDir } from "../container/removal.ts";
 import { claimOf, releaseClaim } from "../device/claims.ts";
-import { describeError, DeviceError } from "../util/errors.ts";
+import { describeError, DeviceError, RuntimeError } from "../util/errors.ts";
 import {
   isStoredFirmwareName,
   removeRecordedFirmware,
@@ -28,6 +30,8 @@ import { withContainer } from "./open.ts";
 import type { Runtime } from "../runtime.ts";
 import { assertCanDelete } from "../container/status.ts";
 import { type Plugin, stopPolicyOf } from "../plugin/types.ts";
+import { oneLine } from "../util/message_text.ts";
+import { errnoText } from "../device/sysfs.ts";
 
 /**
  * Options of {@linkcode deleteContainer}.
@@ -99,8 +103,12 @@ export function deleteContainer(
       options.warn?.(`processor not stopped: ${describeError(error)}`);
     }
     pausePoint("delete.stopped");
-    if (record.firmware.stored) {
-      removeRecordedFirmware(record.firmware.stored, record.firmware.name);
+    const { stored, name } = record.firmware;
+    if (stored !== undefined) {
+      removeFirmware(stored, () => removeRecordedFirmware(stored, name), {
+        force,
+        warn: options.warn,
+      });
     }
     pausePoint("delete.firmware-removed");
     releaseClaim(rt.roots, record.device.index, { id, dir });
@@ -208,9 +216,51 @@ async function removeUnrecorded(
       } catch (error) {
         warn?.(`processor not stopped: ${describeError(error)}`);
       }
-      removeStoredFirmware(join(rt.sysfs.firmwareDir(), name));
+      let path: string | undefined;
+      try {
+        path = join(rt.sysfs.firmwareDir(), name);
+      } catch (error) {
+        warn?.(`stored firmware ${name} not removed: ${describeError(error)}`);
+      }
+      const stored = path;
+      if (stored !== undefined) {
+        removeFirmware(stored, () => removeStoredFirmware(stored), {
+          force: true,
+          warn,
+        });
+      }
     }
     releaseClaim(rt.roots, device.index, claim);
   }
   removeContainerDir(dir);
+}
+
+/**
+ * Removes stored firmware. What cannot be removed stops a plain delete with
+ * one line naming the file; `--force` names it in one warning and goes on,
+ * so that the container and the processor are released whatever the
+ * firmware directory does.
+ */
+function removeFirmware(
+  path: string,
+  remove: () => void,
+  options: {
+    force: boolean;
+    warn: ((message: string) => void) | undefined;
+  },
+): void {
+  try {
+    remove();
+  } catch (error) {
+    const what = `stored firmware ${oneLine(path)}`;
+    const reason = error instanceof RuntimeError
+      ? error.message
+      : errnoText(error);
+    if (!options.force) {
+      throw new RuntimeError(`cannot remove ${what}: ${reason}`, {
+        cause: error,
+      });
+    }
+    options.warn?.(`${what} not removed: ${reason}`);
+  }
 }

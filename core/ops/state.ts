@@ -4,14 +4,14 @@
  *
  * @module
  */
-import { join } from "../util/posix_path.ts";
-import { isTombstone } from "../container/removal.ts";
 import { reconcile } from "../container/reconcile.ts";
 import { type ContainerRecord, loadRecord } from "../container/record.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Status } from "../container/status.ts";
 import { withContainer } from "./open.ts";
 import { SPEC_VERSION } from "../util/version.ts";
+import { validateId } from "../container/ids.ts";
+import { containerDirs } from "../container/paths.ts";
 
 /**
  * The OCI state document, plus runc's `rootfs` and `created`.
@@ -89,6 +89,15 @@ export function state(rt: Runtime, id: string): Promise<OciState> {
   );
 }
 
+function isId(name: string): boolean {
+  try {
+    validateId(name);
+    return true;
+  } catch {
+    return false; // a tombstone, or not ours
+  }
+}
+
 function toOciState(record: ContainerRecord, status: Status): OciState {
   return {
     ociVersion: SPEC_VERSION,
@@ -126,18 +135,8 @@ function toOciState(record: ContainerRecord, status: Status): OciState {
  * @returns Their states, ordered by creation time.
  */
 export async function list(rt: Runtime): Promise<OciState[]> {
-  let names: string[];
-  try {
-    names = [...Deno.readDirSync(rt.roots.stateRoot)]
-      .filter((e) => e.isDirectory && !isTombstone(e.name))
-      .map((e) => e.name);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
   const states: OciState[] = [];
-  for (const name of names) {
-    const dir = join(rt.roots.stateRoot, name);
+  for (const [name, dir] of containerDirs(rt.roots, isId)) {
     try {
       const record = await loadRecord(dir, name);
       states.push(toOciState(record, reconcile(record, dir, rt.sysfs)));

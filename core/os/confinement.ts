@@ -41,11 +41,17 @@ import {
   type Roots,
 } from "../container/paths.ts";
 import type { Runtime } from "../runtime.ts";
-import { claimOf } from "../device/claims.ts";
+import { claimOf, makeClaimsDir } from "../device/claims.ts";
 import { peekRecord } from "../container/record.ts";
+import { type FileIdentity, rootfsProblem } from "../firmware/rootfs.ts";
+import { makeStateDirs } from "../container/removal.ts";
+import { proxyExecutables } from "../proxy/self.ts";
 
 /** The env switch of the test-only write probe. */
 export const WRITE_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_WRITE_PROBE";
+
+/** The env switch of the test-only read probe. */
+export const READ_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_READ_PROBE";
 
 /** The paths one verb may use. */
 export interface Plan {
@@ -53,6 +59,8 @@ export interface Plan {
   readWrite: string[];
   write: string[];
   execute: string[];
+  /** Directories among those whose rule must not follow a symlink (rootfs). */
+  noFollow: string[];
 }
 
 /** Files given on the command line that the verb writes. */
@@ -106,6 +114,7 @@ export function accessPlan(
     readWrite: [],
     write: outputs(files),
     execute: [],
+    noFollow: [],
   };
   const dir = id === undefined ? undefined : containerDir(roots, id);
   switch (access) {
@@ -116,12 +125,13 @@ export function accessPlan(
         claimsDir(roots),
         ...rt.sysfs.listDevices().map((d) => d.dir),
       );
-      plan.execute.push(Deno.execPath(), ...SYSTEM_LIBRARIES);
+      plan.execute.push(...proxyExecutables(), ...SYSTEM_LIBRARIES);
       break;
     case "deploy":
     case "remove": {
       const peek = peekContainer(rt, dir!);
       plan.read.push(...peek.rootfs);
+      plan.noFollow.push(...peek.rootfs);
       plan.readWrite.push(
         access === "deploy" ? dir! : roots.stateRoot,
         claimsDir(roots),
@@ -160,7 +170,8 @@ export function createPlan(
     read: [...basicReads(rt.roots), bundle.dir, bundle.rootfs],
     readWrite: [rt.roots.stateRoot, claimsDir(rt.roots), deviceDir],
     write: outputs(files),
-    execute: [Deno.execPath(), ...SYSTEM_LIBRARIES],
+    execute: [...proxyExecutables(), ...SYSTEM_LIBRARIES],
+    noFollow: [bundle.rootfs],
   };
 }
 
@@ -180,19 +191,22 @@ export function confine(plan: Plan): Confinement {
     readWrite: unique(plan.readWrite),
     write: unique(plan.write),
     execute: unique(plan.execute),
+    noFollow: unique(plan.noFollow),
   });
   return { status, ms: performance.now() - start };
 }
 
 /**
- * Makes the state root and claims directory exist, so that rules can name
- * them (Landlock rules attach to existing files only).
+ * Makes the state root, its `containers` directory and the claims directory
+ * exist, so that rules can name them (Landlock rules attach to existing
+ * files only).
  *
  * @param roots The roots.
+ * @throws {StateError} Naming a directory that cannot be made.
  */
 export function prepareDirs(roots: Roots): void {
-  Deno.mkdirSync(roots.stateRoot, { recursive: true, mode: 0o711 });
-  Deno.mkdirSync(claimsDir(roots), { recursive: true, mode: 0o700 });
+  makeStateDirs(roots);
+  makeClaimsDir(roots);
 }
 
 /**
@@ -216,6 +230,31 @@ export function probeWrites(): void {
     Deno.stderr.writeSync(
       new TextEncoder().encode(
         `remoteproc-runtime: test: write ${path}: ${outcome}\n`,
+      ),
+    );
+  }
+}
+
+/**
+ * Test-only: with `REMOTEPROC_RUNTIME_TEST_READ_PROBE=<path>[:<path>...]`
+ * set, tries to read each file and reports on stderr
+ * `remoteproc-runtime: test: read <path>: ok|EACCES|<error>`. Does nothing
+ * otherwise.
+ */
+export function probeReads(): void {
+  const paths = Deno.env.get(READ_PROBE_ENV);
+  if (!paths) return;
+  for (const path of paths.split(":")) {
+    let outcome = "ok";
+    try {
+      Deno.readFileSync(path);
+    } catch (error) {
+      outcome = (error as { code?: string }).code ??
+        (error as Error).name;
+    }
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(
+        `remoteproc-runtime: test: read ${path}: ${outcome}\n`,
       ),
     );
   }
@@ -255,7 +294,15 @@ function peekContainer(
   // A missing or corrupt record says nothing: the claims below tell.
   const record = peekRecord(dir);
   if (record.deviceIndex !== undefined) indexes.add(record.deviceIndex);
-  if (record.rootfs !== undefined) rootfs.push(record.rootfs);
+  // Only the directory create resolved: a rootfs since replaced by a link
+  // (or another directory) gets no read rule.
+  if (
+    record.rootfs !== undefined &&
+    rootfsProblem(record.rootfs, identityOf(record.rootfsIdentity)) ===
+      undefined
+  ) {
+    rootfs.push(record.rootfs);
+  }
   for (const device of rt.sysfs.listDevices()) {
     if (claimOf(rt.roots, device.index)?.dir === dir) indexes.add(device.index);
   }
@@ -263,6 +310,13 @@ function peekContainer(
     .map((index) => rt.sysfs.device(index)?.dir)
     .filter((d): d is string => d !== undefined);
   return { deviceDirs, rootfs };
+}
+
+function identityOf(value: unknown): FileIdentity | undefined {
+  const { dev, ino } = (value ?? {}) as Record<string, unknown>;
+  return typeof dev === "number" && typeof ino === "number"
+    ? { dev, ino }
+    : undefined;
 }
 
 function firmwareDirOf(rt: Runtime, make: boolean): string | undefined {

@@ -30,6 +30,14 @@ import {
 import { type FlagSpecs, parseFlags } from "../util/flags.ts";
 import { UsageError } from "../util/errors.ts";
 
+/**
+ * Given to a proxy spawned without FFI (`Deno.Command`, which cannot close
+ * descriptors in the child), as `--close-fds-from=N`: the proxy closes
+ * every descriptor from N on that it inherited, before it is ready. Spawned
+ * through libc, it inherits none to begin with.
+ */
+export const CLOSE_FDS_FLAG = "--close-fds-from";
+
 /** The `--lock` value of a proxy whose stdin is its held `proxy.lock`. */
 export const LOCK_ON_STDIN = "stdin";
 
@@ -131,6 +139,7 @@ const PROXY_FLAGS: FlagSpecs = {
   "poll-ms": { type: "string", default: String(POLL_MS) },
   policy: { type: "string", default: "{}" },
   lock: { type: "string" },
+  [CLOSE_FDS_FLAG.slice(2)]: { type: "string" },
 };
 
 /**
@@ -172,7 +181,7 @@ const PROXY_FLAGS: FlagSpecs = {
  */
 export function parseProxyArgs(
   args: string[],
-): ProxyOptions & { lockOnStdin: boolean } {
+): ProxyOptions & { lockOnStdin: boolean; closeFdsFrom?: number } {
   const prefix = "proxy: ";
   const { values, positionals } = parseFlags(args, PROXY_FLAGS, { prefix });
   if (positionals.length > 0) {
@@ -192,8 +201,12 @@ export function parseProxyArgs(
     stop?: Partial<StopPolicy>;
     stateAliases?: Record<string, string>;
   };
+  const closeFrom = values[CLOSE_FDS_FLAG.slice(2)];
   return {
     lockOnStdin: values.lock === LOCK_ON_STDIN,
+    ...(typeof closeFrom === "string"
+      ? { closeFdsFrom: Number(closeFrom) }
+      : {}),
     dir: need("dir"),
     sysroot: need("sysroot"),
     device: {

@@ -10,13 +10,20 @@
  * @module
  */
 import { fileURLToPath } from "../util/posix_path.ts";
-import { describeError, RuntimeError } from "../util/errors.ts";
+import { describeError, RuntimeError, UsageError } from "../util/errors.ts";
 import { isProxyAlive } from "../container/locks.ts";
 import { pollUntil, pollUntilSync } from "../util/poll.ts";
-import { LOCK_ON_STDIN, PROXY_SIGNALS } from "./protocol.ts";
+import { CLOSE_FDS_FLAG, LOCK_ON_STDIN, PROXY_SIGNALS } from "./protocol.ts";
 import { isReady } from "./files.ts";
 import { moduleUrl, projectUrl } from "../util/lazy.ts";
-import { lockFile, sendSignal, spawnSession } from "../os/libc.ts";
+import { standaloneExecutable } from "./self.ts";
+import {
+  isInheritedDescriptor,
+  lockFile,
+  sendSignal,
+  SpawnError,
+  spawnSession,
+} from "../os/libc.ts";
 
 /** The hidden subcommand a compiled binary runs its proxy as. */
 export const PROXY_SUBCOMMAND = "__proxy";
@@ -56,11 +63,17 @@ export interface SpawnOptions {
    * it the proxy takes the lock itself.
    */
   lockPath?: string;
+  /**
+   * How many descriptors after stdio it gets (runc's `--preserve-fds`:
+   * 3, 4, ...). It gets nothing else this process holds.
+   */
+  passFds?: number;
 }
 
 /**
- * The command line that runs the proxy: the compiled binary re-executes
- * itself with a hidden subcommand; a `deno run` development run starts
+ * The command line that runs the proxy: the compiled binary (or its
+ * stand-in, see core/proxy/self.ts) re-executes itself with a hidden subcommand;
+ * a `deno run` development run starts
  * `proxy.ts` with the same permissions the runtime has (`-A`, or the
  * narrow `sysroot` set of deno.json plus the directories it writes).
  *
@@ -68,8 +81,9 @@ export interface SpawnOptions {
  * @returns Executable and arguments.
  */
 export function proxyCommand(options: SpawnOptions): [string, string[]] {
+  const self = standaloneExecutable();
+  if (self !== undefined) return [self, [PROXY_SUBCOMMAND, ...options.args]];
   const exe = Deno.execPath();
-  if (Deno.build.standalone) return [exe, [PROXY_SUBCOMMAND, ...options.args]];
   const config = fileURLToPath(projectUrl("deno.json"));
   const script = fileURLToPath(moduleUrl("proxy.ts"));
   const all = Deno.permissions.querySync({ name: "write" }).state === "granted";
@@ -85,6 +99,33 @@ export function proxyCommand(options: SpawnOptions): [string, string[]] {
     script,
     ...options.args,
   ]];
+}
+
+/**
+ * Checks that the descriptors `--preserve-fds` names were passed to this
+ * process: open and not close-on-exec (one that is was opened by this
+ * process, by Deno, and is no engine's). Where FFI is unavailable it cannot
+ * tell and checks nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkPassedFds } from "./spawn.ts";
+ * checkPassedFds(0); // nothing to pass: always fine
+ * assert.throws(() => checkPassedFds(1000), /descriptor \d+ was not passed/);
+ * ```
+ *
+ * @param count How many descriptors after stdio.
+ * @throws {UsageError} Naming the first one that was not passed.
+ */
+export function checkPassedFds(count: number): void {
+  for (let fd = 3; fd < 3 + count; fd++) {
+    if (isInheritedDescriptor(fd) === false) {
+      throw new UsageError(
+        `--preserve-fds ${count}: descriptor ${fd} was not passed to the runtime`,
+      );
+    }
+  }
 }
 
 /**
@@ -107,12 +148,20 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
   }
   // Blocked from the proxy's first instruction, so in every thread it has.
   const blockSignals = PROXY_SIGNALS;
-  const session = held === undefined
-    ? spawnSession(exe, args, { blockSignals })
-    : spawnSession(exe, [...args, `--lock=${LOCK_ON_STDIN}`], {
-      stdinFd: held.fd,
-      blockSignals,
-    });
+  const passFds = options.passFds ?? 0;
+  let session;
+  try {
+    session = held === undefined
+      ? spawnSession(exe, args, { blockSignals, passFds })
+      : spawnSession(exe, [...args, `--lock=${LOCK_ON_STDIN}`], {
+        stdinFd: held.fd,
+        blockSignals,
+        passFds,
+      });
+  } catch (error) {
+    held?.close();
+    throw spawnFailure(error);
+  }
   // The child has its own descriptor now; ours must not outlive this call.
   held?.close();
   if (session !== undefined) {
@@ -132,8 +181,10 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
       },
     };
   }
+  // Deno.Command cannot close what this process inherited: the proxy
+  // closes it itself before it is ready (which create waits for here).
   const child = new Deno.Command(exe, {
-    args,
+    args: [...args, `${CLOSE_FDS_FLAG}=${3 + passFds}`],
     detached: true,
     stdin: "inherit",
     stdout: "inherit",
@@ -155,6 +206,77 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
       }
     },
   };
+}
+
+const ENOENT = 2;
+const ENOEXEC = 8;
+const EACCES = 13;
+const ETXTBSY = 26;
+
+/**
+ * Why the proxy could not be started, in one line that names the file the
+ * kernel would not execute and, where this process can tell, why.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SpawnError } from "../os/libc.ts";
+ * import { spawnFailure } from "./spawn.ts";
+ * assert.equal(
+ *   spawnFailure(new SpawnError("/gone/deno (deleted)", 2)).message,
+ *   "cannot start the proxy: /gone/deno (deleted) does not exist: the runtime's own executable was removed or replaced while it ran",
+ * );
+ * ```
+ *
+ * @param error What spawning threw.
+ * @returns The error to report.
+ */
+export function spawnFailure(error: unknown): RuntimeError {
+  if (!(error instanceof SpawnError)) {
+    return new RuntimeError(`cannot start the proxy: ${describeError(error)}`);
+  }
+  const { exe, errno } = error;
+  const prefix = "cannot start the proxy:";
+  switch (errno) {
+    case ENOENT:
+      return new RuntimeError(
+        `${prefix} ${exe} does not exist${
+          exe.endsWith(" (deleted)")
+            ? ": the runtime's own executable was removed or replaced while it ran"
+            : ""
+        }`,
+      );
+    case EACCES:
+      return new RuntimeError(
+        `${prefix} permission denied executing ${exe}: ${accessProblem(exe)}`,
+      );
+    case ETXTBSY:
+      return new RuntimeError(
+        `${prefix} ${exe} is open for writing (being replaced?)`,
+      );
+    case ENOEXEC:
+      return new RuntimeError(
+        `${prefix} ${exe} is not a program this machine can run`,
+      );
+    default:
+      return new RuntimeError(`${prefix} ${error.message}`);
+  }
+}
+
+/** Why `execve` said EACCES for a file, as far as `stat` can tell. */
+function accessProblem(exe: string): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(exe);
+  } catch (error) {
+    return `it cannot be looked at (${describeError(error)})`;
+  }
+  if (!info.isFile) return "it is not a regular file";
+  const mode = (info.mode ?? 0) & 0o7777;
+  if ((mode & 0o111) === 0) {
+    return `it is not executable (mode ${mode.toString(8).padStart(4, "0")})`;
+  }
+  return "the kernel refused it: a noexec mount, or outside what Landlock lets create execute (core/proxy/self.ts lists it)";
 }
 
 /**
