@@ -4,6 +4,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 export { assertClean, proxies } from "../../testing/assertions.ts";
 
 /**
