@@ -61,6 +61,8 @@ export { deleteContainer, type DeleteOptions } from "./core/delete.ts";
 export { list, type OciState, processes, state } from "./core/state.ts";
 /** `features`: the OCI features document. */
 export { features } from "./core/features.ts";
+/** `processors`: each remote processor, its state, plugin and holder. */
+export { listProcessors, type ProcessorInfo } from "./core/processors.ts";
 /** The context every operation takes (roots and sysfs access). */
 export {
   openRuntime,
