@@ -65,7 +65,10 @@ export function dockerDaemonJson(
 /**
  * Adds or replaces the managed block in containerd's config.toml (also
  * k3s's config.toml.tmpl): a CRI runtime that uses the stock runc shim with
- * our binary, passing the `remoteproc.*` pod annotations through.
+ * our binary, passing the `remoteproc.*` pod annotations through. A
+ * `remoteproc` runtime of type `io.containerd.remoteproc.v1` (the Go
+ * remoteproc-runtime's configuration) is kept as it is: that name reaches
+ * this runtime through `containerd-shim-remoteproc-v1`.
  *
  * @param current The file's text, or undefined when it does not exist.
  * @param binary Absolute path of the runtime.
@@ -93,7 +96,17 @@ export function containerdToml(
     text = text.slice(0, start) + block + text.slice(end + END.length);
     return text.endsWith("\n") ? text : text + "\n";
   }
-  if (text.includes(`[${table}]`)) {
+  const header = text.indexOf(`[${table}]`);
+  if (header >= 0) {
+    // The Go remoteproc-runtime's documented block: its shim name now
+    // reaches this runtime (containerd-shim-remoteproc-v1, installed beside
+    // it), so the block is left as it is.
+    const body = text.slice(header + table.length + 2).split(/\n\s*\[/)[0]!;
+    if (
+      /^\s*runtime_type\s*=\s*"io\.containerd\.remoteproc\.v1"\s*$/m.test(body)
+    ) {
+      return text;
+    }
     throw new SyntaxError(
       `config.toml already defines [${table}] outside the managed block`,
     );
