@@ -90,7 +90,9 @@ EOF
 }
 configure() { # engine file
   mkdir -p "$(dirname "$2")"
-  "$root$target" __configure "$1" "$2" "$target"
+  # Engine files are the host's: no sysroot (whose permission set would
+  # allow writes under it only).
+  REMOTEPROC_RUNTIME_SYSROOT= "$root$target" __configure "$1" "$2" "$target"
 }
 if [ -n "$containerd$k3s$docker" ]; then install_shim; fi
 [ -n "$podman" ] && configure podman "$root/etc/containers/containers.conf.d/50-remoteproc-runtime.conf"

@@ -8,9 +8,23 @@ const LAUNCHER = fromFileUrl(
   new URL("../bin/remoteproc-runtime", import.meta.url),
 );
 
-function install(root: string, binary: string, ...flags: string[]) {
+function install(
+  root: string,
+  binary: string,
+  ...flags: string[]
+): { code: number; stdout: string; stderr: string } {
+  return installWith({}, root, binary, ...flags);
+}
+
+function installWith(
+  env: Record<string, string>,
+  root: string,
+  binary: string,
+  ...flags: string[]
+) {
   const out = new Deno.Command("/bin/sh", {
     args: [INSTALL, "--root", root, ...flags, binary],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).outputSync();
@@ -252,6 +266,28 @@ Deno.test("install.sh --containerd keeps a remoteproc runtime of type io.contain
           "/a",
         ),
       /outside the managed block/,
+    );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("install.sh configures engines even with REMOTEPROC_RUNTIME_SYSROOT in its environment", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    const binary = join(root, "remoteproc-runtime");
+    Deno.writeTextFileSync(binary, `#!/bin/sh\nexec ${LAUNCHER} "$@"\n`);
+    const result = installWith(
+      { REMOTEPROC_RUNTIME_SYSROOT: join(root, "sysroot") },
+      root,
+      binary,
+      "--containerd",
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+    assert.match(
+      Deno.readTextFileSync(join(root, "etc/containerd/config.toml")),
+      /BinaryName = "\/usr\/local\/bin\/remoteproc-runtime"/,
     );
   } finally {
     Deno.removeSync(root, { recursive: true });

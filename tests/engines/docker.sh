@@ -203,7 +203,7 @@ t_docker_runtime_by_name() {
     --runtime io.containerd.remoteproc.v1 -e REMOTEPROC_NAME=dsp "$image" 2>&1) || code=$?
   if [ "$major" -lt 23 ]; then
     [ "$code" != 0 ] || fail "Docker $major accepted a containerd runtime name: $out"
-    contains "$out" "unknown or invalid runtime name: io.containerd.remoteproc.v1" "docker run output"
+    contains "$out" "Unknown runtime specified io.containerd.remoteproc.v1" "docker run output"
   else
     [ "$code" = 0 ] || fail "docker run --runtime io.containerd.remoteproc.v1: $out"
     is_state 1 running || fail "dsp reads $(rp_state 1)"
