@@ -33,7 +33,7 @@ cat >"$docker_dir/daemon.json" <<EOF
 EOF
 # The docker.io client (/usr/bin/docker) speaks the daemon's API version.
 D() { DOCKER_HOST=unix://$docker_sock /usr/bin/docker "$@"; }
-DC() { DOCKER_HOST=unix://$docker_sock docker-compose --no-ansi -p rprt -f "$docker_dir/compose/docker-compose.yml" "$@"; }
+DC() { DOCKER_HOST=unix://$docker_sock docker-compose --ansi never -p rprt -f "$docker_dir/compose/docker-compose.yml" "$@"; }
 
 docker_cleanup() {
   [ -n "$dockerd_pid" ] || return 0
@@ -244,7 +244,7 @@ t_compose_up_down() {
   contains "$ps" "rprt_cortex-m4_1"
   contains "$ps" "rprt_dsp_1"
   [ "$(printf '%s\n' "$ps" | grep -c ' Up ')" = 2 ] || fail "docker-compose ps: $ps"
-  wait_for 10 sh -c "[ \$(DOCKER_HOST=unix://$docker_sock docker-compose --no-ansi -p rprt -f $docker_dir/compose/docker-compose.yml logs 2>&1 | grep -c 'deployed and running') = 2 ]" ||
+  wait_for 10 sh -c "[ \$(DOCKER_HOST=unix://$docker_sock docker-compose --ansi never -p rprt -f $docker_dir/compose/docker-compose.yml logs 2>&1 | grep -c 'deployed and running') = 2 ]" ||
     fail "docker-compose logs: $(DC logs 2>&1)"
   DC down -t 10 >"$tmp/compose.out" 2>&1 || fail "docker-compose down: $(cat "$tmp/compose.out")"
   [ -z "$(D ps -aq)" ] || fail "containers left: $(D ps -a)"
