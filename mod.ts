@@ -85,6 +85,7 @@ export type { Status } from "./core/status.ts";
 export type { Roots } from "./core/paths.ts";
 /** Firmware ELF validation, as the kernel's loader checks. */
 export {
+  archMachine,
   type Endianness,
   type FirmwareInfo,
   parseFirmware,
@@ -112,6 +113,7 @@ export {
   DEFAULT_STOP_POLICY,
   definePlugin,
   type FirmwareImage,
+  type FirmwareMachines,
   type FirmwarePlacement,
   type Operation,
   type Plugin,

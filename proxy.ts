@@ -16,9 +16,14 @@ import { join } from "./core/posix_path.ts";
 import { setEntry } from "./core/lazy.ts";
 import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK, sleepSync } from "./core/locks.ts";
-import { closeDescriptor, openSignalQueue } from "./core/libc.ts";
+import {
+  closeDescriptor,
+  inheritableDescriptors,
+  openSignalQueue,
+} from "./core/libc.ts";
 import { createTraceForwarder } from "./core/trace.ts";
 import {
+  CLOSE_FDS_FLAG,
   EXIT,
   LOCK_ON_STDIN,
   POLL_MS,
@@ -46,7 +51,7 @@ import {
 
 function parseProxyArgs(
   args: string[],
-): ProxyOptions & { lockOnStdin: boolean } {
+): ProxyOptions & { lockOnStdin: boolean; closeFdsFrom?: number } {
   // proxyArgs() writes only `--name=value`; a loop instead of node:util
   // keeps the Node compatibility layer (about 1 MiB) out of the proxy.
   const values: Record<string, string | undefined> = {};
@@ -66,8 +71,10 @@ function parseProxyArgs(
     stop?: Partial<StopPolicy>;
     stateAliases?: Record<string, string>;
   };
+  const closeFrom = values[CLOSE_FDS_FLAG.slice(2)];
   return {
     lockOnStdin: values.lock === LOCK_ON_STDIN,
+    ...(closeFrom === undefined ? {} : { closeFdsFrom: Number(closeFrom) }),
     dir: need(values.dir, "dir"),
     sysroot: values.sysroot ?? "/",
     device: {
@@ -120,9 +127,16 @@ function forward(text: string): void {
  * @param options What to watch and how.
  */
 export function runProxy(
-  options: ProxyOptions & { lockOnStdin?: boolean },
+  options: ProxyOptions & { lockOnStdin?: boolean; closeFdsFrom?: number },
 ): void {
   const { dir, device } = options;
+  if (options.closeFdsFrom !== undefined) {
+    // Spawned by Deno.Command: drop what create inherited (an engine's
+    // pipes), or they stay open for as long as we live.
+    for (const fd of inheritableDescriptors(options.closeFdsFrom) ?? []) {
+      closeDescriptor(fd);
+    }
+  }
   const sysfs = createSysfs({ sysroot: options.sysroot });
   const name = label(device);
   // With --lock=stdin, create locked proxy.lock and made it our stdin: the

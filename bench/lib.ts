@@ -195,7 +195,7 @@ export async function setUpBench(
       );
       return dir;
     },
-    lockPath: (id) => join(stateRoot, id, "proxy.lock"),
+    lockPath: (id) => join(containerDir(env, id), "proxy.lock"),
     async close() {
       for (const id of containers(env)) {
         await env.cli(["delete", "--force", id]);
@@ -208,13 +208,24 @@ export async function setUpBench(
 }
 
 /**
+ * The state directory of a container (`<stateRoot>/containers/<id>`).
+ *
+ * @param env The environment.
+ * @param id The container id.
+ * @returns The directory.
+ */
+export function containerDir(env: BenchEnv, id: string): string {
+  return join(env.stateRoot, "containers", id);
+}
+
+/**
  * Container directories under the state root.
  *
  * @param env The environment.
  * @returns Their names.
  */
 export function containers(env: BenchEnv): string[] {
-  return list(env.stateRoot).filter((n) => n !== "claims");
+  return list(join(env.stateRoot, "containers"));
 }
 
 /**
@@ -278,7 +289,7 @@ export async function waitReleased(
  */
 export function proxyPid(env: BenchEnv, id: string): number {
   return Number(
-    Deno.readTextFileSync(join(env.stateRoot, id, "proxy.ready")).trim(),
+    Deno.readTextFileSync(join(containerDir(env, id), "proxy.ready")).trim(),
   );
 }
 

@@ -37,6 +37,7 @@ import {
   waitReleased,
 } from "./lib.ts";
 import { storeFirmware } from "../core/firmware.ts";
+import { openFirmwareSource, rootfsIdentity } from "../core/rootfs.ts";
 import { proxyCommand } from "../core/proxy_spawn.ts";
 import { spawnSession } from "../core/libc.ts";
 import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy_protocol.ts";
@@ -543,7 +544,8 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// copy: the store step `start` runs (core/firmware.ts storeFirmware) vs cp
+// copy: the store step `start` runs (core/rootfs.ts openFirmwareSource and
+// core/firmware.ts storeFirmware) vs cp
 // of the same 64 MiB file into the same directory.
 
 async function copy(): Promise<void> {
@@ -562,7 +564,13 @@ async function copy(): Promise<void> {
     Deno.readFileSync(source); // into the page cache
     for (let i = 0; i < rounds + 1; i++) {
       const t0 = performance.now();
-      const stored = storeFirmware(source, fwDir, `ours-${i}.elf`);
+      const opened = openFirmwareSource(
+        join(big, "rootfs"),
+        source,
+        rootfsIdentity(join(big, "rootfs")),
+      );
+      const stored = storeFirmware(opened, fwDir, `ours-${i}.elf`);
+      opened.close();
       const dt = performance.now() - t0;
       Deno.removeSync(stored);
       const target = join(fwDir, `cp-${i}.elf`);

@@ -13,6 +13,7 @@ import {
   type OutputFiles,
   type Plan,
   prepareDirs,
+  probeReads,
   probeWrites,
   type Verb,
   verbPlan,
@@ -45,7 +46,10 @@ export async function confineVerb(
   if (verb === "create") prepareDirs(rt.roots);
   const plan = verbPlan(rt, verb, id, { ...files, log: globals.log });
   await apply(globals, plan, verb);
-  if (probe) probeWrites();
+  if (probe) {
+    probeWrites();
+    probeReads();
+  }
 }
 
 /**
@@ -62,6 +66,7 @@ export async function confineStage(
 ): Promise<void> {
   await apply(globals, plan, what);
   probeWrites();
+  probeReads();
 }
 
 async function apply(globals: Globals, plan: Plan, what: string) {

@@ -1,15 +1,32 @@
 /**
  * `create [--bundle|-b DIR] [--pid-file FILE] [--console-socket S]
- * [--no-pivot] [--no-new-keyring] ID`
+ * [--preserve-fds N] [--no-pivot] [--no-new-keyring] ID`
  *
  * @module
  */
 import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
 import { create } from "../core/create.ts";
 import { createPlan } from "../core/confine.ts";
-import { validateId } from "../core/container_id.ts";
+import { validateNewId } from "../core/container_id.ts";
 import { absolute } from "../core/paths.ts";
 import { confineStage, confineVerb } from "./confine.ts";
+import { UsageError } from "../core/errors.ts";
+
+/** More than any engine passes, and a bound on the check. */
+const MAX_PRESERVE_FDS = 1024;
+
+function preserveFds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const count = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(count <= MAX_PRESERVE_FDS)) {
+    throw new UsageError(
+      `--preserve-fds takes a number of descriptors (0-${MAX_PRESERVE_FDS}), not ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return count;
+}
 
 /**
  * Runs `create`.
@@ -27,12 +44,13 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
   }, { min: 1, max: 1 });
   const rt = runtimeFor(globals);
   const id = positionals[0]!;
-  validateId(id);
+  validateNewId(id);
   const pidFile = values["pid-file"] as string | undefined;
   const files = { pidFile: pidFile ? absolute(pidFile) : undefined };
   await confineVerb(rt, globals, "create", id, files, false);
   await create(rt, {
     id,
+    preserveFds: preserveFds(values["preserve-fds"] as string | undefined),
     onResolved: (bundle, device) =>
       confineStage(
         globals,

@@ -11,6 +11,7 @@ import { isAbsolute, join, normalize, resolve } from "./posix_path.ts";
 import { ConfigError } from "./errors.ts";
 import { fieldPath, oneLine } from "./message_text.ts";
 import { isValidConfig } from "./config_check.ts";
+import { errnoText } from "./sysfs.ts";
 import { lazyImport } from "./lazy.ts";
 import type { Config } from "./config_schema.ts";
 
@@ -217,7 +218,18 @@ export function secureJoin(
         }: too many levels of symbolic links`,
       );
     }
-    const target = Deno.readLinkSync(candidate);
+    let target: string;
+    try {
+      target = Deno.readLinkSync(candidate);
+    } catch (error) {
+      // Not a link any more (EINVAL) or gone: the rootfs is changing under
+      // us. Say so, rather than resolve half of one tree and half another.
+      throw new ConfigError(
+        `firmware file ${JSON.stringify(label)}: /${
+          oneLine([...done, part].join("/"))
+        } changed while it was resolved (${errnoText(error)})`,
+      );
+    }
     const rest = target.split("/").filter((c) => c !== "" && c !== ".");
     if (target.startsWith("/")) done.length = 0;
     pending = [...rest, ...pending];

@@ -35,11 +35,17 @@ import {
 } from "./landlock.ts";
 import { claimsDir, containerDir, hostPath, type Roots } from "./paths.ts";
 import type { Runtime } from "./runtime.ts";
-import { claimOf } from "./device.ts";
+import { claimOf, makeClaimsDir } from "./device.ts";
+import { type FileIdentity, rootfsProblem } from "./rootfs.ts";
+import { makeStateDirs } from "./container_dir.ts";
 import { PROFILES_DIR } from "../plugins/registry.ts";
+import { proxyExecutables } from "./self.ts";
 
 /** The env switch of the test-only write probe. */
 export const WRITE_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_WRITE_PROBE";
+
+/** The env switch of the test-only read probe. */
+export const READ_PROBE_ENV = "REMOTEPROC_RUNTIME_TEST_READ_PROBE";
 
 /** The paths one verb may use. */
 export interface Plan {
@@ -47,6 +53,8 @@ export interface Plan {
   readWrite: string[];
   write: string[];
   execute: string[];
+  /** Directories among those whose rule must not follow a symlink (rootfs). */
+  noFollow: string[];
 }
 
 /** Files given on the command line that the verb writes. */
@@ -102,6 +110,7 @@ export function verbPlan(
     readWrite: [],
     write: outputs(files),
     execute: [],
+    noFollow: [],
   };
   const dir = id === undefined ? undefined : containerDir(roots, id);
   switch (verb) {
@@ -112,12 +121,13 @@ export function verbPlan(
         claimsDir(roots),
         ...rt.sysfs.listDevices().map((d) => d.dir),
       );
-      plan.execute.push(Deno.execPath(), ...SYSTEM_LIBRARIES);
+      plan.execute.push(...proxyExecutables(), ...SYSTEM_LIBRARIES);
       break;
     case "start":
     case "delete": {
       const peek = peekRecord(rt, dir!);
       plan.read.push(...peek.rootfs);
+      plan.noFollow.push(...peek.rootfs);
       plan.readWrite.push(
         verb === "start" ? dir! : roots.stateRoot,
         claimsDir(roots),
@@ -160,7 +170,8 @@ export function createPlan(
     read: [...basicReads(rt.roots), bundle.dir, bundle.rootfs],
     readWrite: [rt.roots.stateRoot, claimsDir(rt.roots), deviceDir],
     write: outputs(files),
-    execute: [Deno.execPath(), ...SYSTEM_LIBRARIES],
+    execute: [...proxyExecutables(), ...SYSTEM_LIBRARIES],
+    noFollow: [bundle.rootfs],
   };
 }
 
@@ -180,19 +191,22 @@ export function confine(plan: Plan): Confinement {
     readWrite: unique(plan.readWrite),
     write: unique(plan.write),
     execute: unique(plan.execute),
+    noFollow: unique(plan.noFollow),
   });
   return { status, ms: performance.now() - start };
 }
 
 /**
- * Makes the state root and claims directory exist, so that rules can name
- * them (Landlock rules attach to existing files only).
+ * Makes the state root, its `containers` directory and the claims directory
+ * exist, so that rules can name them (Landlock rules attach to existing
+ * files only).
  *
  * @param roots The roots.
+ * @throws {StateError} Naming a directory that cannot be made.
  */
 export function prepareDirs(roots: Roots): void {
-  Deno.mkdirSync(roots.stateRoot, { recursive: true, mode: 0o711 });
-  Deno.mkdirSync(claimsDir(roots), { recursive: true, mode: 0o700 });
+  makeStateDirs(roots);
+  makeClaimsDir(roots);
 }
 
 /**
@@ -216,6 +230,31 @@ export function probeWrites(): void {
     Deno.stderr.writeSync(
       new TextEncoder().encode(
         `remoteproc-runtime: test: write ${path}: ${outcome}\n`,
+      ),
+    );
+  }
+}
+
+/**
+ * Test-only: with `REMOTEPROC_RUNTIME_TEST_READ_PROBE=<path>[:<path>...]`
+ * set, tries to read each file and reports on stderr
+ * `remoteproc-runtime: test: read <path>: ok|EACCES|<error>`. Does nothing
+ * otherwise.
+ */
+export function probeReads(): void {
+  const paths = Deno.env.get(READ_PROBE_ENV);
+  if (!paths) return;
+  for (const path of paths.split(":")) {
+    let outcome = "ok";
+    try {
+      Deno.readFileSync(path);
+    } catch (error) {
+      outcome = (error as { code?: string }).code ??
+        (error as Error).name;
+    }
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(
+        `remoteproc-runtime: test: read ${path}: ${outcome}\n`,
       ),
     );
   }
@@ -257,7 +296,13 @@ function peekRecord(
     if (typeof value?.device?.index === "string") {
       indexes.add(value.device.index);
     }
-    if (typeof value?.rootfs === "string" && value.rootfs.startsWith("/")) {
+    // Only the directory create resolved: a rootfs since replaced by a
+    // link (or another directory) gets no read rule.
+    if (
+      typeof value?.rootfs === "string" && value.rootfs.startsWith("/") &&
+      rootfsProblem(value.rootfs, identityOf(value.rootfsIdentity)) ===
+        undefined
+    ) {
       rootfs.push(value.rootfs);
     }
   } catch {
@@ -270,6 +315,13 @@ function peekRecord(
     .map((index) => rt.sysfs.device(index)?.dir)
     .filter((d): d is string => d !== undefined);
   return { deviceDirs, rootfs };
+}
+
+function identityOf(value: unknown): FileIdentity | undefined {
+  const { dev, ino } = (value ?? {}) as Record<string, unknown>;
+  return typeof dev === "number" && typeof ino === "number"
+    ? { dev, ino }
+    : undefined;
 }
 
 function firmwareDirOf(rt: Runtime, make: boolean): string | undefined {

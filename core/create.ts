@@ -7,13 +7,14 @@
 import { RESOLVED_PATH_ANNOTATION } from "./annotations.ts";
 import { loadBundle, resolveFirmware } from "./bundle.ts";
 import { checkpoint } from "./checkpoint.ts";
-import { removeContainerDir } from "./container_dir.ts";
-import { validateId } from "./container_id.ts";
+import { makeStateDirs, removeContainerDir } from "./container_dir.ts";
+import { validateNewId } from "./container_id.ts";
 import { claimDevice, releaseClaim, resolveDevice } from "./device.ts";
 import {
   ConfigError,
   ContainerExistsError,
   DeviceError,
+  fileError,
   RuntimeError,
 } from "./errors.ts";
 import { checkFirmwareFile } from "./firmware_check.ts";
@@ -22,10 +23,12 @@ import { acquireOpLock, PROXY_LOCK } from "./locks.ts";
 import { join } from "./posix_path.ts";
 import { debug } from "./log.ts";
 import { absolute, containerDir } from "./paths.ts";
+import { rootfsIdentity } from "./rootfs.ts";
 import { POLL_MS, proxyArgs } from "./proxy_protocol.ts";
 import { type ContainerRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import {
+  checkPassedFds,
   type SpawnedProxy,
   spawnProxy,
   waitProxyReady,
@@ -72,6 +75,12 @@ export interface CreateOptions {
       device: { index: string; dir: string },
     ) => void | Promise<void>)
     | undefined;
+  /**
+   * runc's `--preserve-fds`: how many descriptors after stdio (3, 4, ...)
+   * the proxy gets (default 0). Each must have been passed to this process
+   * (open, not close-on-exec). The proxy gets no other descriptor.
+   */
+  preserveFds?: number | undefined;
   /** Proxy poll interval in ms (default `POLL_MS`). */
   pollMs?: number | undefined;
 }
@@ -134,12 +143,14 @@ export async function create(
   options: CreateOptions,
 ): Promise<ContainerRecord> {
   const { id } = options;
-  validateId(id);
+  validateNewId(id);
   if (options.consoleSocket !== undefined) {
     throw new ConfigError(
       "a remote processor has no terminal: --console-socket is not supported (run without -t)",
     );
   }
+  const preserveFds = options.preserveFds ?? 0;
+  checkPassedFds(preserveFds);
   const bundle = await loadBundle(options.bundle ?? ".");
   const device = resolveDevice(rt.sysfs, bundle.annotations);
   const plugins = await loadPlugins(rt.roots.sysroot);
@@ -152,6 +163,8 @@ export async function create(
   const refusal = plugin.refuses?.("deploy", context);
   if (refusal) throw new DeviceError(refusal);
   const source = resolveFirmware(bundle);
+  // start copies the firmware out of this very directory, or refuses.
+  const identity = rootfsIdentity(bundle.rootfs);
   await verifyFirmware(
     bundle.annotations,
     source,
@@ -169,7 +182,7 @@ export async function create(
   await options.onResolved?.(bundle, device);
   const pidFile = options.pidFile ? absolute(options.pidFile) : undefined;
 
-  Deno.mkdirSync(rt.roots.stateRoot, { recursive: true, mode: 0o711 });
+  makeStateDirs(rt.roots);
   const dir = containerDir(rt.roots, id);
   try {
     Deno.mkdirSync(dir, { mode: 0o700 });
@@ -177,7 +190,7 @@ export async function create(
     if (error instanceof Deno.errors.AlreadyExists) {
       throw new ContainerExistsError(id);
     }
-    throw error;
+    throw fileError("create directory", dir, error);
   }
 
   const lock = await acquireOpLock(dir, id);
@@ -193,6 +206,7 @@ export async function create(
       pid: 0,
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
+      rootfsIdentity: identity,
       created: new Date().toISOString(),
       annotations: {
         ...bundle.annotations,
@@ -223,6 +237,7 @@ export async function create(
       }),
       writable: [rt.roots.sysroot, dir],
       lockPath: join(dir, PROXY_LOCK),
+      passFds: preserveFds,
     });
     record.pid = proxy.pid;
     if (!proxy.holdsLock) {

@@ -2,7 +2,9 @@
  * `delete`: remove a created or stopped container. A processor still
  * running our firmware (its proxy was SIGKILLed) is stopped first; the
  * stored firmware is removed and the claim released. `--force` kills a
- * running container first, and succeeds for an unknown id.
+ * running container first, succeeds for an unknown id, and always removes
+ * the container and releases its processor: what it could not stop or
+ * remove it names in a warning.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import {
   ContainerNotFoundError,
   describeError,
   DeviceError,
+  RuntimeError,
   StateError,
 } from "./errors.ts";
 import {
@@ -25,6 +28,7 @@ import {
 } from "./firmware.ts";
 import { acquireOpLock, isProxyAlive, sleep } from "./locks.ts";
 import { debug } from "./log.ts";
+import { oneLine } from "./message_text.ts";
 import { containerDir } from "./paths.ts";
 import { READY_FILE } from "./proxy_protocol.ts";
 import { proxyReadyOrGone } from "./proxy_spawn.ts";
@@ -33,6 +37,7 @@ import { reconcile } from "./reconcile.ts";
 import { type ContainerRecord, loadRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import { assertCanDelete } from "./status.ts";
+import { errnoText } from "./sysfs.ts";
 import { pluginByName, stopPolicyOf } from "../plugins/registry.ts";
 import { genericPlugin } from "../plugins/generic.ts";
 import type { Plugin } from "../plugins/types.ts";
@@ -149,8 +154,12 @@ export async function deleteContainer(
       options.warn?.(`processor not stopped: ${describeError(error)}`);
     }
     checkpoint("delete.stopped");
-    if (record.firmware.stored) {
-      removeRecordedFirmware(record.firmware.stored, record.firmware.name);
+    const { stored, name } = record.firmware;
+    if (stored !== undefined) {
+      removeFirmware(stored, () => removeRecordedFirmware(stored, name), {
+        force,
+        warn: options.warn,
+      });
     }
     checkpoint("delete.firmware-removed");
     releaseClaim(rt.roots, record.device.index, { id, dir });
@@ -229,9 +238,51 @@ async function removeUnrecorded(
       } catch (error) {
         warn?.(`processor not stopped: ${describeError(error)}`);
       }
-      removeStoredFirmware(join(rt.sysfs.firmwareDir(), name));
+      let path: string | undefined;
+      try {
+        path = join(rt.sysfs.firmwareDir(), name);
+      } catch (error) {
+        warn?.(`stored firmware ${name} not removed: ${describeError(error)}`);
+      }
+      const stored = path;
+      if (stored !== undefined) {
+        removeFirmware(stored, () => removeStoredFirmware(stored), {
+          force: true,
+          warn,
+        });
+      }
     }
     releaseClaim(rt.roots, device.index, claim);
   }
   removeContainerDir(dir);
+}
+
+/**
+ * Removes stored firmware. What cannot be removed stops a plain delete with
+ * one line naming the file; `--force` names it in one warning and goes on,
+ * so that the container and the processor are released whatever the
+ * firmware directory does.
+ */
+function removeFirmware(
+  path: string,
+  remove: () => void,
+  options: {
+    force: boolean;
+    warn: ((message: string) => void) | undefined;
+  },
+): void {
+  try {
+    remove();
+  } catch (error) {
+    const what = `stored firmware ${oneLine(path)}`;
+    const reason = error instanceof RuntimeError
+      ? error.message
+      : errnoText(error);
+    if (!options.force) {
+      throw new RuntimeError(`cannot remove ${what}: ${reason}`, {
+        cause: error,
+      });
+    }
+    options.warn?.(`${what} not removed: ${reason}`);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { join } from "./posix_path.ts";
 import { NAME_ANNOTATION } from "./annotations.ts";
-import { ConfigError, DeviceError } from "./errors.ts";
+import { ConfigError, DeviceError, fileError } from "./errors.ts";
 import { claimsDir, type Roots } from "./paths.ts";
 import { type Device, label, type Sysfs } from "./sysfs.ts";
 
@@ -92,7 +92,11 @@ export function claimDevice(roots: Roots, device: Device, claim: Claim): void {
         `${label(device)} is in use by container ${holder.id}`,
       );
     }
-    Deno.writeTextFileSync(path, JSON.stringify(claim), { mode: 0o600 });
+    try {
+      Deno.writeTextFileSync(path, JSON.stringify(claim), { mode: 0o600 });
+    } catch (error) {
+      throw fileError("write", path, error);
+    }
   });
 }
 
@@ -107,7 +111,12 @@ export function releaseClaim(roots: Roots, index: string, claim: Claim): void {
   withClaimsLock(roots, (dir) => {
     const path = join(dir, index);
     const holder = readClaim(path);
-    if (holder && sameClaim(holder, claim)) Deno.removeSync(path);
+    if (!holder || !sameClaim(holder, claim)) return;
+    try {
+      Deno.removeSync(path);
+    } catch (error) {
+      throw fileError("remove", path, error);
+    }
   });
 }
 
@@ -122,15 +131,37 @@ export function claimOf(roots: Roots, index: string): Claim | undefined {
   return readClaim(join(claimsDir(roots), index));
 }
 
-function withClaimsLock(roots: Roots, fn: (dir: string) => void): void {
+/**
+ * Makes the claims directory exist.
+ *
+ * @param roots The roots in use.
+ * @returns The directory.
+ * @throws {StateError} Naming it when it cannot be made.
+ */
+export function makeClaimsDir(roots: Roots): string {
   const dir = claimsDir(roots);
-  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const lock = Deno.openSync(join(dir, ".lock"), {
-    read: true,
-    write: true,
-    create: true,
-    mode: 0o600,
-  });
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw fileError("create directory", dir, error);
+  }
+  return dir;
+}
+
+function withClaimsLock(roots: Roots, fn: (dir: string) => void): void {
+  const dir = makeClaimsDir(roots);
+  const path = join(dir, ".lock");
+  let lock: Deno.FsFile;
+  try {
+    lock = Deno.openSync(path, {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
+  } catch (error) {
+    throw fileError("open", path, error);
+  }
   try {
     lock.lockSync(true);
     fn(dir);

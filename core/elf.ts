@@ -183,6 +183,13 @@ export interface FirmwareInfo {
   entry: bigint;
   /** Number of `PT_LOAD` program headers. */
   loadSegments: number;
+  /**
+   * The program interpreter a `PT_INTERP` header names
+   * (`/lib64/ld-linux-x86-64.so.2`), which only a Linux program has; an
+   * empty string when its bytes lie outside the file. Undefined without
+   * `PT_INTERP`. The kernel's loader ignores it.
+   */
+  interpreter?: string;
   /** Whether the image has a `.resource_table` section. */
   hasResourceTable: boolean;
   /** The parsed resource table, when there is one. */
@@ -235,9 +242,39 @@ export function machineName(machine: number): string {
   return MACHINE_NAMES.get(machine) ?? `unknown (${machine})`;
 }
 
+/** The `e_machine` of the programs each CPU architecture Deno runs on executes. */
+const ARCH_MACHINES: ReadonlyMap<string, number> = new Map([
+  ["x86_64", 62],
+  ["aarch64", 183],
+]);
+
+/**
+ * The ELF machine of a CPU architecture's own programs: what an image built
+ * to run on that host, rather than on a remote processor, says.
+ *
+ * @example The host's machine
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { archMachine } from "./elf.ts";
+ *
+ * assert.equal(archMachine("x86_64"), 62);
+ * assert.equal(archMachine("aarch64"), 183);
+ * assert.equal(archMachine("sparc"), undefined);
+ * ```
+ *
+ * @param arch A `Deno.build.arch` value (`x86_64`, `aarch64`).
+ * @returns Its `e_machine`, or undefined for an architecture not known here.
+ */
+export function archMachine(arch: string): number | undefined {
+  return ARCH_MACHINES.get(arch);
+}
+
 const ELFCLASS32 = 1;
 const ELFCLASS64 = 2;
 const PT_LOAD = 1;
+const PT_INTERP = 3;
+/** Longest interpreter path shown; longer ones are cut. */
+const INTERPRETER_MAX = 256;
 const SHN_UNDEF = 0;
 const RSC_CARVEOUT = 0;
 const RSC_DEVMEM = 1;
@@ -486,9 +523,18 @@ export function parseFirmware(
 
   // rproc_elf_load_segments: only PT_LOAD segments are checked and loaded.
   let loadSegments = 0;
+  let interpreter: string | undefined;
   for (let i = 0; i < phnum; i++) {
     const phdr = Number(phoff) + i * layout.phdr;
-    if (read.u32(phdr) !== PT_LOAD) continue;
+    const type = read.u32(phdr);
+    if (type === PT_INTERP && interpreter === undefined) {
+      interpreter = interpreterPath(
+        bytes,
+        read.word(phdr + layout.pOffset),
+        read.word(phdr + layout.pFilesz),
+      );
+    }
+    if (type !== PT_LOAD) continue;
     loadSegments++;
     const offset = read.word(phdr + layout.pOffset);
     const filesz = read.word(phdr + layout.pFilesz);
@@ -530,10 +576,31 @@ export function parseFirmware(
     loadSegments,
     hasResourceTable: table !== undefined,
   };
+  if (interpreter !== undefined) info.interpreter = interpreter;
   if (table !== undefined) {
     info.resourceTable = parseResourceTable(read, table.offset, table.size);
   }
   return info;
+}
+
+/**
+ * The path in a `PT_INTERP` segment, up to its NUL, with anything but
+ * printable ASCII shown as `?`; empty when the segment is outside the file.
+ */
+function interpreterPath(
+  bytes: Uint8Array,
+  offset: bigint,
+  filesz: bigint,
+): string {
+  const end = offset + filesz;
+  if (end > BigInt(bytes.byteLength)) return "";
+  const path = bytes.subarray(Number(offset), Number(end));
+  let text = "";
+  for (const byte of path) {
+    if (byte === 0 || text.length === INTERPRETER_MAX) break;
+    text += byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : "?";
+  }
+  return text;
 }
 
 /** Section lookup by name through the section name table (`e_shstrndx`). */

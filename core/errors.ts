@@ -282,3 +282,62 @@ export function describeError(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.replace(/\s*\n\s*/g, " ").trim() || "unknown error";
 }
+
+/**
+ * A failed file operation on the runtime's own files (state root, locks,
+ * claims) as one sentence naming the file and what is wrong with it, for
+ * the environment problems a user must fix: a read-only or full file
+ * system, a missing permission.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileError } from "./errors.ts";
+ *
+ * const file = Deno.makeTempFileSync();
+ * let error: unknown;
+ * try {
+ *   Deno.mkdirSync(`${file}/x`);
+ * } catch (e) {
+ *   error = e;
+ * }
+ * assert.equal(
+ *   fileError("create directory", `${file}/x`, error).message,
+ *   `cannot create directory ${file}/x: not a directory`,
+ * );
+ * Deno.removeSync(file);
+ * ```
+ *
+ * @param action What was being done (`write`, `create directory`, ...).
+ * @param path The file.
+ * @param error What the operation threw.
+ * @returns The error to throw.
+ */
+export function fileError(
+  action: string,
+  path: string,
+  error: unknown,
+): StateError {
+  return new StateError(`cannot ${action} ${path}: ${osReason(error)}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Whether an operation failed because a path was too long for the kernel
+ * (`ENAMETOOLONG`): such a path names no file, ever.
+ *
+ * @param error What the operation threw.
+ * @returns True for `ENAMETOOLONG`.
+ */
+export function isNameTooLong(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "ENAMETOOLONG";
+}
+
+function osReason(error: unknown): string {
+  if (error instanceof Deno.errors.NotCapable) {
+    return "not allowed by the runtime's Deno permissions";
+  }
+  const text = describeError(error).replace(/\s*\(os error \d+\).*$/s, "");
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

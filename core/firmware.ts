@@ -5,6 +5,10 @@
  * @module
  */
 import { basename, extname, join } from "./posix_path.ts";
+import { DeviceError, RuntimeError } from "./errors.ts";
+import { oneLine } from "./message_text.ts";
+import type { FirmwareSource } from "./rootfs.ts";
+import { errnoText } from "./sysfs.ts";
 
 /**
  * Chooses the stored file name for a firmware file.
@@ -83,24 +87,109 @@ export function removeRecordedFirmware(
 }
 
 /**
- * Copies firmware into the store through the kernel's copy path
- * (`copy_file_range`), creating the placement subdirectory if needed.
+ * Checks that the firmware directory is one `start` can store into: a
+ * directory (made if missing) that this process may write. Each problem is
+ * one line naming the directory.
  *
- * @param source Firmware in the rootfs.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkFirmwareDir } from "./firmware.ts";
+ * import { DeviceError, RuntimeError } from "./errors.ts";
+import { oneLine } from "./message_text.ts";
+ * const file = Deno.makeTempFileSync();
+ * assert.throws(() => checkFirmwareDir(file, "firmware directory"), DeviceError);
+ * Deno.removeSync(file);
+ * ```
+ *
+ * @param dir The kernel's firmware directory.
+ * @param what How to name it (`firmware directory X (firmware_class.path)`).
+ * @throws {DeviceError} When it is not a directory, cannot be made, or is
+ * outside what this process may write.
+ */
+export function checkFirmwareDir(dir: string, what: string): void {
+  if (
+    Deno.permissions.querySync({ name: "write", path: dir }).state !== "granted"
+  ) {
+    throw new DeviceError(
+      `${what} is outside the paths this runtime may write (with a sysroot, only the sysroot)`,
+    );
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = statOrMake(dir);
+  } catch (error) {
+    throw new DeviceError(`${what} cannot be used: ${errnoText(error)}`, {
+      cause: error,
+    });
+  }
+  if (!info.isDirectory) throw new DeviceError(`${what} is not a directory`);
+}
+
+function statOrMake(dir: string): Deno.FileInfo {
+  try {
+    return Deno.statSync(dir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  Deno.mkdirSync(dir, { recursive: true });
+  return Deno.statSync(dir);
+}
+
+/**
+ * Copies firmware into the store, creating the placement subdirectory if
+ * needed. The copy is a new file with mode 0600 owned by this process,
+ * never the image's mode or owner (see {@linkcode FirmwareSource.copyTo});
+ * {@linkcode publishFirmware} makes it 0644 once it passed its checks.
+ *
+ * @param source Firmware opened in the rootfs.
  * @param firmwareDir The kernel's firmware directory.
  * @param name Name relative to `firmwareDir` (may contain a subdirectory).
  * @returns The stored file's path.
+ * @throws {DeviceError} Naming the file, when it cannot be written.
+ * @throws {FirmwareError} When the firmware grew past the limit.
  */
 export function storeFirmware(
-  source: string,
+  source: FirmwareSource,
   firmwareDir: string,
   name: string,
 ): string {
   const target = join(firmwareDir, name);
-  const parent = join(target, "..");
-  Deno.mkdirSync(parent, { recursive: true });
-  Deno.copyFileSync(source, target);
+  try {
+    Deno.mkdirSync(join(target, ".."), { recursive: true });
+    source.copyTo(target);
+  } catch (error) {
+    if (error instanceof RuntimeError) throw error;
+    throw new DeviceError(
+      `cannot store firmware ${oneLine(target)}: ${errnoText(error)}`,
+      { cause: error },
+    );
+  }
   return target;
+}
+
+/** Permission bits of a stored copy once checked, whatever the image's were. */
+export const STORED_MODE = 0o644;
+
+/**
+ * Makes a checked copy readable as firmware directories are (0644, still
+ * owned by this process): until then only root could read it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { publishFirmware } from "./firmware.ts";
+ * const file = Deno.makeTempFileSync();
+ * Deno.chmodSync(file, 0o4777);
+ * publishFirmware(file);
+ * assert.equal(Deno.statSync(file).mode! & 0o7777, 0o644);
+ * Deno.removeSync(file);
+ * ```
+ *
+ * @param path The stored copy.
+ */
+export function publishFirmware(path: string): void {
+  Deno.chmodSync(path, STORED_MODE);
 }
 
 /**

@@ -42,9 +42,14 @@ export function expectedDigest(
  * @param path The file.
  * @returns 64 hex digits.
  */
-export async function sha256File(path: string): Promise<string> {
-  const data = Deno.readFileSync(path);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+export function sha256File(path: string): Promise<string> {
+  return sha256(Deno.readFileSync(path));
+}
+
+async function sha256(data: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
+  );
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -54,16 +59,18 @@ export async function sha256File(path: string): Promise<string> {
  * @param annotations The container's annotations.
  * @param path The file to check.
  * @param what How to name the file in the message.
+ * @param read The file's bytes, when the caller has read them already.
  * @throws {FirmwareError} When the digest differs, naming both.
  */
 export async function verifyFirmware(
   annotations: Readonly<Record<string, string>>,
   path: string,
   what: string,
+  read?: Uint8Array,
 ): Promise<void> {
   const expected = expectedDigest(annotations);
   if (expected === undefined) return;
-  const actual = await sha256File(path);
+  const actual = read ? await sha256(read) : await sha256File(path);
   if (actual !== expected) {
     throw new FirmwareError(
       `${what} does not match ${FIRMWARE_SHA256_ANNOTATION}: expected sha256 ${expected}, got ${actual}`,

@@ -126,6 +126,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   20: "ENOTDIR",
   14: "EFAULT",
   22: "EINVAL",
+  36: "ENAMETOOLONG",
   38: "ENOSYS",
   40: "ELOOP",
   42: "ENOMSG",
@@ -133,6 +134,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
 };
 const ENOENT = 2;
 const ENOTDIR = 20;
+const ENAMETOOLONG = 36;
 const ENOSYS = 38;
 const EOPNOTSUPP = 95;
 
@@ -171,9 +173,11 @@ export interface LandlockSyscalls {
   setNoNewPrivs(): number;
   /**
    * `openat(AT_FDCWD, path, O_PATH | O_CLOEXEC)`, with `O_DIRECTORY` when
-   * `directory` is true (then a file fails with `-ENOTDIR`).
+   * `directory` is true (then a file fails with `-ENOTDIR`) and
+   * `O_NOFOLLOW` when `noFollow` is (then, with `directory`, a symlink
+   * fails with `-ENOTDIR` too).
    */
-  openPath(path: string, directory: boolean): number;
+  openPath(path: string, directory: boolean, noFollow?: boolean): number;
   /** `close(fd)`. */
   close(fd: number): void;
 }
@@ -193,6 +197,13 @@ export interface LandlockRules {
   write?: readonly string[];
   /** Both `read` and `write`. Missing paths as for `write`. */
   readWrite?: readonly string[];
+  /**
+   * Directories among the paths above whose rule must be on the directory
+   * itself: they are opened without following a symlink, and one that is a
+   * symlink (or no directory) gets no rule and is reported as skipped. For
+   * paths an untrusted party could replace with a link (a rootfs).
+   */
+  noFollow?: readonly string[];
 }
 
 /** Options of {@linkcode restrictSelf} and {@linkcode landlockAbi}. */
@@ -396,9 +407,11 @@ export function defaultReadPaths(): string[] {
 interface PathRule {
   path: string;
   access: bigint;
+  noFollow: boolean;
 }
 
 function requestedRules(rules: LandlockRules): PathRule[] {
+  const noFollow = new Set(rules.noFollow ?? []);
   const sets: [readonly string[] | undefined, bigint][] = [
     [rules.read, READ_RIGHTS],
     [rules.execute, EXECUTE_RIGHTS],
@@ -409,7 +422,7 @@ function requestedRules(rules: LandlockRules): PathRule[] {
   for (const [paths, access] of sets) {
     for (const path of paths ?? []) {
       if (path === "") throw new TypeError("Landlock rule path is empty");
-      requested.push({ path, access });
+      requested.push({ path, access, noFollow: noFollow.has(path) });
     }
   }
   return requested;
@@ -424,7 +437,7 @@ function requestedRules(rules: LandlockRules): PathRule[] {
  * without `--allow-all`).
  *
  * @returns False when the path (and, for a write path, its parent) is
- * missing: the rule is skipped.
+ * missing, or too long to exist: the rule is skipped.
  */
 function addPathRule(
   sys: LandlockSyscalls,
@@ -433,7 +446,8 @@ function addPathRule(
   handled: bigint,
 ): boolean {
   let access = rule.access & handled;
-  let fd = sys.openPath(rule.path, true);
+  let fd = sys.openPath(rule.path, true, rule.noFollow);
+  if (rule.noFollow && fd === -ENOTDIR) return false;
   if (fd === -ENOTDIR) {
     fd = sys.openPath(rule.path, false);
     access &= FILE_RIGHTS;
@@ -442,7 +456,7 @@ function addPathRule(
     access = (CREATE_FILE_RIGHTS | (rule.access & AccessFs.READ_FILE)) &
       handled;
   }
-  if (fd === -ENOENT || fd === -ENOTDIR) return false;
+  if (fd === -ENOENT || fd === -ENOTDIR || fd === -ENAMETOOLONG) return false;
   if (fd < 0) {
     throw new RuntimeError(
       `cannot open landlock rule path ${rule.path}: ${errnoName(-fd)}`,
@@ -508,6 +522,8 @@ interface SyscallNumbers {
   openat: number;
   /** `O_DIRECTORY`: arm64 moved it (asm/fcntl.h). */
   oDirectory: number;
+  /** `O_NOFOLLOW`: arm64 moved it too. */
+  oNoFollow: number;
   prctl: number;
   createRuleset: number;
   addRule: number;
@@ -522,6 +538,7 @@ const SYSCALL_NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
   x86_64: {
     openat: 257,
     oDirectory: 0o200000,
+    oNoFollow: 0o400000,
     prctl: 157,
     createRuleset: 444,
     addRule: 445,
@@ -530,6 +547,7 @@ const SYSCALL_NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
   aarch64: {
     openat: 56,
     oDirectory: 0o40000,
+    oNoFollow: 0o100000,
     prctl: 167,
     createRuleset: 444,
     addRule: 445,
@@ -538,7 +556,8 @@ const SYSCALL_NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
 };
 
 const AT_FDCWD = -100;
-// Same values on x86_64 and aarch64 (asm-generic/fcntl.h); O_DIRECTORY is not.
+// Same values on x86_64 and aarch64 (asm-generic/fcntl.h); O_DIRECTORY and
+// O_NOFOLLOW are not.
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
@@ -592,12 +611,15 @@ function libcSyscalls(): LandlockSyscalls {
         0n,
         0n,
       )),
-    openPath: (path, directory) =>
+    openPath: (path, directory, noFollow = false) =>
       result(symbols.syscallIntBuffer(
         n(numbers.openat),
         n(AT_FDCWD),
         cString(path),
-        n(O_PATH | O_CLOEXEC | (directory ? numbers.oDirectory : 0)),
+        n(
+          O_PATH | O_CLOEXEC | (directory ? numbers.oDirectory : 0) |
+            (noFollow ? numbers.oNoFollow : 0),
+        ),
         0n,
       )),
     close: (fd) => {

@@ -22,10 +22,38 @@
  * the entry point: `cli.ts` and `proxy.ts` call {@linkcode setEntry} first.
  *
  * `deno compile` cannot see lazy modules either: `tools/compile.ts`
- * includes them with `--include`.
+ * embeds {@linkcode LAZY_MODULES} with `--include`, and `tools/bundle.ts`
+ * makes each an entry of the bundle. {@linkcode lazyImport} takes nothing
+ * else (its type says so; tests/bundle_test.ts also reads the sources).
  *
  * @module
  */
+
+/**
+ * Every module loaded through {@linkcode lazyImport}, project-relative:
+ * the verbs, the proxy (the compiled binary's `__proxy`), logging, and
+ * the modules that pull in zod.
+ */
+export const LAZY_MODULES = [
+  "cli/create.ts",
+  "cli/start.ts",
+  "cli/kill.ts",
+  "cli/delete.ts",
+  "cli/state.ts",
+  "cli/list.ts",
+  "cli/ps.ts",
+  "cli/features.ts",
+  "cli/processors.ts",
+  "cli/configure.ts",
+  "cli/logging.ts",
+  "proxy.ts",
+  "core/record_schema.ts",
+  "core/config_schema.ts",
+  "plugins/profile.ts",
+] as const;
+
+/** A module {@linkcode lazyImport} may load. */
+export type LazyModule = typeof LAZY_MODULES[number];
 
 /** Where the running program's modules are. */
 interface Layout {
@@ -98,10 +126,10 @@ export function projectUrl(path: string): URL {
  * );
  * ```
  *
- * @param path Project-relative source path; it must be an entry of the
- * bundle (`ENTRIES` in tools/bundle.ts; a test checks).
+ * @param path Project-relative source path, one of
+ * {@linkcode LAZY_MODULES}.
  * @returns Its namespace.
  */
-export function lazyImport<T>(path: string): Promise<T> {
+export function lazyImport<T>(path: LazyModule): Promise<T> {
   return import(moduleUrl(path).href);
 }

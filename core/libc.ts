@@ -3,11 +3,12 @@
  * only `Deno.dlopen` caller; a test checks). It serves Landlock
  * (core/landlock.ts), spawning and locking for `create`
  * ({@linkcode spawnSession}, {@linkcode lockFile}), the proxy's signals
- * ({@linkcode openSignalQueue}) and sending signals
- * ({@linkcode sendSignal}): Deno's own `Deno.kill` costs about 7 ms on its
- * first call (a lazy start-up of Deno's process support), `kill(2)` through
- * libc a few microseconds once the library is loaded, which every confined
- * verb has done already.
+ * ({@linkcode openSignalQueue}), copying firmware out of a rootfs through
+ * descriptors that never follow a symlink ({@linkcode openNoFollow}, for
+ * core/rootfs.ts) and sending signals ({@linkcode sendSignal}): Deno's own
+ * `Deno.kill` costs about 7 ms on its first call (a lazy start-up of Deno's
+ * process support), `kill(2)` through libc a few microseconds once the
+ * library is loaded, which every confined verb has done already.
  *
  * Both permission modes grant `--allow-ffi` (see SECURITY.md). Without it
  * {@linkcode libcIfPermitted} returns undefined and callers fall back to
@@ -46,6 +47,17 @@ const SYMBOLS = {
     parameters: ["i64", "i64", "i64", "i64", "i64", "i64"],
     result: "i64",
   },
+  syscallIntBufferInt: {
+    name: "syscall",
+    parameters: ["i64", "i64", "buffer", "i64"],
+    result: "i64",
+  },
+  syscallSixInts: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+    result: "i64",
+  },
+  strerror: { name: "strerror", parameters: ["i32"], result: "pointer" },
   kill: { name: "kill", parameters: ["i32", "i32"], result: "i32" },
   close: { name: "close", parameters: ["i32"], result: "i32" },
 } as const;
@@ -194,6 +206,15 @@ const PROCESS_SYMBOLS = {
     parameters: ["buffer", "i32", "i32"],
     result: "i32",
   },
+  posix_spawn_file_actions_addclose: {
+    parameters: ["buffer", "i32"],
+    result: "i32",
+  },
+  // Variadic; F_GETFD takes no third argument.
+  fcntl: { parameters: ["i32", "i32"], result: "i32" },
+  opendir: { parameters: ["buffer"], result: "pointer" },
+  readdir: { parameters: ["pointer"], result: "pointer" },
+  closedir: { parameters: ["pointer"], result: "i32" },
   open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
@@ -326,10 +347,83 @@ export function closeDescriptor(fd: number): boolean {
   return libcIfPermitted()?.close(fd) === 0;
 }
 
+const F_GETFD = 1;
+const FD_CLOEXEC = 1;
+/** `struct dirent`'s `d_name` on glibc x86_64 and aarch64. */
+const DIRENT_NAME_OFFSET = 19;
+
+/**
+ * This process's descriptors from `from` on that a child would inherit: open
+ * and without close-on-exec. Deno opens all of its own close-on-exec, so
+ * these are what this process itself inherited (an engine's pipes, a
+ * shell's `exec 7>file`), plus stdio below 3. Listed from `/proc/self/fd`
+ * through libc (Deno refuses `/proc` to anything less than `--allow-all`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inheritableDescriptors } from "./libc.ts";
+ * const fds = inheritableDescriptors(0);
+ * assert.ok(fds !== undefined && fds.includes(2)); // stderr
+ * ```
+ *
+ * @param from The lowest descriptor to list.
+ * @returns Ascending descriptors; undefined where FFI is unavailable.
+ * @throws {Error} When `/proc/self/fd` cannot be listed.
+ */
+export function inheritableDescriptors(from: number): number[] | undefined {
+  const lib = processLibc();
+  if (lib === undefined) return undefined;
+  const dir = lib.opendir(cString("/proc/self/fd"));
+  if (dir === null) {
+    throw new Error(`cannot list /proc/self/fd: errno ${errno()}`);
+  }
+  const open: number[] = [];
+  try {
+    for (
+      let entry = lib.readdir(dir);
+      entry !== null;
+      entry = lib.readdir(dir)
+    ) {
+      const name = new Deno.UnsafePointerView(entry).getCString(
+        DIRENT_NAME_OFFSET,
+      );
+      if (/^\d+$/.test(name)) open.push(Number(name));
+    }
+  } finally {
+    lib.closedir(dir); // its own descriptor, close-on-exec, is gone now
+  }
+  return open.filter((fd) => fd >= from && isInheritable(lib, fd))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Whether a descriptor is open and would be inherited by a child (no
+ * close-on-exec): what this process was handed rather than opened itself.
+ *
+ * @param fd The descriptor.
+ * @returns The answer; undefined where FFI is unavailable.
+ */
+export function isInheritedDescriptor(fd: number): boolean | undefined {
+  const lib = processLibc();
+  return lib === undefined ? undefined : isInheritable(lib, fd);
+}
+
+function isInheritable(lib: ProcessSymbols, fd: number): boolean {
+  const flags = lib.fcntl(fd, F_GETFD);
+  return flags >= 0 && (flags & FD_CLOEXEC) === 0;
+}
+
 /** Options of {@linkcode spawnSession}. */
 export interface SessionOptions {
   /** A descriptor to give the child as its stdin (else it inherits ours). */
   stdinFd?: number;
+  /**
+   * How many descriptors after stdio (3, 4, ...) the child gets, as runc's
+   * `--preserve-fds` (default 0). Every other descriptor this process
+   * would pass on is closed in the child.
+   */
+  passFds?: number;
   /**
    * Signals the child starts with blocked (else none), for it to take from
    * a {@linkcode openSignalQueue}: every thread it ever has inherits the
@@ -346,14 +440,15 @@ export interface SessionOptions {
  * through libc's `posix_spawn` (a `vfork`). It saves `create` about 10 ms:
  * Deno's first `Deno.Command` costs about 7 ms and a detached spawn forks
  * the whole runtime. It can also hand the child a descriptor as its stdin,
- * which Deno cannot.
+ * and close every descriptor but stdio (and `passFds`) in it, which Deno
+ * cannot: a `Deno.Command` child inherits whatever this process inherited.
  *
  * The child is this process's; {@linkcode SessionChild.exited} reaps it.
  * Nothing else does until this process exits (a short-lived CLI).
  *
  * @param exe Absolute path of the program.
  * @param args Its arguments (without argv[0]).
- * @param options `stdinFd`, `blockSignals`.
+ * @param options `stdinFd`, `passFds`, `blockSignals`.
  * @returns The child, or undefined where FFI or posix_spawn is unavailable
  * (the caller falls back to `Deno.Command`).
  * @throws {Error} When posix_spawn fails (the errno is in the message).
@@ -374,6 +469,13 @@ export function spawnSession(
       lib.posix_spawn_file_actions_adddup2(actions, options.stdinFd, 0) !== 0
     ) {
       throw new Error("posix_spawn_file_actions_adddup2 failed");
+    }
+    // Only stdio (and the passed ones) reach the child: a descriptor it
+    // kept would hold an engine's pipe open for as long as it lives.
+    for (const fd of inheritableDescriptors(3 + (options.passFds ?? 0))!) {
+      if (lib.posix_spawn_file_actions_addclose(actions, fd) !== 0) {
+        throw new Error(`posix_spawn_file_actions_addclose ${fd} failed`);
+      }
     }
     return spawnWith(lib, exe, args, actions, options.blockSignals ?? []);
   } finally {
@@ -514,4 +616,341 @@ export function openSignalQueue(
       open = false;
     },
   };
+}
+
+/**
+ * An errno from a system call made here, shaped as Deno's own errors: `code`
+ * is its name (`ELOOP`), the message libc's text for it.
+ */
+export class ErrnoError extends Error {
+  /** The errno's name, as Deno's errors carry it. */
+  readonly code: string;
+  /**
+   * Creates the error.
+   *
+   * @param errnoValue The error number.
+   */
+  constructor(readonly errnoValue: number) {
+    super(errnoDescription(errnoValue));
+    this.name = "ErrnoError";
+    this.code = ERRNO_NAMES[errnoValue] ?? `errno ${errnoValue}`;
+  }
+}
+
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: "EPERM",
+  2: "ENOENT",
+  4: "EINTR",
+  5: "EIO",
+  6: "ENXIO",
+  9: "EBADF",
+  12: "ENOMEM",
+  13: "EACCES",
+  17: "EEXIST",
+  19: "ENODEV",
+  20: "ENOTDIR",
+  21: "EISDIR",
+  22: "EINVAL",
+  23: "ENFILE",
+  24: "EMFILE",
+  27: "EFBIG",
+  28: "ENOSPC",
+  30: "EROFS",
+  36: "ENAMETOOLONG",
+  38: "ENOSYS",
+  40: "ELOOP",
+  122: "EDQUOT",
+};
+
+function errnoDescription(value: number): string {
+  const text = libc().strerror(value);
+  return text === null
+    ? `errno ${value}`
+    : new Deno.UnsafePointerView(text).getCString();
+}
+
+/**
+ * System call numbers of the descriptor calls: x86_64 has its own table,
+ * aarch64 the generic one. `statModeOffset` is where `st_mode` lies in
+ * `struct stat` (x86_64 puts `st_nlink` before it); `st_dev`, `st_ino` and
+ * `st_size` lie at 0, 8 and 48 on both.
+ */
+const FILE_CALLS: Readonly<
+  Record<string, {
+    openat: number;
+    fstat: number;
+    read: number;
+    write: number;
+    fchmod: number;
+    copyFileRange: number;
+    oDirectory: number;
+    statModeOffset: number;
+  }>
+> = {
+  x86_64: {
+    openat: 257,
+    fstat: 5,
+    read: 0,
+    write: 1,
+    fchmod: 91,
+    copyFileRange: 326,
+    oDirectory: 0o200000,
+    statModeOffset: 24,
+  },
+  aarch64: {
+    openat: 56,
+    fstat: 80,
+    read: 63,
+    write: 64,
+    fchmod: 52,
+    copyFileRange: 285,
+    oDirectory: 0o40000,
+    statModeOffset: 16,
+  },
+};
+
+function fileCalls() {
+  const calls = FILE_CALLS[Deno.build.arch];
+  if (calls === undefined) {
+    throw new Error(`no system call numbers for ${Deno.build.arch}`);
+  }
+  return calls;
+}
+
+const AT_FDCWD = -100;
+const O_PATH = 0o10000000;
+const O_NONBLOCK = 0o4000;
+const O_NOCTTY = 0o400;
+const O_WRONLY = 0o1;
+const O_EXCL = 0o200;
+const EINTR = 4;
+const S_IFMT = 0o170000;
+/** copy_file_range's answers that mean "not between these two files". */
+const NO_KERNEL_COPY = new Set([18, 22, 38, 95]); // EXDEV EINVAL ENOSYS EOPNOTSUPP
+
+/**
+ * How {@linkcode openNoFollow} opens: `directory` and `path` give an
+ * `O_PATH` descriptor (good for `*at` calls and {@linkcode statDescriptor},
+ * not for reading; `directory` fails with `ENOTDIR` on anything else),
+ * `read` opens for reading, non-blocking and without taking a terminal, so
+ * that a FIFO or device swapped in cannot hang or claim anything.
+ */
+export type OpenKind = "directory" | "path" | "read";
+
+/**
+ * Opens a file with `O_NOFOLLOW | O_CLOEXEC`: when the last component is a
+ * symlink, `directory` fails with `ENOTDIR`, `read` with `ELOOP`, and
+ * `path` opens the link itself ({@linkcode statDescriptor} then says so).
+ * Earlier components of `name` are followed, so callers walk one component
+ * at a time.
+ *
+ * @example Refusing a symlink
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ErrnoError, openNoFollow } from "./libc.ts";
+ * import { makeSymlinks } from "../sim/symlinks.ts";
+ * const dir = Deno.makeTempDirSync();
+ * makeSymlinks([["/etc", `${dir}/link`]]);
+ * assert.throws(() => openNoFollow(undefined, `${dir}/link`, "directory"), ErrnoError);
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ *
+ * @param dir A directory descriptor `name` is relative to; undefined for an
+ * absolute `name`.
+ * @param name The file.
+ * @param kind How to open it.
+ * @returns The descriptor; close it with {@linkcode closeDescriptor}.
+ * @throws {ErrnoError} When the kernel refuses.
+ * @throws {Error} When FFI is not permitted.
+ */
+export function openNoFollow(
+  dir: number | undefined,
+  name: string,
+  kind: OpenKind,
+): number {
+  const calls = fileCalls();
+  const flags = O_CLOEXEC | O_NOFOLLOW | (
+    kind === "read"
+      ? O_NONBLOCK | O_NOCTTY
+      : O_PATH | (kind === "directory" ? calls.oDirectory : 0)
+  );
+  const fd = Number(
+    libc().syscallIntBuffer(
+      BigInt(calls.openat),
+      BigInt(dir ?? AT_FDCWD),
+      cString(name),
+      BigInt(flags),
+      0n,
+    ),
+  );
+  if (fd < 0) throw new ErrnoError(errno());
+  return fd;
+}
+
+/** What `fstat(2)` says of a descriptor. */
+export interface DescriptorInfo {
+  /** `st_dev`, as `Deno.FileInfo.dev` gives it. */
+  dev: number;
+  /** `st_ino`. */
+  ino: number;
+  /** `st_mode`, type bits included. */
+  mode: number;
+  /** `st_size`. */
+  size: number;
+  /** A regular file. */
+  isFile: boolean;
+  /** A directory. */
+  isDirectory: boolean;
+  /** A symlink (only an `O_PATH | O_NOFOLLOW` descriptor can be one). */
+  isSymlink: boolean;
+}
+
+/**
+ * `fstat(2)` of a descriptor (an `O_PATH` one too).
+ *
+ * @param fd The descriptor.
+ * @returns Its device, inode, mode and size.
+ * @throws {ErrnoError} When the kernel refuses.
+ */
+export function statDescriptor(fd: number): DescriptorInfo {
+  const calls = fileCalls();
+  const buffer = new Uint8Array(256); // struct stat: 144 bytes on x86_64
+  const result = Number(
+    libc().syscallIntBufferInt(BigInt(calls.fstat), BigInt(fd), buffer, 0n),
+  );
+  if (result < 0) throw new ErrnoError(errno());
+  const view = new DataView(buffer.buffer);
+  const mode = view.getUint32(calls.statModeOffset, true);
+  const type = mode & S_IFMT;
+  return {
+    dev: Number(view.getBigUint64(0, true)),
+    ino: Number(view.getBigUint64(8, true)),
+    mode,
+    size: Number(view.getBigInt64(48, true)),
+    isFile: type === 0o100000,
+    isDirectory: type === 0o040000,
+    isSymlink: type === 0o120000,
+  };
+}
+
+/** `read(2)` into a buffer, retried on `EINTR`; 0 at the end of the file. */
+function readDescriptor(fd: number, buffer: Uint8Array): number {
+  const calls = fileCalls();
+  for (;;) {
+    const n = Number(
+      libc().syscallIntBufferInt(
+        BigInt(calls.read),
+        BigInt(fd),
+        buffer,
+        BigInt(buffer.length),
+      ),
+    );
+    if (n >= 0) return n;
+    const code = errno();
+    if (code !== EINTR) throw new ErrnoError(code);
+  }
+}
+
+/**
+ * Creates a new file for writing (`O_CREAT | O_EXCL | O_NOFOLLOW`: never
+ * an existing file, never through a symlink) and sets its mode to exactly
+ * `mode`, whatever the umask.
+ *
+ * @param path The file.
+ * @param mode Its permission bits.
+ * @returns The descriptor; close it with {@linkcode closeDescriptor}.
+ * @throws {ErrnoError} When the kernel refuses (`EEXIST` for an existing
+ * file).
+ */
+export function createExclusive(path: string, mode: number): number {
+  const calls = fileCalls();
+  const lib = libc();
+  const fd = Number(lib.syscallIntBuffer(
+    BigInt(calls.openat),
+    BigInt(AT_FDCWD),
+    cString(path),
+    BigInt(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC),
+    BigInt(mode),
+  ));
+  if (fd < 0) throw new ErrnoError(errno());
+  const chmod = Number(
+    lib.syscallInts(BigInt(calls.fchmod), BigInt(fd), BigInt(mode), 0n, 0n, 0n),
+  );
+  if (chmod < 0) {
+    const code = errno();
+    lib.close(fd);
+    throw new ErrnoError(code);
+  }
+  return fd;
+}
+
+/**
+ * Copies from one descriptor's offset to another's until the end of the
+ * source or `limit` bytes, through the kernel (`copy_file_range`, which
+ * may share extents); between files it cannot serve, through a buffer.
+ *
+ * @param from A descriptor opened for reading.
+ * @param to A descriptor opened for writing.
+ * @param limit Most bytes to copy.
+ * @returns How many bytes were copied.
+ * @throws {ErrnoError} When the kernel refuses.
+ */
+export function copyDescriptor(
+  from: number,
+  to: number,
+  limit: number,
+): number {
+  const calls = fileCalls();
+  const lib = libc();
+  let total = 0;
+  while (total < limit) {
+    const n = Number(lib.syscallSixInts(
+      BigInt(calls.copyFileRange),
+      BigInt(from),
+      0n,
+      BigInt(to),
+      0n,
+      BigInt(Math.min(limit - total, 1 << 30)),
+      0n,
+    ));
+    if (n === 0) return total;
+    if (n > 0) {
+      total += n;
+      continue;
+    }
+    const code = errno();
+    if (code === EINTR) continue;
+    if (total === 0 && NO_KERNEL_COPY.has(code)) {
+      return copyThroughBuffer(from, to, limit);
+    }
+    throw new ErrnoError(code);
+  }
+  return total;
+}
+
+function copyThroughBuffer(from: number, to: number, limit: number): number {
+  const calls = fileCalls();
+  const buffer = new Uint8Array(1 << 20);
+  let total = 0;
+  while (total < limit) {
+    const chunk = buffer.subarray(0, Math.min(buffer.length, limit - total));
+    const n = readDescriptor(from, chunk);
+    if (n === 0) break;
+    for (let written = 0; written < n;) {
+      const w = Number(
+        libc().syscallIntBufferInt(
+          BigInt(calls.write),
+          BigInt(to),
+          chunk.subarray(written, n),
+          BigInt(n - written),
+        ),
+      );
+      if (w < 0) {
+        const code = errno();
+        if (code !== EINTR) throw new ErrnoError(code);
+      } else written += w;
+    }
+    total += n;
+  }
+  return total;
 }

@@ -10,7 +10,12 @@
  * @module
  */
 import { join } from "./posix_path.ts";
-import { ContainerNotFoundError, RuntimeError } from "./errors.ts";
+import {
+  ContainerNotFoundError,
+  fileError,
+  isNameTooLong,
+  RuntimeError,
+} from "./errors.ts";
 
 /** File the proxy locks for its lifetime. */
 export const PROXY_LOCK = "proxy.lock";
@@ -60,7 +65,10 @@ export function isProxyAlive(dir: string): boolean {
  * @param id The container id, for messages.
  * @param timeoutMs How long to wait.
  * @returns The open lock file; closing it releases the lock.
- * @throws {ContainerNotFoundError} When the directory does not exist.
+ * @throws {ContainerNotFoundError} When the directory does not exist (or
+ * its path is too long to exist).
+ * @throws {StateError} When the lock file cannot be opened (read-only file
+ * system, ...).
  * @throws {RuntimeError} When another operation holds it for too long.
  */
 export async function acquireOpLock(
@@ -77,10 +85,10 @@ export async function acquireOpLock(
       mode: 0o600,
     });
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
+    if (error instanceof Deno.errors.NotFound || isNameTooLong(error)) {
       throw new ContainerNotFoundError(id);
     }
-    throw error;
+    throw fileError("open", join(dir, OP_LOCK), error);
   }
   const deadline = Date.now() + timeoutMs;
   let delay = 1;

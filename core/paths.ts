@@ -3,9 +3,25 @@
  * `/etc/...`) is resolved under a sysroot, so that tests and the simulator
  * run against a temporary tree and never touch the real system.
  *
+ * The state root has two namespaces, so that no container id can name
+ * anything but a container:
+ *
+ * - `<stateRoot>/containers/<id>`: one directory per container (and the
+ *   tombstones of removals, core/container_dir.ts);
+ * - everything else is the runtime's own: with the default state root of
+ *   root, `claims/` (the global processor claims).
+ *
+ * Earlier versions kept containers at `<stateRoot>/<id>`, next to `claims/`,
+ * so the id `claims` named the claims directory. A container left in that
+ * old layout is still found ({@linkcode containerDir},
+ * {@linkcode containerDirs}) when its directory holds a `state.json` and is
+ * none of the runtime's own directories; new containers never go there.
+ *
  * @module
  */
 import { isAbsolute, join, resolve } from "./posix_path.ts";
+import { fileError } from "./errors.ts";
+import { STATE_FILE } from "./record.ts";
 
 /**
  * The roots every operation takes.
@@ -95,15 +111,135 @@ export function claimsDir(roots: Roots): string {
   return hostPath(roots.sysroot, `/run/${RUNTIME_DIR_NAME}/claims`);
 }
 
+/** The directory under the state root that holds the containers. */
+export const CONTAINERS_DIR_NAME = "containers";
+
 /**
- * The state directory of one container.
+ * The directory holding one directory per container.
+ *
+ * @param roots The roots in use.
+ * @returns `<stateRoot>/containers`.
+ */
+export function containersDir(roots: Roots): string {
+  return join(roots.stateRoot, CONTAINERS_DIR_NAME);
+}
+
+/**
+ * The state directory of one container: `<stateRoot>/containers/<id>`, or
+ * the old layout's `<stateRoot>/<id>` while a container made by an earlier
+ * version lives there (and none of that id in the new place).
+ *
+ * @example
+ * ```ts
+ * import { containerDir } from "./paths.ts";
+ * containerDir({ sysroot: "/", stateRoot: "/tmp/no-such-root" }, "fw1");
+ * // "/tmp/no-such-root/containers/fw1"
+ * ```
  *
  * @param roots The roots in use.
  * @param id A validated container id.
- * @returns `<stateRoot>/<id>`.
+ * @returns The directory, which need not exist.
  */
 export function containerDir(roots: Roots, id: string): string {
-  return join(roots.stateRoot, id);
+  const dir = join(containersDir(roots), id);
+  if (exists(dir)) return dir;
+  const legacy = join(roots.stateRoot, id);
+  return isLegacyContainer(roots, legacy) ? legacy : dir;
+}
+
+/**
+ * Every container directory, by id: those in `<stateRoot>/containers`, then
+ * those of the old layout (see {@linkcode containerDir}). Tombstones and
+ * names that are not ids are left out.
+ *
+ * @param roots The roots in use.
+ * @param isId Whether a directory name is a valid container id.
+ * @returns Id to directory.
+ * @throws {StateError} When the state root exists but cannot be read.
+ */
+export function containerDirs(
+  roots: Roots,
+  isId: (name: string) => boolean,
+): Map<string, string> {
+  const dirs = new Map<string, string>();
+  for (const name of directories(containersDir(roots))) {
+    if (isId(name)) dirs.set(name, join(containersDir(roots), name));
+  }
+  for (const name of directories(roots.stateRoot)) {
+    const legacy = join(roots.stateRoot, name);
+    if (
+      isId(name) && !dirs.has(name) && isLegacyContainer(roots, legacy)
+    ) dirs.set(name, legacy);
+  }
+  return dirs;
+}
+
+/**
+ * What makes a state root unusable, if anything: it may not exist yet, but
+ * it must not be a file (`--root /dev/null`) nor lie below one. Other
+ * problems (permissions, a read-only or full file system) are reported by
+ * the verb that meets them.
+ *
+ * @example
+ * ```ts
+ * import { stateRootProblem } from "./paths.ts";
+ * stateRootProblem("/dev/null"); // "state root /dev/null is not a directory"
+ * stateRootProblem("/tmp/not-yet/state"); // undefined
+ * ```
+ *
+ * @param stateRoot The absolute state root.
+ * @returns A sentence naming what is wrong, or undefined when it is usable.
+ */
+export function stateRootProblem(stateRoot: string): string | undefined {
+  let path = stateRoot;
+  for (;;) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch (error) {
+      // NotADirectory: a component above is a file; look further up.
+      const parent = join(path, "..");
+      if (
+        !(error instanceof Deno.errors.NotFound ||
+          error instanceof Deno.errors.NotADirectory) || parent === path
+      ) return undefined; // let the verb report what it meets
+      path = parent;
+      continue;
+    }
+    if (info.isDirectory) return undefined;
+    return path === stateRoot
+      ? `state root ${stateRoot} is not a directory`
+      : `state root ${stateRoot} cannot be made: ${path} is not a directory`;
+  }
+}
+
+function isLegacyContainer(roots: Roots, dir: string): boolean {
+  if (dir === containersDir(roots) || dir === claimsDir(roots)) return false;
+  try {
+    return Deno.lstatSync(join(dir, STATE_FILE)).isFile;
+  } catch {
+    return false; // absent, or a name too long to exist
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function directories(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)]
+      .filter((e) => e.isDirectory)
+      .map((e) => e.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw fileError("read", dir, error);
+  }
 }
 
 /**

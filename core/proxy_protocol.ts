@@ -23,6 +23,14 @@
 import type { Device } from "./sysfs.ts";
 import type { StartPolicy, StopPolicy } from "../plugins/types.ts";
 
+/**
+ * Given to a proxy spawned without FFI (`Deno.Command`, which cannot close
+ * descriptors in the child), as `--close-fds-from=N`: the proxy closes
+ * every descriptor from N on that it inherited, before it is ready. Spawned
+ * through libc, it inherits none to begin with.
+ */
+export const CLOSE_FDS_FLAG = "--close-fds-from";
+
 /** The `--lock` value of a proxy whose stdin is its held `proxy.lock`. */
 export const LOCK_ON_STDIN = "stdin";
 

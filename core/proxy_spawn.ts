@@ -10,11 +10,22 @@
  * @module
  */
 import { fileURLToPath, join } from "./posix_path.ts";
-import { describeError, RuntimeError } from "./errors.ts";
+import { describeError, RuntimeError, UsageError } from "./errors.ts";
 import { isProxyAlive, sleep, sleepSync } from "./locks.ts";
-import { LOCK_ON_STDIN, PROXY_SIGNALS, READY_FILE } from "./proxy_protocol.ts";
+import {
+  CLOSE_FDS_FLAG,
+  LOCK_ON_STDIN,
+  PROXY_SIGNALS,
+  READY_FILE,
+} from "./proxy_protocol.ts";
 import { moduleUrl, projectUrl } from "./lazy.ts";
-import { lockFile, sendSignal, spawnSession } from "./libc.ts";
+import { standaloneExecutable } from "./self.ts";
+import {
+  isInheritedDescriptor,
+  lockFile,
+  sendSignal,
+  spawnSession,
+} from "./libc.ts";
 
 /** The hidden subcommand a compiled binary runs its proxy as. */
 export const PROXY_SUBCOMMAND = "__proxy";
@@ -54,11 +65,17 @@ export interface SpawnOptions {
    * it the proxy takes the lock itself.
    */
   lockPath?: string;
+  /**
+   * How many descriptors after stdio it gets (runc's `--preserve-fds`:
+   * 3, 4, ...). It gets nothing else this process holds.
+   */
+  passFds?: number;
 }
 
 /**
- * The command line that runs the proxy: the compiled binary re-executes
- * itself with a hidden subcommand; a `deno run` development run starts
+ * The command line that runs the proxy: the compiled binary (or its
+ * stand-in, see core/self.ts) re-executes itself with a hidden subcommand;
+ * a `deno run` development run starts
  * `proxy.ts` with the same permissions the runtime has (`-A`, or the
  * narrow `sysroot` set of deno.json plus the directories it writes).
  *
@@ -66,8 +83,9 @@ export interface SpawnOptions {
  * @returns Executable and arguments.
  */
 export function proxyCommand(options: SpawnOptions): [string, string[]] {
+  const self = standaloneExecutable();
+  if (self !== undefined) return [self, [PROXY_SUBCOMMAND, ...options.args]];
   const exe = Deno.execPath();
-  if (Deno.build.standalone) return [exe, [PROXY_SUBCOMMAND, ...options.args]];
   const config = fileURLToPath(projectUrl("deno.json"));
   const script = fileURLToPath(moduleUrl("proxy.ts"));
   const all = Deno.permissions.querySync({ name: "write" }).state === "granted";
@@ -83,6 +101,33 @@ export function proxyCommand(options: SpawnOptions): [string, string[]] {
     script,
     ...options.args,
   ]];
+}
+
+/**
+ * Checks that the descriptors `--preserve-fds` names were passed to this
+ * process: open and not close-on-exec (one that is was opened by this
+ * process, by Deno, and is no engine's). Where FFI is unavailable it cannot
+ * tell and checks nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkPassedFds } from "./proxy_spawn.ts";
+ * checkPassedFds(0); // nothing to pass: always fine
+ * assert.throws(() => checkPassedFds(1000), /descriptor \d+ was not passed/);
+ * ```
+ *
+ * @param count How many descriptors after stdio.
+ * @throws {UsageError} Naming the first one that was not passed.
+ */
+export function checkPassedFds(count: number): void {
+  for (let fd = 3; fd < 3 + count; fd++) {
+    if (isInheritedDescriptor(fd) === false) {
+      throw new UsageError(
+        `--preserve-fds ${count}: descriptor ${fd} was not passed to the runtime`,
+      );
+    }
+  }
 }
 
 /**
@@ -105,12 +150,22 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
   }
   // Blocked from the proxy's first instruction, so in every thread it has.
   const blockSignals = PROXY_SIGNALS;
-  const session = held === undefined
-    ? spawnSession(exe, args, { blockSignals })
-    : spawnSession(exe, [...args, `--lock=${LOCK_ON_STDIN}`], {
-      stdinFd: held.fd,
-      blockSignals,
-    });
+  const passFds = options.passFds ?? 0;
+  let session;
+  try {
+    session = held === undefined
+      ? spawnSession(exe, args, { blockSignals, passFds })
+      : spawnSession(exe, [...args, `--lock=${LOCK_ON_STDIN}`], {
+        stdinFd: held.fd,
+        blockSignals,
+        passFds,
+      });
+  } catch (error) {
+    held?.close();
+    throw new RuntimeError(
+      `cannot start the proxy: ${describeError(error)}`,
+    );
+  }
   // The child has its own descriptor now; ours must not outlive this call.
   held?.close();
   if (session !== undefined) {
@@ -132,8 +187,10 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
       },
     };
   }
+  // Deno.Command cannot close what this process inherited: the proxy
+  // closes it itself before it is ready (which create waits for here).
   const child = new Deno.Command(exe, {
-    args,
+    args: [...args, `${CLOSE_FDS_FLAG}=${3 + passFds}`],
     detached: true,
     stdin: "inherit",
     stdout: "inherit",

@@ -1,14 +1,19 @@
 /**
  * The container record: what `create` and `start` store in
- * `<stateRoot>/<id>/state.json`. Written atomically (temp file, fsync,
- * rename); read with a cheap structural check, and only when that fails is
- * the zod schema loaded to say exactly what is wrong (so `state` and `kill`
- * do not pay for zod on every call).
+ * `<stateRoot>/containers/<id>/state.json`. Written atomically (temp file,
+ * fsync, rename); read with a cheap structural check, and only when that
+ * fails is the zod schema loaded to say exactly what is wrong (so `state` and
+ * `kill` do not pay for zod on every call).
  *
  * @module
  */
 import { join } from "./posix_path.ts";
-import { ContainerNotFoundError, StateError } from "./errors.ts";
+import {
+  ContainerNotFoundError,
+  fileError,
+  isNameTooLong,
+  StateError,
+} from "./errors.ts";
 import type { Status } from "./status.ts";
 import { lazyImport } from "./lazy.ts";
 
@@ -54,6 +59,12 @@ export interface ContainerRecord {
   bundle: string;
   /** Absolute rootfs path. */
   rootfs: string;
+  /**
+   * The rootfs directory's device and inode at create: `start` refuses a
+   * rootfs that is no longer that directory (absent in records made before
+   * it was recorded).
+   */
+  rootfsIdentity?: { dev: number; ino: number };
   /** Creation time, ISO 8601. */
   created: string;
   /** Annotations of config.json plus those the runtime adds. */
@@ -71,7 +82,8 @@ export interface ContainerRecord {
   firmware: { source: string; stored?: string; name?: string };
 }
 
-const STATE_FILE = "state.json";
+/** The record's file in a container's state directory. */
+export const STATE_FILE = "state.json";
 
 /**
  * Whether a parsed value has the shape of a {@linkcode ContainerRecord}.
@@ -90,6 +102,7 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
       v.status === "running" || v.status === "stopped") &&
     Number.isSafeInteger(v.pid) && (v.pid as number) >= 0 &&
     typeof v.bundle === "string" && typeof v.rootfs === "string" &&
+    (v.rootfsIdentity === undefined || isIdentity(v.rootfsIdentity)) &&
     typeof v.created === "string" && isStringMap(v.annotations) &&
     isObject(v.device) && typeof v.device.index === "string" &&
     typeof v.device.name === "string" && typeof v.device.dir === "string" &&
@@ -98,6 +111,12 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
     isObject(v.firmware) &&
     typeof v.firmware.source === "string" &&
     optionalString(v.firmware.stored) && optionalString(v.firmware.name);
+}
+
+function isIdentity(value: unknown): boolean {
+  return isObject(value) && Number.isSafeInteger(value.dev) &&
+    (value.dev as number) >= 0 && Number.isSafeInteger(value.ino) &&
+    (value.ino as number) >= 0;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -130,7 +149,7 @@ export async function loadRecord(
   try {
     text = Deno.readTextFileSync(join(dir, STATE_FILE));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
+    if (error instanceof Deno.errors.NotFound || isNameTooLong(error)) {
       throw new ContainerNotFoundError(id);
     }
     throw new StateError(
@@ -177,28 +196,35 @@ export async function parseRecord(
  *
  * @param dir The container's state directory.
  * @param record The record to store.
+ * @throws {StateError} Naming `state.json` and the cause (a full or
+ * read-only file system); the temp file is gone and the old record intact.
  */
 export function saveRecord(dir: string, record: ContainerRecord): void {
+  const path = join(dir, STATE_FILE);
   const tmp = join(dir, `.${STATE_FILE}.${crypto.randomUUID()}`);
   const data = new TextEncoder().encode(JSON.stringify(record, null, 2));
-  const file = Deno.openSync(tmp, {
-    write: true,
-    createNew: true,
-    mode: 0o600,
-  });
   try {
-    let written = 0;
-    while (written < data.length) {
-      written += file.writeSync(data.subarray(written));
+    const file = Deno.openSync(tmp, {
+      write: true,
+      createNew: true,
+      mode: 0o600,
+    });
+    try {
+      let written = 0;
+      while (written < data.length) {
+        written += file.writeSync(data.subarray(written));
+      }
+      file.syncSync();
+    } finally {
+      file.close();
     }
-    file.syncSync();
-  } finally {
-    file.close();
-  }
-  try {
-    Deno.renameSync(tmp, join(dir, STATE_FILE));
+    Deno.renameSync(tmp, path);
   } catch (error) {
-    Deno.removeSync(tmp);
-    throw error;
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never made
+    }
+    throw fileError("write", path, error);
   }
 }

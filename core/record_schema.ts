@@ -21,6 +21,10 @@ export const recordSchema = z.object({
   pid: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   bundle: z.string(),
   rootfs: z.string(),
+  rootfsIdentity: z.object({
+    dev: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    ino: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  }).optional(),
   created: z.string(),
   // zod's record skips a "__proto__" key; JSON.parse makes it an own
   // property, which the cheap guard (rightly) checks like any other.

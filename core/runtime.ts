@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { defaultStateRoot, type Roots } from "./paths.ts";
+import { defaultStateRoot, type Roots, stateRootProblem } from "./paths.ts";
 import { createSysfs, type Sysfs } from "./sysfs.ts";
-import { UsageError } from "./errors.ts";
+import { StateError, UsageError } from "./errors.ts";
 import { resolve } from "./posix_path.ts";
 
 /**
@@ -66,6 +66,8 @@ export interface Runtime {
  *
  * @param options Roots (all optional).
  * @returns The context.
+ * @throws {UsageError} For an empty `--root`.
+ * @throws {StateError} For a state root that is a file or lies below one.
  */
 export function openRuntime(options: RuntimeOptions = {}): Runtime {
   const sysroot = resolve(options.sysroot || "/");
@@ -77,6 +79,8 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
       uid: Deno.uid(),
       xdgRuntimeDir: Deno.env.get("XDG_RUNTIME_DIR"),
     });
+  const problem = stateRootProblem(stateRoot);
+  if (problem !== undefined) throw new StateError(problem);
   return {
     roots: { sysroot, stateRoot },
     sysfs: options.sysfs ?? createSysfs({ sysroot }),

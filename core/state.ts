@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { join } from "./posix_path.ts";
 import { validateId } from "./container_id.ts";
-import { isTombstone } from "./container_dir.ts";
-import { containerDir } from "./paths.ts";
+import { containerDir, containerDirs } from "./paths.ts";
 import { reconcile } from "./reconcile.ts";
 import { type ContainerRecord, loadRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
@@ -88,6 +86,15 @@ export async function state(rt: Runtime, id: string): Promise<OciState> {
   return toOciState(record, reconcile(record, dir, rt.sysfs));
 }
 
+function isId(name: string): boolean {
+  try {
+    validateId(name);
+    return true;
+  } catch {
+    return false; // a tombstone, or not ours
+  }
+}
+
 function toOciState(record: ContainerRecord, status: Status): OciState {
   return {
     ociVersion: SPEC_VERSION,
@@ -125,18 +132,8 @@ function toOciState(record: ContainerRecord, status: Status): OciState {
  * @returns Their states, ordered by creation time.
  */
 export async function list(rt: Runtime): Promise<OciState[]> {
-  let names: string[];
-  try {
-    names = [...Deno.readDirSync(rt.roots.stateRoot)]
-      .filter((e) => e.isDirectory && !isTombstone(e.name))
-      .map((e) => e.name);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
   const states: OciState[] = [];
-  for (const name of names) {
-    const dir = join(rt.roots.stateRoot, name);
+  for (const [name, dir] of containerDirs(rt.roots, isId)) {
     try {
       const record = await loadRecord(dir, name);
       states.push(toOciState(record, reconcile(record, dir, rt.sysfs)));

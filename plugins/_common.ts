@@ -5,7 +5,6 @@
  * @module
  */
 import { DeviceError, FirmwareError } from "../core/errors.ts";
-import { machineName } from "../core/elf.ts";
 import { errnoOf, stopProcessor } from "../core/processor.ts";
 import { type Device, label } from "../core/sysfs.ts";
 import type { FirmwareImage, PluginContext, StopPolicy } from "./types.ts";
@@ -67,28 +66,6 @@ export async function stopAttached(
       { cause: error },
     );
   }
-}
-
-/**
- * Requires an ELF `e_machine`.
- *
- * @param image The image.
- * @param machines Acceptable machines.
- * @param core What kind of core, for the message (`a Cortex-M core`).
- * @throws {FirmwareError} When the machine differs.
- */
-export function requireMachine(
-  image: FirmwareImage,
-  machines: readonly number[],
-  core: string,
-): void {
-  const info = image.info;
-  if (!info || machines.length === 0 || machines.includes(info.machine)) return;
-  throw new FirmwareError(
-    `built for ${info.machineName}, but the processor is ${core} (${
-      machines.map(machineName).join(" or ")
-    }): rebuild it for that core`,
-  );
 }
 
 /**

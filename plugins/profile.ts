@@ -30,7 +30,6 @@ import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
   globMatch,
-  requireMachine,
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
@@ -193,14 +192,13 @@ export function profilePlugin(profile: Profile, file: string): Plugin {
       if (profile.firmware?.resourceTable === "required") {
         requireResourceTable(image, `profile ${profile.name} requires one`);
       }
-      requireMachine(
-        image,
-        machines,
-        `declared as ${
-          machines.map(machineName).join(" or ")
-        } by profile ${profile.name}`,
-      );
     },
+    firmwareMachines: () => ({
+      machines,
+      core: `declared as ${
+        machines.map(machineName).join(" or ")
+      } by profile ${profile.name}`,
+    }),
     firmwarePlacement: () => {
       const placement: { directory?: string; template?: string } = {};
       if (profile.firmware?.directory) {

@@ -226,6 +226,23 @@ export interface FirmwareImage {
 }
 
 /**
+ * The ELF machines a processor runs, declared by its plugin.
+ *
+ * @example A Cortex-M core
+ * ```ts
+ * import type { FirmwareMachines } from "./types.ts";
+ *
+ * const machines: FirmwareMachines = { machines: [40], core: "a Cortex-M core" };
+ * ```
+ */
+export interface FirmwareMachines {
+  /** Accepted `e_machine` values (`40` for ARM). */
+  readonly machines: readonly number[];
+  /** What the core is, for the message (`a Cortex-M core`). */
+  readonly core: string;
+}
+
+/**
  * An operation a device may refuse.
  *
  * @example Refuse to deploy to a core started by the bootloader
@@ -302,9 +319,18 @@ export interface Plugin {
    */
   firmwareFormat?(context: PluginContext): string;
   /**
+   * The ELF machines this processor runs. For an `elf` image the core then
+   * refuses any other `e_machine`, saying the image is built for another
+   * core. It is also the only way to accept an image built for the host's
+   * own architecture (`x86-64`, `AArch64`): without it, the core takes such
+   * an image for a Linux program and refuses it. Undefined or an empty
+   * list: any machine but the host's.
+   */
+  firmwareMachines?(context: PluginContext): FirmwareMachines | undefined;
+  /**
    * Extra checks of the image at `create`, after the core's (which always
    * run for `elf`): throw a `FirmwareError` saying what is wrong and what
-   * to do. Examples: a mandatory resource table, an expected machine.
+   * to do. Example: a mandatory resource table.
    */
   checkFirmware?(image: FirmwareImage, context: PluginContext): void;
   /**

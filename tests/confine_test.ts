@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { type Env, setUp } from "./helpers/harness.ts";
 import { proxies } from "./helpers/inspect.ts";
 import { landlockAbi } from "../core/landlock.ts";
-import { WRITE_PROBE_ENV } from "../core/confine.ts";
+import { READ_PROBE_ENV, WRITE_PROBE_ENV } from "../core/confine.ts";
+import { makeSymlinks } from "../sim/symlinks.ts";
 
 interface Probes {
   stateRoot: string;
@@ -126,6 +127,50 @@ Deno.test("each verb can write only where it must; elsewhere, even inside the sy
   }
 });
 
+Deno.test("start's read rule is the rootfs create resolved: a rootfs replaced by a symlink to a host directory opens nothing there", async () => {
+  const env = await setUp([{ name: "m4" }, { name: "dsp" }]);
+  try {
+    const host = join(env.tmp, "host");
+    Deno.mkdirSync(host);
+    Deno.writeTextFileSync(join(host, "secret"), "host file");
+    const swapped = env.bundle();
+    const intact = env.bundle({ annotations: { "remoteproc.name": "dsp" } });
+    for (const [bundle, id] of [[swapped, "c1"], [intact, "c2"]] as const) {
+      const created = await env.run(["create", "-b", bundle, id]);
+      assert.equal(created.code, 0, created.stderr);
+    }
+    Deno.renameSync(join(swapped, "rootfs"), join(swapped, "rootfs.real"));
+    makeSymlinks([[host, join(swapped, "rootfs")]]);
+    const probe = (path: string) => ({ [READ_PROBE_ENV]: path });
+    const read = (stderr: string, path: string) =>
+      stderr.split("\n").find((l) =>
+        l.startsWith(`remoteproc-runtime: test: read ${path}: `)
+      )?.split(": ").at(-1);
+
+    const refused = await env.run(["start", "c1"], {
+      env: probe(join(swapped, "rootfs/secret")),
+    });
+    assert.equal(
+      read(refused.stderr, join(swapped, "rootfs/secret")),
+      "EACCES",
+    );
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /changed since create: it is now a symlink\n$/,
+    );
+
+    // The same probe reads the rootfs of a container whose rootfs is intact.
+    const allowed = await env.run(["start", "c2"], {
+      env: probe(join(intact, "rootfs/fw.elf")),
+    });
+    assert.equal(read(allowed.stderr, join(intact, "rootfs/fw.elf")), "ok");
+    assert.equal(allowed.code, 0, allowed.stderr);
+  } finally {
+    await env.close();
+  }
+});
+
 Deno.test("the proxy runs under the confinement its create set up (no_new_privs is inherited)", async () => {
   const env = await setUp();
   try {
@@ -147,7 +192,9 @@ Deno.test("core/libc.ts is the only module that loads native code", () => {
   const callers: string[] = [];
   const walk = (dir: URL, rel: string) => {
     for (const entry of Deno.readDirSync(dir)) {
-      if (["node_modules", ".cache", ".git", "tests"].includes(entry.name)) {
+      if (
+        ["node_modules", ".cache", ".git", "dist", "tests"].includes(entry.name)
+      ) {
         continue;
       }
       const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);

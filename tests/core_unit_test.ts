@@ -8,7 +8,13 @@ import { createSysfs } from "../core/sysfs.ts";
 import { defaultStateRoot } from "../core/paths.ts";
 import { parseGlobals } from "../cli.ts";
 import { secureJoin } from "../core/bundle.ts";
-import { InvalidStateError, UsageError } from "../core/errors.ts";
+import { ConfigError, InvalidStateError, UsageError } from "../core/errors.ts";
+import { parseFirmware } from "../core/elf.ts";
+import { checkMachine } from "../core/firmware_check.ts";
+import { genericPlugin } from "../plugins/generic.ts";
+import { definePlugin, type PluginContext } from "../plugins/types.ts";
+import { makeElf } from "../fixtures/make_elf.ts";
+import { makeSymlinks } from "../sim/symlinks.ts";
 
 Deno.test("parseSignal() accepts names with or without SIG, any case, and numbers", () => {
   for (const raw of ["TERM", "SIGTERM", "term", "15"]) {
@@ -168,4 +174,89 @@ Deno.test("secureJoin() never leaves the root, whatever .. and links say", () =>
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
+});
+
+/**
+ * Swaps `<root>/link` between a symlink and a regular file (and nothing in
+ * between) as fast as renames go, in a worker, until `stop` is set.
+ */
+function swapper(root: string, stop: Int32Array): Worker {
+  const code = `
+    self.onmessage = ({ data: { root, stop } }) => {
+      const at = (name) => root + "/" + name;
+      while (Atomics.load(stop, 0) === 0) {
+        Deno.renameSync(at("stash-link"), at("link"));
+        Deno.renameSync(at("link"), at("stash-link"));
+        Deno.renameSync(at("stash-file"), at("link"));
+        Deno.renameSync(at("link"), at("stash-file"));
+      }
+      self.postMessage("stopped");
+    };
+  `;
+  const worker = new Worker(
+    URL.createObjectURL(new Blob([code], { type: "text/javascript" })),
+    { type: "module" },
+  );
+  worker.postMessage({ root, stop });
+  return worker;
+}
+
+Deno.test("secureJoin() on a rootfs that changes while it resolves fails with a ConfigError naming the path, never a raw readlink error", async () => {
+  const root = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(join(root, "fw.elf"), "firmware");
+  Deno.writeTextFileSync(join(root, "stash-file"), "not a link");
+  makeSymlinks([["fw.elf", join(root, "stash-link")]]);
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const worker = swapper(root, stop);
+  const stopped = new Promise((resolve) => worker.onmessage = resolve);
+  try {
+    let races = 0;
+    const deadline = Date.now() + 20_000;
+    for (let i = 0; races < 3 && Date.now() < deadline; i++) {
+      try {
+        secureJoin(root, "link");
+      } catch (error) {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.match(
+          error.message,
+          /^firmware file "link": \/link changed while it was resolved \((EINVAL \(Invalid argument\)|ENOENT \(No such file or directory\))\)$/,
+        );
+        races++;
+      }
+      if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 0));
+    }
+    assert.ok(races > 0, "the link never changed between lstat and readlink");
+  } finally {
+    Atomics.store(stop, 0, 1);
+    await stopped;
+    worker.terminate();
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("checkMachine() takes the host's own architecture for a Linux program, on any host", () => {
+  const context = {} as PluginContext;
+  const aarch64 = parseFirmware(makeElf({ class: 64, machine: 183 }));
+  const x86 = parseFirmware(makeElf({ class: 64, machine: 62 }));
+  assert.throws(
+    () => checkMachine(aarch64, genericPlugin, context, "aarch64"),
+    /: is a Linux program \(built for AArch64, the host's own architecture, which plugin generic does not declare for this processor\), not firmware$/,
+  );
+  checkMachine(aarch64, genericPlugin, context, "x86_64");
+  assert.throws(
+    () => checkMachine(x86, genericPlugin, context, "x86_64"),
+    /built for x86-64, the host's own architecture/,
+  );
+  checkMachine(x86, genericPlugin, context, "aarch64");
+  const declared = definePlugin({
+    name: "a53",
+    description: "Cortex-A53 cores",
+    matches: () => true,
+    firmwareMachines: () => ({ machines: [183], core: "a Cortex-A53" }),
+  });
+  checkMachine(aarch64, declared, context, "aarch64");
+  assert.throws(
+    () => checkMachine(x86, declared, context, "aarch64"),
+    /: built for x86-64, but the processor is a Cortex-A53 \(AArch64\): rebuild it for that core$/,
+  );
 });

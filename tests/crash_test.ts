@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Env, LAUNCHER, setUp } from "./helpers/harness.ts";
+import { type Env, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
 import { assertClean, pool, proxies } from "./helpers/inspect.ts";
 import { type Checkpoint, CHECKPOINTS, PAUSE_ENV } from "../core/checkpoint.ts";
 
@@ -20,7 +20,7 @@ async function killAt(env: Env, point: Checkpoint, args: string[]) {
       'err=$1; shift; exec "$@" >/dev/null 2>"$err"',
       "sh",
       err,
-      LAUNCHER,
+      RUNTIME_BIN,
       ...args,
     ],
     env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot, [PAUSE_ENV]: point },
@@ -133,7 +133,7 @@ Deno.test("a runtime SIGKILLed at any step of create, start or delete: state tel
 /** Deploys c1 and replaces its state.json with `text`. */
 async function corruptState(env: Env, text: string): Promise<void> {
   await env.deploy("c1");
-  Deno.writeTextFileSync(join(env.root, "c1", "state.json"), text);
+  Deno.writeTextFileSync(join(env.containerDir("c1"), "state.json"), text);
 }
 
 for (
@@ -179,7 +179,7 @@ Deno.test("a lost state file: the container does not exist, and delete --force s
   const env = await setUp();
   try {
     await env.deploy("c1");
-    Deno.removeSync(join(env.root, "c1", "state.json"));
+    Deno.removeSync(join(env.containerDir("c1"), "state.json"));
     const state = await env.run(["state", "c1"]);
     assert.equal(
       state.stderr,
@@ -188,6 +188,28 @@ Deno.test("a lost state file: the container does not exist, and delete --force s
     const deleted = await env.run(["delete", "--force", "c1"]);
     assert.equal(deleted.code, 0, deleted.stderr);
     await assertClean(env, "after a lost state file");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("a start killed after its copy and run again leaves no copy behind: delete --force then removes the one stored file", async () => {
+  const env = await setUp();
+  try {
+    assert.equal((await env.run(["create", "-b", env.bundle(), "c1"])).code, 0);
+    await killAt(env, "start.stored", ["start", "c1"]);
+    const [first] = env.storedFirmware();
+    assert.ok(first, "the killed start stored a copy");
+    const started = await env.run(["start", "c1"]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(env.sim.state(0), "running");
+    const stored = env.storedFirmware();
+    assert.equal(stored.length, 1, `one copy, not ${stored.join(", ")}`);
+    assert.notEqual(stored[0], first);
+    assert.equal(env.sim.firmware(0), stored[0]);
+    const deleted = await env.run(["delete", "--force", "c1"]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    await assertClean(env, "after a retried start");
   } finally {
     await env.close();
   }

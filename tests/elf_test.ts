@@ -95,6 +95,26 @@ Deno.test("parseFirmware() names common remote processor machines and does not r
   );
 });
 
+Deno.test("parseFirmware() reports the program interpreter a PT_INTERP header names", () => {
+  const info = parseFirmware(
+    makeElf({
+      class: 64,
+      machine: 62,
+      interpreter: "/lib64/ld-linux-x86-64.so.2",
+    }),
+  );
+  assert.equal(info.interpreter, "/lib64/ld-linux-x86-64.so.2");
+  assert.equal(info.loadSegments, 1);
+  assert.equal("interpreter" in parseFirmware(makeElf()), false);
+});
+
+Deno.test("parseFirmware() reports an interpreter outside the file as empty and shows odd bytes as ?", () => {
+  const program = makeElf({ interpreter: "/lib/ld\n.so" });
+  assert.equal(parseFirmware(program).interpreter, "/lib/ld?.so");
+  const outside = setProgramHeaderField(program, 1, "p_offset", 0xffff);
+  assert.equal(parseFirmware(outside).interpreter, "");
+});
+
 Deno.test("parseFirmware() does not check e_type, as the kernel does not", () => {
   assert.equal(parseFirmware(setHeaderField(makeElf(), "e_type", 1)).class, 32);
 });
@@ -582,6 +602,11 @@ const SAMPLES = [
   makeElf({ resourceTable: { traces: [TRACE, TRACE] } }),
   makeElf({ class: 64, resourceTable: { traces: [TRACE] } }),
   makeElf(),
+  makeElf({
+    class: 64,
+    machine: 62,
+    interpreter: "/lib64/ld-linux-x86-64.so.2",
+  }),
 ];
 
 Deno.test("parseFirmware() throws only FirmwareError for every truncation of a valid image", () => {

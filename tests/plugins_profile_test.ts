@@ -122,3 +122,44 @@ Deno.test("profile: a typo in a field name is an error, not ignored", async () =
     await env.close();
   }
 });
+
+Deno.test("profile: declaring the host's architecture lets such an image through, but never a program with an interpreter", async () => {
+  const host = Deno.build.arch === "aarch64" ? 183 : 62;
+  const env = await setUp([{ name: "a53", driver: "acme-rproc" }]);
+  try {
+    writeProfile(env.sysroot, "acme.json", {
+      name: "acme-a53",
+      match: { drivers: ["acme-rproc"] },
+      firmware: { machines: [host] },
+    });
+    const annotations = { "remoteproc.name": "a53" };
+    await env.deploy("c1", {
+      annotations,
+      files: { "fw.elf": makeElf({ class: 64, machine: host }) },
+    });
+    assert.equal(env.sim.state(0), "running");
+
+    const arm = env.bundle({ annotations, files: { "fw.elf": makeElf() } });
+    const refused = await env.run(["create", "-b", arm, "c2"]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /^remoteproc-runtime: firmware fw\.elf: built for ARM, but the processor is declared as (x86-64|AArch64) by profile acme-a53 \((x86-64|AArch64)\): rebuild it for that core\n$/,
+    );
+
+    const program = makeElf({
+      class: 64,
+      machine: host,
+      interpreter: "/lib/ld-linux-aarch64.so.1",
+    });
+    const bundle = env.bundle({ annotations, files: { "fw.elf": program } });
+    const created = await env.run(["create", "-b", bundle, "c2"]);
+    assert.equal(created.code, 1);
+    assert.equal(
+      created.stderr,
+      "remoteproc-runtime: firmware fw.elf: is a Linux program (has program interpreter /lib/ld-linux-aarch64.so.1), not firmware\n",
+    );
+  } finally {
+    await env.close();
+  }
+});

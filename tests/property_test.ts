@@ -190,6 +190,7 @@ const VALID_RECORD: Json = {
   pid: 0,
   bundle: "/tmp/bundle",
   rootfs: "/tmp/bundle/rootfs",
+  rootfsIdentity: { dev: 2049, ino: 131 },
   created: "2026-11-28T00:00:00.000Z",
   annotations: { "remoteproc.name": "m4" },
   device: {
@@ -308,7 +309,7 @@ Deno.test(`${RECORD_CLI_CASES} mutated state files through the CLI: state answer
     const m = new Mutator(prng(SEED + 2));
     const cases = Array.from({ length: RECORD_CLI_CASES }, (_, i) => {
       const id = `s${i}`;
-      const dir = join(env.root, id);
+      const dir = env.containerDir(id);
       Deno.mkdirSync(dir, { recursive: true });
       const text = m.variant(VALID_RECORD);
       Deno.writeTextFileSync(join(dir, "state.json"), text);

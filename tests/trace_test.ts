@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { LAUNCHER, setUp } from "./helpers/harness.ts";
+import { RUNTIME_BIN, setUp } from "./helpers/harness.ts";
 import { newTraceBytes } from "../core/trace.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
@@ -18,7 +18,13 @@ async function createWithLog(
 ): Promise<string> {
   const log = join(env.tmp, `${id}.log`);
   const status = await new Deno.Command("/bin/sh", {
-    args: ["-c", 'log=$1; shift; exec "$@" >"$log" 2>&1', "sh", log, LAUNCHER]
+    args: [
+      "-c",
+      'log=$1; shift; exec "$@" >"$log" 2>&1',
+      "sh",
+      log,
+      RUNTIME_BIN,
+    ]
       .concat(["create", "--bundle", bundle, id]),
     env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
     cwd: env.tmp,

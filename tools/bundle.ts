@@ -20,33 +20,21 @@
  * @module
  */
 import { fileURLToPath } from "../core/posix_path.ts";
-
-/**
- * The bundle's entry points besides the proxy, project-relative: the CLI
- * and every module `lazyImport()` loads (tests/bundle_test.ts checks that
- * the list covers every `lazyImport` in the sources). They share code
- * through chunks, so a class is one class whichever entry loaded it.
- */
-export const ENTRIES = [
-  "cli.ts",
-  "cli/create.ts",
-  "cli/start.ts",
-  "cli/kill.ts",
-  "cli/delete.ts",
-  "cli/state.ts",
-  "cli/list.ts",
-  "cli/ps.ts",
-  "cli/features.ts",
-  "cli/processors.ts",
-  "cli/configure.ts",
-  "cli/logging.ts",
-  "core/record_schema.ts",
-  "core/config_schema.ts",
-  "plugins/profile.ts",
-] as const;
+import { LAZY_MODULES } from "../core/lazy.ts";
 
 /** The proxy's entry, bundled on its own into `proxy.js`. */
 export const PROXY_ENTRY = "proxy.ts";
+
+/**
+ * The bundle's entry points besides the proxy, project-relative: the CLI
+ * and every module `lazyImport()` loads (`LAZY_MODULES` in core/lazy.ts;
+ * tests/bundle_test.ts checks it against the sources). They share code
+ * through chunks, so a class is one class whichever entry loaded it.
+ */
+export const ENTRIES: readonly string[] = [
+  "cli.ts",
+  ...LAZY_MODULES.filter((m) => m !== PROXY_ENTRY),
+];
 
 /** The project checkout. */
 export const PROJECT = fileURLToPath(new URL("..", import.meta.url)).replace(

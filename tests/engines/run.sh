@@ -6,14 +6,15 @@
 #
 #   bash tests/engines/run.sh          (as root; deno task test:engines)
 #
-# Installs podman, conmon, runc and containerd from Debian when missing
-# (docker.io and docker-compose too, unless REMOTEPROC_ENGINES_DOCKER=0).
-# Everything else lives in a private temp directory: containers.conf,
-# storage.conf, runroot and graphroot, install.sh's output (the runtime and
-# containerd-shim-remoteproc-v1), a private containerd and dockerd (config,
-# root, state, socket) started here and stopped at the end. A trap removes
-# every container, image, daemon, mount and process this script made. Last
-# line: "N passed, N failed".
+# Installs podman, conmon, runc, containerd, kmod and, where the kernel has
+# AppArmor on, apparmor from Debian when missing (docker.io and
+# docker-compose too, unless REMOTEPROC_ENGINES_DOCKER=0), with
+# --no-install-recommends. Everything else lives in a private temp
+# directory: containers.conf, storage.conf, runroot and graphroot,
+# install.sh's output (the runtime and containerd-shim-remoteproc-v1), a
+# private containerd and dockerd (config, root, state, socket) started here
+# and stopped at the end. A trap removes every container, image, daemon,
+# mount and process this script made. Last line: "N passed, N failed".
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd -P)
@@ -38,12 +39,29 @@ if [ ! -x "$deno" ]; then
 fi
 
 # ---------------------------------------------------------------- install
+# Every package this tier uses is named: --no-install-recommends leaves out
+# the Recommends, so nothing may come only from them. Not needed here, as
+# root with netns "none" and no --init: uidmap, slirp4netns, fuse-overlayfs,
+# dbus-user-session (rootless podman), netavark, aardvark-dns (networks),
+# catatonit (--init, pods), buildah (podman build has its own), crun (podman
+# runs our runtime), cgroupfs-mount (the cgroups are mounted), and Docker's
+# iptables and tini (dependencies of docker.io anyway; iptables is off).
 want=()
 command -v podman >/dev/null || want+=(podman)
 command -v conmon >/dev/null || want+=(conmon)
 command -v runc >/dev/null || want+=(runc)
 command -v containerd >/dev/null || want+=(containerd)
 command -v containerd-shim-runc-v2 >/dev/null || want+=(containerd)
+# overlay storage (podman, containerd, dockerd) may need the overlay module:
+# dockerd runs modprobe, and the kernel's autoload calls /sbin/modprobe.
+command -v modprobe >/dev/null || want+=(kmod)
+# With AppArmor on (Debian's default kernel), podman and dockerd load their
+# default profile with apparmor_parser before they call the runtime, and
+# fail without it ("AppArmor enabled on system but the docker-default
+# profile could not be loaded"). apparmor is only a Recommends of docker.io.
+if grep -qs '^Y' /sys/module/apparmor/parameters/enabled && ! command -v apparmor_parser >/dev/null; then
+  want+=(apparmor)
+fi
 if [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ]; then
   command -v dockerd >/dev/null || want+=(docker.io)
   command -v docker-compose >/dev/null || want+=(docker-compose)
@@ -180,10 +198,12 @@ trace() { printf '%s' "$2" >>"$sysroot/sys/kernel/debug/remoteproc/remoteproc$1/
 crash() { echo 1 >"$sysroot/sys/kernel/debug/remoteproc/remoteproc$1/crash"; }
 state_root=$sysroot/run/remoteproc-runtime
 # Nothing of ours left: no container state, no claim, no stored firmware.
+# (The state root keeps its containers/ and claims/ directories.)
 assert_clean() {
   local left
   left=$(find "$state_root" "$sysroot/lib/firmware" -mindepth 1 \
-    ! -path "$state_root/claims" ! -name '.*' 2>/dev/null)
+    ! -path "$state_root/claims" ! -path "$state_root/containers" \
+    ! -name '.*' 2>/dev/null)
   [ -z "$left" ] || fail "left behind: $left"
   local n
   for n in 0 1 2; do
@@ -555,7 +575,7 @@ t_ctr_by_name_lifecycle() {
   C container info n1 | grep -q '"Name": "io.containerd.remoteproc.v1"' || fail "runtime: $(C container info n1 | grep -A2 Runtime)"
   is_task n1 RUNNING || fail "ctr task ls: $(C task ls)"
   is_state 1 running || fail "dsp reads $(rp_state 1)"
-  [ -f "$name_root/n1/state.json" ] || fail "no state under the runc shim's default root $name_root: $(ls -R "$name_root" 2>&1)"
+  [ -f "$name_root/containers/n1/state.json" ] || fail "no state under the runc shim's default root $name_root: $(ls -R "$name_root" 2>&1)"
   local pid
   pid=$(C task ls | awk '$1 == "n1" { print $2 }')
   C task ps n1 | grep -qw "$pid" || fail "ctr task ps: $(C task ps n1)"
@@ -569,7 +589,7 @@ t_ctr_by_name_lifecycle() {
   C task delete n1 >"$tmp/out" 2>&1 || fail "ctr task delete: $(cat "$tmp/out")"
   contains "$(cat "$tmp/out")" "exit code 143" "ctr task delete"
   C container rm n1 || fail "ctr container rm"
-  [ ! -e "$name_root/n1" ] || fail "state left: $(ls -R "$name_root/n1")"
+  [ ! -e "$name_root/containers/n1" ] || fail "state left: $(ls -R "$name_root/containers/n1")"
   assert_clean
 }
 
@@ -582,7 +602,7 @@ t_ctr_by_name_error() {
   contains "$out" 'OCI runtime create failed: no remote processor named "nope" (available: m4 (remoteproc0), dsp (remoteproc1), r5 (remoteproc2))' "ctr run output"
   [ -z "$(task_status n2)" ] || fail "task n2 left: $(C task ls)"
   C container rm n2 >/dev/null 2>&1
-  [ ! -e "$name_root/n2" ] || fail "state left: $(ls -R "$name_root/n2")"
+  [ ! -e "$name_root/containers/n2" ] || fail "state left: $(ls -R "$name_root/containers/n2")"
   assert_clean
   say "$out"
 }
@@ -615,7 +635,7 @@ t_nothing_left() {
   assert_clean
   podman ps -a -q | grep -q . && fail "podman containers left: $(podman ps -a)"
   C container ls -q | grep -q . && fail "containerd containers left: $(C container ls)"
-  left=$(find "$name_root" -mindepth 1 ! -name '.*' 2>/dev/null)
+  left=$(find "$name_root" -mindepth 1 ! -path "$name_root/containers" ! -name '.*' 2>/dev/null)
   [ -z "$left" ] || fail "left in $name_root: $left"
   true
 }

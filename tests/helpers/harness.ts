@@ -1,7 +1,7 @@
 /**
  * Black-box test harness: a simulator in a temp sysroot, bundles, and the
  * CLI run through bin/remoteproc-runtime under its real (narrow) permission
- * set.
+ * set, or through `REMOTEPROC_RUNTIME_BIN` when set.
  *
  * @module
  */
@@ -15,6 +15,13 @@ import { makeElf } from "../../fixtures/make_elf.ts";
 export const LAUNCHER = fromFileUrl(
   new URL("../../bin/remoteproc-runtime", import.meta.url),
 );
+
+/**
+ * The runtime under test: `REMOTEPROC_RUNTIME_BIN` (a compiled binary, or
+ * the stand-in for one that `deno task test:standalone` builds), else the
+ * launcher.
+ */
+export const RUNTIME_BIN = Deno.env.get("REMOTEPROC_RUNTIME_BIN") || LAUNCHER;
 
 /** What a CLI run produced. */
 export interface RunResult {
@@ -42,9 +49,9 @@ export interface Env {
   tmp: string;
   /** The sysroot. */
   sysroot: string;
-  /** The state root passed as --root. */
+  /** The state root (the default one under the sysroot). */
   root: string;
-  /** Runs the CLI with `--root` (and the sysroot in the environment). */
+  /** Runs the CLI (with the sysroot in the environment). */
   run(
     args: string[],
     options?: {
@@ -65,7 +72,12 @@ export interface Env {
   >;
   /** Files now under the firmware directory. */
   storedFirmware(dir?: string): string[];
-  /** Container directories under the state root. */
+  /** Where the runtime keeps the state of container `id`. */
+  containerDir(id: string): string;
+  /**
+   * Container directories (and tombstones), plus anything else in the state
+   * root besides its `containers` and `claims` directories.
+   */
   containers(): string[];
   /** Claim files. */
   claims(): string[];
@@ -108,7 +120,7 @@ export async function setUp(
           "sh",
           out,
           err,
-          LAUNCHER,
+          RUNTIME_BIN,
           ...(options.clearEnv ? [`--sysroot=${sim.root}`] : []),
           ...args,
         ],
@@ -178,8 +190,14 @@ export async function setUp(
     storedFirmware(dir = join(sim.root, "lib/firmware")) {
       return list(dir);
     },
+    containerDir(id) {
+      return join(root, "containers", id);
+    },
     containers() {
-      return list(root).filter((n) => n !== "claims");
+      return [
+        ...list(join(root, "containers")),
+        ...list(root).filter((n) => n !== "containers" && n !== "claims"),
+      ];
     },
     claims() {
       return list(join(sim.root, "run/remoteproc-runtime/claims")).filter((n) =>
