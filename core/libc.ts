@@ -232,6 +232,34 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const WNOHANG = 1;
 
+/** The errors `execve(2)` gives for a file it will not run, by number. */
+const EXEC_ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  7: "E2BIG",
+  8: "ENOEXEC",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  20: "ENOTDIR",
+  26: "ETXTBSY",
+  40: "ELOOP",
+};
+
+/** `posix_spawn` failed: the child could not be started or could not exec. */
+export class SpawnError extends Error {
+  /**
+   * @param exe The program.
+   * @param errno What posix_spawn returned.
+   */
+  constructor(readonly exe: string, readonly errno: number) {
+    super(
+      `posix_spawn ${exe}: ${EXEC_ERRNO_NAMES[errno] ?? `errno ${errno}`}`,
+    );
+    this.name = "SpawnError";
+  }
+}
+
 /** A child started by {@linkcode spawnSession}. */
 export interface SessionChild {
   /** Its pid. */
@@ -451,7 +479,7 @@ export interface SessionOptions {
  * @param options `stdinFd`, `passFds`, `blockSignals`.
  * @returns The child, or undefined where FFI or posix_spawn is unavailable
  * (the caller falls back to `Deno.Command`).
- * @throws {Error} When posix_spawn fails (the errno is in the message).
+ * @throws {SpawnError} When posix_spawn fails.
  */
 export function spawnSession(
   exe: string,
@@ -516,7 +544,7 @@ function spawnWith(
     );
     // argv and envp must stay reachable until posix_spawn returned.
     void [argv, envp, path];
-    if (error !== 0) throw new Error(`posix_spawn ${exe}: errno ${error}`);
+    if (error !== 0) throw new SpawnError(exe, error);
     const child = pid[0]!;
     let status: { code: number; signal: number } | undefined;
     const raw = new Int32Array(1);

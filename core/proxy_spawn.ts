@@ -24,6 +24,7 @@ import {
   isInheritedDescriptor,
   lockFile,
   sendSignal,
+  SpawnError,
   spawnSession,
 } from "./libc.ts";
 
@@ -162,9 +163,7 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
       });
   } catch (error) {
     held?.close();
-    throw new RuntimeError(
-      `cannot start the proxy: ${describeError(error)}`,
-    );
+    throw spawnFailure(error);
   }
   // The child has its own descriptor now; ours must not outlive this call.
   held?.close();
@@ -212,6 +211,77 @@ export function spawnProxy(options: SpawnOptions): SpawnedProxy {
       }
     },
   };
+}
+
+const ENOENT = 2;
+const ENOEXEC = 8;
+const EACCES = 13;
+const ETXTBSY = 26;
+
+/**
+ * Why the proxy could not be started, in one line that names the file the
+ * kernel would not execute and, where this process can tell, why.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SpawnError } from "./libc.ts";
+ * import { spawnFailure } from "./proxy_spawn.ts";
+ * assert.equal(
+ *   spawnFailure(new SpawnError("/gone/deno (deleted)", 2)).message,
+ *   "cannot start the proxy: /gone/deno (deleted) does not exist: the runtime's own executable was removed or replaced while it ran",
+ * );
+ * ```
+ *
+ * @param error What spawning threw.
+ * @returns The error to report.
+ */
+export function spawnFailure(error: unknown): RuntimeError {
+  if (!(error instanceof SpawnError)) {
+    return new RuntimeError(`cannot start the proxy: ${describeError(error)}`);
+  }
+  const { exe, errno } = error;
+  const prefix = "cannot start the proxy:";
+  switch (errno) {
+    case ENOENT:
+      return new RuntimeError(
+        `${prefix} ${exe} does not exist${
+          exe.endsWith(" (deleted)")
+            ? ": the runtime's own executable was removed or replaced while it ran"
+            : ""
+        }`,
+      );
+    case EACCES:
+      return new RuntimeError(
+        `${prefix} permission denied executing ${exe}: ${accessProblem(exe)}`,
+      );
+    case ETXTBSY:
+      return new RuntimeError(
+        `${prefix} ${exe} is open for writing (being replaced?)`,
+      );
+    case ENOEXEC:
+      return new RuntimeError(
+        `${prefix} ${exe} is not a program this machine can run`,
+      );
+    default:
+      return new RuntimeError(`${prefix} ${error.message}`);
+  }
+}
+
+/** Why `execve` said EACCES for a file, as far as `stat` can tell. */
+function accessProblem(exe: string): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(exe);
+  } catch (error) {
+    return `it cannot be looked at (${describeError(error)})`;
+  }
+  if (!info.isFile) return "it is not a regular file";
+  const mode = (info.mode ?? 0) & 0o7777;
+  if ((mode & 0o111) === 0) {
+    return `it is not executable (mode ${mode.toString(8).padStart(4, "0")})`;
+  }
+  return "the kernel refused it: a noexec mount, or outside what Landlock lets create execute (core/self.ts lists it)";
 }
 
 /**

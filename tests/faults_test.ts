@@ -211,7 +211,7 @@ Deno.test("a state root that fills up during start: the processor that started i
     const started = await cli(["start", "c1"]);
     assert.match(
       started.stderr,
-      /^remoteproc-runtime: cannot save the state of container c1 in \S+: ENOSPC \(No space left on device\)\n$/,
+      /^remoteproc-runtime: cannot write \S+\/c1\/state\.json: no space left on device\n$/,
     );
     assert.equal(started.code, 1);
     assert.equal(env.sim.state(0), "offline", "never exit 1 while running");

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Env, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
+import { type Env, LAUNCHER, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
 import { descriptors, proxies } from "./helpers/inspect.ts";
 import { runReaped } from "./helpers/reaper.ts";
 import { EXIT } from "../core/proxy_protocol.ts";
@@ -294,6 +294,55 @@ Deno.test("without FFI (create spawns through Deno.Command) the proxy closes wha
       (await inheritable(env, "c1")).map((d) => [d.fd, d.target]),
       [[3, `${extra}.kept`]],
     );
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test({
+  name:
+    "a proxy program the kernel will not execute fails create in one line that names it and says why, leaving nothing",
+  // REMOTEPROC_RUNTIME_STANDALONE is how the launcher's runtime is pointed
+  // at another program; a compiled binary (or its stand-in) sets its own.
+  ignore: RUNTIME_BIN !== LAUNCHER,
+}, async () => {
+  const env = await setUp();
+  try {
+    const plain = join(env.tmp, "not-executable");
+    Deno.writeTextFileSync(plain, "#!/bin/sh\n", { mode: 0o644 });
+    Deno.chmodSync(plain, 0o644);
+    // A script whose interpreter is a script: create's Landlock rules allow
+    // the program and its interpreter, not the interpreter's interpreter.
+    const inner = join(env.tmp, "inner");
+    Deno.writeTextFileSync(inner, "#!/bin/sh\nexit 0\n");
+    Deno.chmodSync(inner, 0o755);
+    const outer = join(env.tmp, "outer");
+    Deno.writeTextFileSync(outer, `#!${inner}\n`);
+    Deno.chmodSync(outer, 0o755);
+    const missing = join(env.tmp, "missing");
+    const cases: [string, string][] = [
+      [
+        plain,
+        `permission denied executing ${plain}: it is not executable (mode 0644)`,
+      ],
+      [
+        outer,
+        `permission denied executing ${outer}: the kernel refused it: a noexec mount, or outside what Landlock lets create execute (core/self.ts lists it)`,
+      ],
+      [missing, `${missing} does not exist`],
+    ];
+    for (const [program, why] of cases) {
+      const result = await env.run(["create", "--bundle", env.bundle(), "c1"], {
+        env: { REMOTEPROC_RUNTIME_STANDALONE: program },
+      });
+      assert.equal(result.code, 1);
+      assert.equal(
+        result.stderr,
+        `remoteproc-runtime: cannot start the proxy: ${why}\n`,
+      );
+      assert.deepEqual(env.containers(), []);
+      assert.deepEqual(env.claims(), []);
+    }
   } finally {
     await env.close();
   }
