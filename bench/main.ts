@@ -36,12 +36,16 @@ import {
   timed,
   waitReleased,
 } from "./lib.ts";
-import { storeFirmware } from "../core/firmware.ts";
-import { openFirmwareSource, rootfsIdentity } from "../core/rootfs.ts";
-import { proxyCommand } from "../core/proxy_spawn.ts";
-import { spawnSession } from "../core/libc.ts";
-import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy_protocol.ts";
-import { DEFAULT_START_POLICY, DEFAULT_STOP_POLICY } from "../plugins/types.ts";
+import { storeFirmware } from "../core/firmware/store.ts";
+import { proxyCommand } from "../core/proxy/spawn.ts";
+import { isReady, readStartResult } from "../core/proxy/files.ts";
+import { spawnSession } from "../core/os/libc.ts";
+import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy/protocol.ts";
+import {
+  DEFAULT_START_POLICY,
+  DEFAULT_STOP_POLICY,
+} from "../core/plugin/types.ts";
+import { openFirmwareSource, rootfsIdentity } from "../core/firmware/rootfs.ts";
 
 /** One row of the table. */
 interface Figure {
@@ -106,7 +110,7 @@ async function must(
 // ---------------------------------------------------------------------------
 // graph: what each verb loads at run time from the bundle the launcher runs
 // (dist/js, `deno task bundle`): the static import closure of cli.js plus
-// the verb's entry (everything else is loaded through core/lazy.ts), and
+// the verb's entry (everything else is loaded through core/util/lazy.ts), and
 // the source modules in those files (esbuild marks each with a comment).
 
 function bundleClosure(entries: string[]): {
@@ -504,12 +508,12 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
     };
     try {
       const deadline = performance.now() + 10_000;
-      while (list(dir).indexOf("proxy.ready") < 0) {
+      while (!isReady(dir)) {
         if (performance.now() > deadline) throw new Error(`${name}: no ready`);
         await sleep(5);
       }
       Deno.kill(child.pid, "SIGUSR1");
-      while (list(dir).indexOf("start.result") < 0) {
+      while (readStartResult(dir) === undefined) {
         if (performance.now() > deadline) throw new Error(`${name}: no start`);
         await sleep(5);
       }
@@ -544,8 +548,8 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// copy: the store step `start` runs (core/rootfs.ts openFirmwareSource and
-// core/firmware.ts storeFirmware) vs cp
+// copy: the store step `start` runs (core/firmware/rootfs.ts openFirmwareSource and
+// core/firmware/store.ts storeFirmware) vs cp
 // of the same 64 MiB file into the same directory.
 
 async function copy(): Promise<void> {

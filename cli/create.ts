@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { create } from "../core/create.ts";
-import { createPlan } from "../core/confine.ts";
-import { validateNewId } from "../core/container_id.ts";
-import { absolute } from "../core/paths.ts";
-import { confineStage, confineVerb } from "./confine.ts";
-import { UsageError } from "../core/errors.ts";
+import type { VerbContext } from "./args.ts";
+import { confineStage, runVerb } from "./run.ts";
+import { commitCreate, prepareCreate } from "../core/ops/create.ts";
+import { createPlan } from "../core/os/confinement.ts";
+import { absolute } from "../core/container/paths.ts";
+import { UsageError } from "../core/util/errors.ts";
+import { registry } from "../plugins/registry.ts";
 
 /** More than any engine passes, and a bound on the check. */
 const MAX_PRESERVE_FDS = 1024;
@@ -29,36 +29,43 @@ function preserveFds(value: string | undefined): number | undefined {
 }
 
 /**
- * Runs `create`.
+ * Runs `create`: confined widely to read the bundle, then to the bundle and
+ * the processor it names before anything is written.
  *
- * @param context Globals and arguments.
+ * @param context Global flags and the verb's arguments.
  */
-export async function run({ globals, args }: VerbContext): Promise<void> {
-  const { values, positionals } = parseVerb("create", args, {
-    bundle: { type: "string", short: "b" },
-    "pid-file": { type: "string" },
-    "console-socket": { type: "string" },
-    "no-pivot": { type: "boolean" },
-    "no-new-keyring": { type: "boolean" },
-    "preserve-fds": { type: "string" },
-  }, { min: 1, max: 1 });
-  const rt = runtimeFor(globals);
-  const id = positionals[0]!;
-  validateNewId(id);
-  const pidFile = values["pid-file"] as string | undefined;
-  const files = { pidFile: pidFile ? absolute(pidFile) : undefined };
-  await confineVerb(rt, globals, "create", id, files, false);
-  await create(rt, {
-    id,
-    preserveFds: preserveFds(values["preserve-fds"] as string | undefined),
-    onResolved: (bundle, device) =>
-      confineStage(
-        globals,
-        createPlan(rt, bundle, device.dir, { ...files, log: globals.log }),
-        "create (bundle read)",
-      ),
-    bundle: values.bundle as string | undefined,
-    pidFile: values["pid-file"] as string | undefined,
-    consoleSocket: values["console-socket"] as string | undefined,
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "create",
+    flags: {
+      bundle: { type: "string", short: "b" },
+      "pid-file": { type: "string" },
+      "console-socket": { type: "string" },
+      "no-pivot": { type: "boolean" },
+      "no-new-keyring": { type: "boolean" },
+      "preserve-fds": { type: "string" },
+    },
+    positionals: { min: 1, max: 1 },
+    id: "new",
+    plugins: registry,
+    files: ({ values }) => {
+      const pidFile = values["pid-file"] as string | undefined;
+      return { pidFile: pidFile ? absolute(pidFile) : undefined };
+    },
+    staged: true,
+  }, async ({ rt, id, values, globals, files }) => {
+    const prepared = await prepareCreate(rt, {
+      id,
+      preserveFds: preserveFds(values["preserve-fds"] as string | undefined),
+      bundle: values.bundle as string | undefined,
+      pidFile: files.pidFile,
+      consoleSocket: values["console-socket"] as string | undefined,
+    });
+    await confineStage(
+      globals,
+      createPlan(rt, prepared.bundle, prepared.device.dir, files),
+      "create (bundle read)",
+    );
+    await commitCreate(rt, prepared);
   });
 }

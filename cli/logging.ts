@@ -14,7 +14,7 @@ import {
   type LogRecord,
   type Sink,
 } from "@logtape/logtape";
-import { setLogSink } from "../core/log.ts";
+import { setLogSink } from "../core/util/log.ts";
 
 /** Where and how to log. */
 export interface LogOptions {

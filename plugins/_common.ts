@@ -4,10 +4,14 @@
  *
  * @module
  */
-import { DeviceError, FirmwareError } from "../core/errors.ts";
-import { errnoOf, stopProcessor } from "../core/processor.ts";
-import { type Device, label } from "../core/sysfs.ts";
-import type { FirmwareImage, PluginContext, StopPolicy } from "./types.ts";
+import { DeviceError, FirmwareError } from "../core/util/errors.ts";
+import { errnoOf, stopProcessor } from "../core/device/processor.ts";
+import { type Device, label } from "../core/device/sysfs.ts";
+import type {
+  FirmwareImage,
+  PluginContext,
+  StopPolicy,
+} from "../core/plugin/types.ts";
 
 /**
  * Annotation honoured by plugins that can stop a core the bootloader
@@ -58,7 +62,7 @@ export async function stopAttached(
   try {
     await stopProcessor(sysfs, device, policy);
   } catch (error) {
-    const code = errnoOf(error) ?? sysfs.lastError(device) ?? "refused";
+    const code = errnoOf(error) ?? "refused";
     throw new DeviceError(
       `${
         label(device)

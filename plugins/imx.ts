@@ -27,8 +27,8 @@
  *
  * @module
  */
-import { label } from "../core/sysfs.ts";
-import type { Device } from "../core/sysfs.ts";
+import { label } from "../core/device/sysfs.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
@@ -36,7 +36,7 @@ import {
   hasCompatible,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin } from "./types.ts";
+import { definePlugin, type Plugin } from "../core/plugin/types.ts";
 
 const DRIVERS = ["imx-rproc", "imx-dsp-rproc"];
 const COMPATIBLE = /^fsl,imx[0-9a-z]+-(cm4|cm7|cm7-mmio|cm33|hifi4)$/;
@@ -67,6 +67,7 @@ function isDsp(device: Device): boolean {
  * ```
  */
 export const imxPlugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "imx",
   description:
     "NXP i.MX Cortex-M and HiFi4 DSP (imx-rproc, imx-dsp-rproc): stops bootloader-started cores, DSP firmware in imx/dsp/, ETIMEDOUT start retry",

@@ -22,10 +22,10 @@
  * @module
  */
 import { z } from "zod";
-import { ConfigError } from "../core/errors.ts";
-import { machineName } from "../core/elf.ts";
-import { placementProblem } from "../core/placement.ts";
-import type { Device } from "../core/sysfs.ts";
+import { ConfigError } from "../core/util/errors.ts";
+import { machineName } from "../core/firmware/elf.ts";
+import { placementProblem } from "../core/firmware/placement.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
@@ -33,7 +33,11 @@ import {
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin } from "./types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  PLUGIN_API_VERSION,
+} from "../core/plugin/types.ts";
 
 const errno = z.string().regex(
   /^E[A-Z0-9]+$/,
@@ -223,7 +227,7 @@ export function profilePlugin(profile: Profile, file: string): Plugin {
     ...(profile.start ? { startPolicy: stripUndefined(profile.start) } : {}),
     ...(profile.stop ? { stopPolicy: stripUndefined(profile.stop) } : {}),
   };
-  return definePlugin(plugin);
+  return definePlugin({ ...plugin, apiVersion: PLUGIN_API_VERSION });
 }
 
 type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };

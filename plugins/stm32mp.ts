@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { FirmwareError } from "../core/errors.ts";
+import { FirmwareError } from "../core/util/errors.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
@@ -37,7 +37,11 @@ import {
   hasCompatible,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin, type PluginContext } from "./types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  type PluginContext,
+} from "../core/plugin/types.ts";
 
 /** Annotation that says whether the core loads through OP-TEE. */
 export const TEE_ANNOTATION = "remoteproc.stm32mp.tee";
@@ -75,6 +79,7 @@ function isTee({ device, annotations }: PluginContext): boolean {
  * ```
  */
 export const stm32mpPlugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "stm32mp",
   description:
     "ST STM32MP1/MP2 Cortex-M (stm32-rproc, -tee): stops bootloader-started cores, TEE-signed images",

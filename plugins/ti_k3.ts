@@ -36,7 +36,7 @@
  *
  * @module
  */
-import { type Device, label } from "../core/sysfs.ts";
+import { type Device, label } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
@@ -45,7 +45,11 @@ import {
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin, type StopPolicy } from "./types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  type StopPolicy,
+} from "../core/plugin/types.ts";
 
 type Kind = "r5f" | "dsp" | "m4f";
 
@@ -105,6 +109,7 @@ const STOP_POLICY: Partial<StopPolicy> = {
  * ```
  */
 export const tiK3Plugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "ti-k3",
   description:
     "TI K3 R5F, C66x/C71x DSP and M4F (k3_r5_rproc, k3-dsp-rproc, k3-m4-rproc): mandatory resource table, IPC-only mode, AM62 DM R5F untouched, EBUSY stop retry",

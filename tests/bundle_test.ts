@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ENTRIES, PROJECT, PROXY_ENTRY } from "../tools/bundle.ts";
-import { moduleUrl, projectUrl } from "../core/lazy.ts";
+import { moduleUrl, projectUrl } from "../core/util/lazy.ts";
 import { lazyImportTargets, sources } from "./helpers/sources.ts";
 
 Deno.test("every module loaded with lazyImport() is an entry of the bundle", () => {
@@ -49,7 +49,7 @@ async function launcherEntry(
 Deno.test("the launcher runs the bundle only while no source is newer", async () => {
   const project = Deno.makeTempDirSync({ prefix: "rprt-launcher-" });
   try {
-    for (const dir of ["bin", "cli", "core", "plugins", "dist/js"]) {
+    for (const dir of ["bin", "cli", "core/ops", "plugins", "dist/js"]) {
       Deno.mkdirSync(`${project}/${dir}`, { recursive: true });
     }
     Deno.copyFileSync(
@@ -63,7 +63,7 @@ Deno.test("the launcher runs the bundle only while no source is newer", async ()
       { mode: 0o755 },
     );
     const old = new Date(Date.now() - 60_000);
-    for (const file of ["cli.ts", "core/x.ts", "deno.json"]) {
+    for (const file of ["cli.ts", "core/x.ts", "core/ops/y.ts", "deno.json"]) {
       Deno.writeTextFileSync(`${project}/${file}`, "");
       Deno.utimeSync(`${project}/${file}`, old, old);
     }
@@ -77,6 +77,12 @@ Deno.test("the launcher runs the bundle only while no source is newer", async ()
     );
 
     const later = new Date(Date.now() + 5_000);
+    Deno.utimeSync(`${project}/core/ops/y.ts`, later, later);
+    assert.equal(
+      await launcherEntry(project),
+      "cli.ts",
+      "stale bundle (core/ops)",
+    );
     Deno.utimeSync(`${project}/core/x.ts`, later, later);
     assert.equal(await launcherEntry(project), "cli.ts", "stale bundle");
   } finally {

@@ -1,18 +1,25 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseSignal } from "../core/signals.ts";
-import { validateId } from "../core/container_id.ts";
-import { storedFirmwareName } from "../core/firmware.ts";
-import { assertCanDelete, assertCanStart, canKill } from "../core/status.ts";
-import { createSysfs } from "../core/sysfs.ts";
-import { defaultStateRoot } from "../core/paths.ts";
-import { parseGlobals } from "../cli.ts";
-import { secureJoin } from "../core/bundle.ts";
-import { ConfigError, InvalidStateError, UsageError } from "../core/errors.ts";
-import { parseFirmware } from "../core/elf.ts";
-import { checkMachine } from "../core/firmware_check.ts";
+import { parseSignal } from "../core/os/signals.ts";
+import { validateId } from "../core/container/ids.ts";
+import { firmwareName } from "../core/firmware/placement.ts";
+import {
+  assertCanDelete,
+  assertCanStart,
+  canKill,
+} from "../core/container/status.ts";
+import { createSysfs } from "../core/device/sysfs.ts";
+import { defaultStateRoot } from "../core/container/paths.ts";
+import { secureJoin } from "../core/firmware/bundle.ts";
+import {
+  ConfigError,
+  InvalidStateError,
+  UsageError,
+} from "../core/util/errors.ts";
+import { parseFirmware } from "../core/firmware/elf.ts";
+import { checkMachine } from "../core/firmware/check.ts";
 import { genericPlugin } from "../plugins/generic.ts";
-import { definePlugin, type PluginContext } from "../plugins/types.ts";
+import { definePlugin, type PluginContext } from "../core/plugin/types.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
 
@@ -47,28 +54,25 @@ Deno.test("validateId() follows runc's id rules", () => {
   }
 });
 
-Deno.test("storedFirmwareName() keeps the extension and strips unsafe characters", () => {
+Deno.test("firmwareName() with the default placement keeps the extension and strips unsafe characters", () => {
   const at = new Date("2026-01-02T03:04:05.678Z");
+  const m4 = { index: "remoteproc0", name: "m4" };
+  const name = (source: string, date?: Date, random?: string) =>
+    firmwareName(source, {}, m4, date, random);
   assert.equal(
-    storedFirmwareName("/r/fw.elf", at, "0a1b2c3d"),
+    name("/r/fw.elf", at, "0a1b2c3d"),
     "fw-20260102T030405Z-0a1b2c3d.elf",
   );
   assert.equal(
-    storedFirmwareName("/r/my fw$.bin", at, "00000000"),
+    name("/r/my fw$.bin", at, "00000000"),
     "my_fw_-20260102T030405Z-00000000.bin",
   );
   assert.equal(
-    storedFirmwareName("/r/.hidden", at, "00000000"),
+    name("/r/.hidden", at, "00000000"),
     "hidden-20260102T030405Z-00000000",
   );
-  assert.match(
-    storedFirmwareName("/r/fw.elf"),
-    /^fw-\d{8}T\d{6}Z-[0-9a-f]{8}\.elf$/,
-  );
-  assert.notEqual(
-    storedFirmwareName("/r/fw.elf", at),
-    storedFirmwareName("/r/fw.elf", at),
-  );
+  assert.match(name("/r/fw.elf"), /^fw-\d{8}T\d{6}Z-[0-9a-f]{8}\.elf$/);
+  assert.notEqual(name("/r/fw.elf", at), name("/r/fw.elf", at));
 });
 
 Deno.test("status rules: start only from created, kill created/running, delete created/stopped", () => {
@@ -109,30 +113,6 @@ Deno.test("defaultStateRoot() follows uid, XDG_RUNTIME_DIR (empty under podman) 
     defaultStateRoot({ sysroot: "/s", uid: 1000 }),
     "/s/run/remoteproc-runtime",
   );
-});
-
-Deno.test("parseGlobals() takes --x=y and --x y, ignores cgroup flags and stops at the verb", () => {
-  const g = parseGlobals([
-    "--root",
-    "/r",
-    "--log=/l",
-    "--log-format=json",
-    "--systemd-cgroup",
-    "--cgroup-manager",
-    "disabled",
-    "create",
-    "--bundle",
-    "b",
-    "id",
-  ]);
-  assert.equal(g.root, "/r");
-  assert.equal(g.log, "/l");
-  assert.equal(g.logFormat, "json");
-  assert.equal(g.verb, "create");
-  assert.deepEqual(g.rest, ["--bundle", "b", "id"]);
-  assert.throws(() => parseGlobals(["--root"]), {
-    message: "flag --root needs a value",
-  });
 });
 
 Deno.test("firmwareDir() uses firmware_class.path when set and refuses a path ending in a newline", () => {
@@ -249,6 +229,7 @@ Deno.test("checkMachine() takes the host's own architecture for a Linux program,
   );
   checkMachine(x86, genericPlugin, context, "aarch64");
   const declared = definePlugin({
+    apiVersion: 1,
     name: "a53",
     description: "Cortex-A53 cores",
     matches: () => true,

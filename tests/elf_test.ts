@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseFirmware } from "../core/elf.ts";
-import { FirmwareError } from "../core/errors.ts";
+import { parseFirmware } from "../core/firmware/elf.ts";
+import { FirmwareError } from "../core/util/errors.ts";
 import {
   encodeResourceTable,
   makeElf,

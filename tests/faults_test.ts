@@ -11,8 +11,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Env, setUp } from "./helpers/harness.ts";
 import { assertClean } from "./helpers/inspect.ts";
-import { READY_FILE } from "../core/proxy_protocol.ts";
-import { PROFILES_DIR } from "../plugins/registry.ts";
+import { READY_FILE } from "../core/proxy/files.ts";
+import { PROFILES_DIR } from "../core/container/paths.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 
 function run(program: string, args: string[]): void {
@@ -65,55 +65,51 @@ async function stopped(env: Env, id: string): Promise<void> {
 }
 
 Deno.test("start with firmware_class.path naming a file, or a directory outside the sysroot, fails with one line naming it; delete --force then cleans up", async (t) => {
-  const env = await setUp();
-  try {
-    const file = join(env.sysroot, "etc/firmware-path-file");
-    Deno.mkdirSync(join(file, ".."), { recursive: true });
-    Deno.writeTextFileSync(file, "");
-    const outside = join(env.tmp, "outside-the-sysroot");
-    Deno.mkdirSync(outside);
-    const cases = [
-      {
-        name: "a regular file",
-        path: file,
-        error:
-          `firmware directory ${file} (firmware_class.path) is not a directory`,
-      },
-      {
-        name: "a directory outside the sysroot",
-        path: outside,
-        error:
-          `firmware directory ${outside} (firmware_class.path) is outside the paths this runtime may write (with a sysroot, only the sysroot)`,
-      },
-    ];
-    for (const c of cases) {
-      await t.step(c.name, async () => {
-        env.sim.setFirmwarePath(c.path);
-        try {
-          const created = await env.run(["create", "-b", env.bundle(), "c1"]);
-          assert.equal(created.code, 0, created.stderr);
-          const started = await env.run(["start", "c1"]);
-          assert.equal(started.stderr, `remoteproc-runtime: ${c.error}\n`);
-          assert.equal(started.code, 1);
-          assert.equal(env.sim.state(0), "offline");
-          const deleted = await env.run(["delete", "--force", "c1"]);
-          assert.equal(deleted.code, 0, deleted.stderr);
-          assert.equal(deleted.stderr, "");
-          assert.deepEqual([...Deno.readDirSync(outside)], []);
-          await assertClean(env, `with firmware_class.path ${c.name}`);
-        } finally {
-          env.sim.setFirmwarePath("");
-        }
-      });
-    }
-    assert.deepEqual(env.sim.events, []);
-  } finally {
-    await env.close();
+  await using env = await setUp();
+  const file = join(env.sysroot, "etc/firmware-path-file");
+  Deno.mkdirSync(join(file, ".."), { recursive: true });
+  Deno.writeTextFileSync(file, "");
+  const outside = join(env.tmp, "outside-the-sysroot");
+  Deno.mkdirSync(outside);
+  const cases = [
+    {
+      name: "a regular file",
+      path: file,
+      error:
+        `firmware directory ${file} (firmware_class.path) is not a directory`,
+    },
+    {
+      name: "a directory outside the sysroot",
+      path: outside,
+      error:
+        `firmware directory ${outside} (firmware_class.path) is outside the paths this runtime may write (with a sysroot, only the sysroot)`,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      env.sim.setFirmwarePath(c.path);
+      try {
+        const created = await env.run(["create", "-b", env.bundle(), "c1"]);
+        assert.equal(created.code, 0, created.stderr);
+        const started = await env.run(["start", "c1"]);
+        assert.equal(started.stderr, `remoteproc-runtime: ${c.error}\n`);
+        assert.equal(started.code, 1);
+        assert.equal(env.sim.state(0), "offline");
+        const deleted = await env.run(["delete", "--force", "c1"]);
+        assert.equal(deleted.code, 0, deleted.stderr);
+        assert.equal(deleted.stderr, "");
+        assert.deepEqual([...Deno.readDirSync(outside)], []);
+        await assertClean(env, `with firmware_class.path ${c.name}`);
+      } finally {
+        env.sim.setFirmwarePath("");
+      }
+    });
   }
+  assert.deepEqual(env.sim.events, []);
 });
 
 Deno.test("a read-only firmware directory: delete names the file it cannot remove; delete --force still removes the container and releases the processor, with one warning on stderr and in the log", async () => {
-  const env = await setUp();
+  await using env = await setUp();
   const firmwareDir = join(env.sysroot, "ro-firmware");
   mountTmpfs(firmwareDir, "size=1m");
   try {
@@ -149,12 +145,11 @@ Deno.test("a read-only firmware directory: delete names the file it cannot remov
   } finally {
     env.sim.setFirmwarePath("");
     unmount(firmwareDir);
-    await env.close();
   }
 });
 
 Deno.test("a firmware directory too full for the image: start names the file it could not store, and the partial copy is removed", async () => {
-  const env = await setUp();
+  await using env = await setUp();
   const firmwareDir = join(env.sysroot, "small-firmware");
   mountTmpfs(firmwareDir, "size=64k");
   try {
@@ -179,12 +174,11 @@ Deno.test("a firmware directory too full for the image: start names the file it 
   } finally {
     env.sim.setFirmwarePath("");
     unmount(firmwareDir);
-    await env.close();
   }
 });
 
 Deno.test("a state root that fills up during start: the processor that started is stopped again and start fails with one line; state says stopped", async () => {
-  const env = await setUp();
+  await using env = await setUp();
   const root = join(env.tmp, "small-state");
   mountTmpfs(root, "size=64k");
   const cli = (args: string[]) => env.run(["--root", root, ...args]);
@@ -226,12 +220,11 @@ Deno.test("a state root that fills up during start: the processor that started i
   } finally {
     await cli(["delete", "--force", "c1"]);
     unmount(root);
-    await env.close();
   }
 });
 
 Deno.test("a start that fails after the core reached running stops it again (its proxy froze right after it wrote start)", async () => {
-  const env = await setUp();
+  await using env = await setUp();
   let pid = 0;
   try {
     // A short start budget: (300 + 100) * 1 + 2000 ms.
@@ -278,6 +271,5 @@ Deno.test("a start that fails after the core reached running stops it again (its
         // killed by the rollback
       }
     }
-    await env.close();
   }
 });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type BundleOptions, type Env, setUp } from "./helpers/harness.ts";
-import { assertClean, pool } from "./helpers/inspect.ts";
+import { assertClean, pool, sha256 } from "./helpers/inspect.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
 import { fill, mountTmpfs, unmount } from "./helpers/mounts.ts";
@@ -648,16 +648,9 @@ const CASES: Case[] = [
   },
 ];
 
-async function sha256(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
-  );
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with one exact line each and leaves nothing behind`, async (t) => {
   assert.ok(CASES.length >= 40);
-  const env = await setUp();
+  await using env = await setUp();
   try {
     const outcomes = await pool(CASES, 4, async (c, i) => {
       const bundle = env.bundle(c.bundle ?? {});
@@ -690,27 +683,22 @@ Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with 
     );
   } finally {
     for (const c of CASES) c.teardown?.(env.tmp);
-    await env.close();
   }
 });
 
 Deno.test("a symlink inside the rootfs is followed within it: an absolute link to /fw.elf is the rootfs file", async () => {
-  const env = await setUp();
-  try {
-    const bundle = env.bundle(
-      firmwareArg("boot/current", {
-        files: { "fw.elf": makeElf() },
-        symlinks: { boot: "/../../..", "current": "/fw.elf" },
-      }),
-    );
-    const created = await env.run(["create", "-b", bundle, "c1"]);
-    assert.equal(created.stderr, "");
-    assert.equal(created.code, 0);
-    assert.equal((await env.run(["start", "c1"])).code, 0);
-    assert.equal(env.sim.state(0), "running");
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const bundle = env.bundle(
+    firmwareArg("boot/current", {
+      files: { "fw.elf": makeElf() },
+      symlinks: { boot: "/../../..", "current": "/fw.elf" },
+    }),
+  );
+  const created = await env.run(["create", "-b", bundle, "c1"]);
+  assert.equal(created.stderr, "");
+  assert.equal(created.code, 0);
+  assert.equal((await env.run(["start", "c1"])).code, 0);
+  assert.equal(env.sim.state(0), "running");
 });
 
 /** A change made between `create` and `start`, which `start` must refuse. */
@@ -843,74 +831,66 @@ const START_CASES: StartCase[] = [
 
 Deno.test(`a corpus of ${START_CASES.length} changes between create and start: start refuses each with one exact line, before any firmware reaches a processor`, async (t) => {
   const processors = START_CASES.map((_, i) => ({ name: `p${i}` }));
-  const env = await setUp(processors);
-  try {
-    const host = join(env.tmp, "host");
-    Deno.mkdirSync(host);
-    Deno.writeFileSync(join(host, "fw.elf"), makeElf());
-    const outcomes = await pool(START_CASES, 4, async (c, i) => {
-      const options = c.bundle ?? {};
-      const bundle = env.bundle({
-        ...options,
-        annotations: { "remoteproc.name": `p${i}` },
-      });
-      const created = await env.run(["create", "-b", bundle, `late${i}`]);
-      assert.equal(created.code, 0, `${c.name}: ${created.stderr}`);
-      c.change(bundle, host);
-      return { bundle, result: await env.run(["start", `late${i}`]) };
+  await using env = await setUp(processors);
+  const host = join(env.tmp, "host");
+  Deno.mkdirSync(host);
+  Deno.writeFileSync(join(host, "fw.elf"), makeElf());
+  const outcomes = await pool(START_CASES, 4, async (c, i) => {
+    const options = c.bundle ?? {};
+    const bundle = env.bundle({
+      ...options,
+      annotations: { "remoteproc.name": `p${i}` },
     });
-    for (const [i, c] of START_CASES.entries()) {
-      await t.step(c.name, () => {
-        const { bundle, result } = outcomes[i]!;
-        assert.equal(
-          result.stderr,
-          `remoteproc-runtime: ${c.error(bundle, host)}\n`,
-        );
-        assert.equal(result.code, 1);
-        assert.equal(result.stdout, "");
-        assert.equal(env.sim.state(i), "offline");
-        assert.equal(env.sim.firmware(i), `rproc-p${i}-fw`, "no name written");
-      });
-    }
-    assert.deepEqual(env.storedFirmware(), [], "no copy left behind");
-    assert.deepEqual(env.sim.events, [], "no processor ever started");
-    await pool(START_CASES, 4, async (_, i) => {
-      const deleted = await env.run(["delete", "--force", `late${i}`]);
-      assert.equal(deleted.code, 0, deleted.stderr);
-      assert.equal(deleted.stderr, "");
+    const created = await env.run(["create", "-b", bundle, `late${i}`]);
+    assert.equal(created.code, 0, `${c.name}: ${created.stderr}`);
+    c.change(bundle, host);
+    return { bundle, result: await env.run(["start", `late${i}`]) };
+  });
+  for (const [i, c] of START_CASES.entries()) {
+    await t.step(c.name, () => {
+      const { bundle, result } = outcomes[i]!;
+      assert.equal(
+        result.stderr,
+        `remoteproc-runtime: ${c.error(bundle, host)}\n`,
+      );
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, "");
+      assert.equal(env.sim.state(i), "offline");
+      assert.equal(env.sim.firmware(i), `rproc-p${i}-fw`, "no name written");
     });
-    await assertClean(env, "after the start corpus", processors.length);
-    assert.deepEqual(env.sim.violations, []);
-  } finally {
-    await env.close();
   }
+  assert.deepEqual(env.storedFirmware(), [], "no copy left behind");
+  assert.deepEqual(env.sim.events, [], "no processor ever started");
+  await pool(START_CASES, 4, async (_, i) => {
+    const deleted = await env.run(["delete", "--force", `late${i}`]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stderr, "");
+  });
+  await assertClean(env, "after the start corpus", processors.length);
+  assert.deepEqual(env.sim.violations, []);
 });
 
 Deno.test("an image's mode bits never reach the firmware directory: setuid and world-writable images are stored 0644, owned by the runtime", async (t) => {
-  const env = await setUp();
-  try {
-    for (const mode of [0o4755, 0o6777, 0o666]) {
-      await t.step(`image mode ${mode.toString(8)}`, async () => {
-        const bundle = env.bundle();
-        Deno.chmodSync(join(bundle, "rootfs/fw.elf"), mode);
-        assert.equal(
-          Deno.statSync(join(bundle, "rootfs/fw.elf")).mode! & 0o7777,
-          mode,
-        );
-        assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
-        const started = await env.run(["start", "c1"]);
-        assert.equal(started.code, 0, started.stderr);
-        const [stored] = env.storedFirmware();
-        const info = Deno.statSync(join(env.sysroot, "lib/firmware", stored!));
-        assert.equal((info.mode! & 0o7777).toString(8), "644");
-        assert.equal(info.uid, Deno.uid());
-        assert.equal(info.gid, Deno.gid());
-        const deleted = await env.run(["delete", "--force", "c1"]);
-        assert.equal(deleted.code, 0, deleted.stderr);
-      });
-    }
-    await assertClean(env, "after deploying odd modes");
-  } finally {
-    await env.close();
+  await using env = await setUp();
+  for (const mode of [0o4755, 0o6777, 0o666]) {
+    await t.step(`image mode ${mode.toString(8)}`, async () => {
+      const bundle = env.bundle();
+      Deno.chmodSync(join(bundle, "rootfs/fw.elf"), mode);
+      assert.equal(
+        Deno.statSync(join(bundle, "rootfs/fw.elf")).mode! & 0o7777,
+        mode,
+      );
+      assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
+      const started = await env.run(["start", "c1"]);
+      assert.equal(started.code, 0, started.stderr);
+      const [stored] = env.storedFirmware();
+      const info = Deno.statSync(join(env.sysroot, "lib/firmware", stored!));
+      assert.equal((info.mode! & 0o7777).toString(8), "644");
+      assert.equal(info.uid, Deno.uid());
+      assert.equal(info.gid, Deno.gid());
+      const deleted = await env.run(["delete", "--force", "c1"]);
+      assert.equal(deleted.code, 0, deleted.stderr);
+    });
   }
+  await assertClean(env, "after deploying odd modes");
 });

@@ -6,8 +6,8 @@ import {
   landlockAbi,
   type LandlockSyscalls,
   restrictSelf,
-} from "../core/landlock.ts";
-import { RuntimeError } from "../core/errors.ts";
+} from "../core/os/landlock.ts";
+import { RuntimeError } from "../core/util/errors.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
 
 const HELPER = fileURLToPath(

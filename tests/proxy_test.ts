@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type Env, LAUNCHER, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
 import { descriptors, proxies } from "./helpers/inspect.ts";
 import { runReaped } from "./helpers/reaper.ts";
-import { EXIT } from "../core/proxy_protocol.ts";
+import { EXIT } from "../core/proxy/protocol.ts";
 
 /** How each scenario ends the container, and the status it must end with. */
 const ENDINGS: {
@@ -71,53 +71,45 @@ async function killed(env: Env, id: string, signal: string): Promise<void> {
 }
 
 Deno.test("the proxy's exit status, as the engine's subreaper collects it: 0 stopped elsewhere, 2 crashed, 3 lost, 143 TERM, 130 INT, 137 KILL", async () => {
-  const env = await setUp(
+  await using env = await setUp(
     ENDINGS.map((e) => ({
       name: e.processor,
       ...(e.code === EXIT.crashed ? { recovery: "disabled" as const } : {}),
     })),
   );
-  try {
-    const results = await Promise.all(ENDINGS.map(async (ending, n) => {
-      const id = `c${n}`;
-      const bundle = env.bundle({
-        annotations: { "remoteproc.name": ending.processor },
-      });
-      const run = runReaped(env, ["create", "--bundle", bundle, id]);
-      assert.equal(await run.command, 0, run.output().stderr);
-      if (ending.started !== false) {
-        const started = await env.run(["start", id]);
-        assert.equal(started.code, 0, started.stderr);
-      }
-      await ending.end(env, id, n);
-      const orphans = await run.orphans;
-      const deleted = await env.run(["delete", "--force", id]);
-      assert.equal(deleted.code, 0, deleted.stderr);
-      return { what: ending.what, orphans, output: run.output().stdout };
-    }));
-    for (const [n, { what, orphans, output }] of results.entries()) {
-      assert.equal(orphans.length, 1, `${what}: one proxy reaped: ${output}`);
-      assert.equal(orphans[0]!.code, ENDINGS[n]!.code, `${what}: ${output}`);
+  const results = await Promise.all(ENDINGS.map(async (ending, n) => {
+    const id = `c${n}`;
+    const bundle = env.bundle({
+      annotations: { "remoteproc.name": ending.processor },
+    });
+    const run = runReaped(env, ["create", "--bundle", bundle, id]);
+    assert.equal(await run.command, 0, run.output().stderr);
+    if (ending.started !== false) {
+      const started = await env.run(["start", id]);
+      assert.equal(started.code, 0, started.stderr);
     }
-  } finally {
-    await env.close();
+    await ending.end(env, id, n);
+    const orphans = await run.orphans;
+    const deleted = await env.run(["delete", "--force", id]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    return { what: ending.what, orphans, output: run.output().stdout };
+  }));
+  for (const [n, { what, orphans, output }] of results.entries()) {
+    assert.equal(orphans.length, 1, `${what}: one proxy reaped: ${output}`);
+    assert.equal(orphans[0]!.code, ENDINGS[n]!.code, `${what}: ${output}`);
   }
 });
 
 Deno.test("a proxy whose start is refused exits 1 after it reported why", async () => {
-  const env = await setUp([{ name: "m4", refuseStart: "EIO" }]);
-  try {
-    const run = runReaped(env, ["create", "--bundle", env.bundle(), "c1"]);
-    assert.equal(await run.command, 0, run.output().stderr);
-    const started = await env.run(["start", "c1"]);
-    assert.equal(started.code, 1);
-    assert.deepEqual(
-      (await run.orphans).map((o) => o.code),
-      [EXIT.failed],
-    );
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp([{ name: "m4", refuseStart: "EIO" }]);
+  const run = runReaped(env, ["create", "--bundle", env.bundle(), "c1"]);
+  assert.equal(await run.command, 0, run.output().stderr);
+  const started = await env.run(["start", "c1"]);
+  assert.equal(started.code, 1);
+  assert.deepEqual(
+    (await run.orphans).map((o) => o.code),
+    [EXIT.failed],
+  );
 });
 
 /**
@@ -160,143 +152,123 @@ async function inheritable(env: Env, id: string) {
 }
 
 Deno.test("the proxy does not inherit the caller's descriptors: it holds stdio and its lock only", async () => {
-  const env = await setUp();
-  try {
-    const extra = join(env.tmp, "extra");
-    const created = await createWith(env, "c1", `7>${extra}`);
-    assert.equal(created.code, 0, created.stderr);
-    const { pid } = await env.state("c1");
-    const fds = descriptors(pid);
-    assert.deepEqual(fds.filter((d) => d.target === extra), []);
-    assert.deepEqual(await inheritable(env, "c1"), []);
-    // Its stdin is its lock (handed over by create, see proxy_protocol.ts).
-    assert.match(fds.find((d) => d.fd === 0)?.target ?? "", /\/proxy\.lock$/);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const extra = join(env.tmp, "extra");
+  const created = await createWith(env, "c1", `7>${extra}`);
+  assert.equal(created.code, 0, created.stderr);
+  const { pid } = await env.state("c1");
+  const fds = descriptors(pid);
+  assert.deepEqual(fds.filter((d) => d.target === extra), []);
+  assert.deepEqual(await inheritable(env, "c1"), []);
+  // Its stdin is its lock (handed over by create, see proxy_protocol.ts).
+  assert.match(fds.find((d) => d.fd === 0)?.target ?? "", /\/proxy\.lock$/);
 });
 
 Deno.test("a pipe handed to create reaches EOF when create exits, while the container lives on", async () => {
-  const env = await setUp();
-  try {
-    const child = new Deno.Command("/bin/sh", {
-      args: [
-        "-c",
-        'exec "$@" 7>&1 >/dev/null 2>&1',
-        "sh",
-        RUNTIME_BIN,
-        "create",
-        "--bundle",
-        env.bundle(),
-        "c1",
-      ],
-      env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
-      cwd: env.tmp,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    // output() resolves on the pipe's EOF; the proxy holding it would delay
-    // that until the container is gone.
-    const eof = child.output().then(() => "eof");
-    let timer;
-    const outcome = await Promise.race([
-      eof,
-      new Promise((r) => timer = setTimeout(() => r("no eof"), 15_000)),
-    ]);
-    clearTimeout(timer);
-    assert.equal(outcome, "eof");
-    assert.equal((await env.state("c1")).status, "created");
-    assert.equal(proxies(env).length, 1);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const child = new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      'exec "$@" 7>&1 >/dev/null 2>&1',
+      "sh",
+      RUNTIME_BIN,
+      "create",
+      "--bundle",
+      env.bundle(),
+      "c1",
+    ],
+    env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
+    cwd: env.tmp,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  // output() resolves on the pipe's EOF; the proxy holding it would delay
+  // that until the container is gone.
+  const eof = child.output().then(() => "eof");
+  let timer;
+  const outcome = await Promise.race([
+    eof,
+    new Promise((r) => timer = setTimeout(() => r("no eof"), 15_000)),
+  ]);
+  clearTimeout(timer);
+  assert.equal(outcome, "eof");
+  assert.equal((await env.state("c1")).status, "created");
+  assert.equal(proxies(env).length, 1);
 });
 
 Deno.test("--preserve-fds N passes descriptors 3..3+N-1 on to the proxy, and nothing else", async () => {
-  const env = await setUp();
-  try {
-    const [a, b, c] = ["a", "b", "c"].map((n) => join(env.tmp, n));
-    const created = await createWith(env, "c1", `3>${a} 4>${b} 5>${c}`, [
-      "--preserve-fds",
-      "2",
-    ]);
-    assert.equal(created.code, 0, created.stderr);
-    assert.deepEqual(
-      (await inheritable(env, "c1")).map((d) => [d.fd, d.target]),
-      [[3, a], [4, b]],
-    );
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const [a, b, c] = ["a", "b", "c"].map((n) => join(env.tmp, n));
+  const created = await createWith(env, "c1", `3>${a} 4>${b} 5>${c}`, [
+    "--preserve-fds",
+    "2",
+  ]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.deepEqual(
+    (await inheritable(env, "c1")).map((d) => [d.fd, d.target]),
+    [[3, a], [4, b]],
+  );
 });
 
 Deno.test("--preserve-fds naming a descriptor the runtime was not given fails in one line and leaves nothing", async () => {
-  const env = await setUp();
-  try {
-    const extra = join(env.tmp, "extra");
-    const created = await createWith(env, "c1", `3>${extra}`, [
-      "--preserve-fds=2",
-    ]);
-    assert.equal(created.code, 1);
-    assert.equal(
-      created.stderr,
-      "remoteproc-runtime: --preserve-fds 2: descriptor 4 was not passed to the runtime\n",
-    );
-    const bad = await createWith(env, "c2", `3>${extra}`, [
-      "--preserve-fds=-1",
-    ]);
-    assert.equal(bad.code, 1);
-    assert.equal(
-      bad.stderr,
-      'remoteproc-runtime: --preserve-fds takes a number of descriptors (0-1024), not "-1"\n',
-    );
-    assert.deepEqual(env.containers(), []);
-    assert.deepEqual(env.claims(), []);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const extra = join(env.tmp, "extra");
+  const created = await createWith(env, "c1", `3>${extra}`, [
+    "--preserve-fds=2",
+  ]);
+  assert.equal(created.code, 1);
+  assert.equal(
+    created.stderr,
+    "remoteproc-runtime: --preserve-fds 2: descriptor 4 was not passed to the runtime\n",
+  );
+  const bad = await createWith(env, "c2", `3>${extra}`, [
+    "--preserve-fds=-1",
+  ]);
+  assert.equal(bad.code, 1);
+  assert.equal(
+    bad.stderr,
+    'remoteproc-runtime: --preserve-fds takes a number of descriptors (0-1024), not "-1"\n',
+  );
+  assert.deepEqual(env.containers(), []);
+  assert.deepEqual(env.claims(), []);
 });
 
 Deno.test("without FFI (create spawns through Deno.Command) the proxy closes what it inherited before it is ready", async () => {
-  const env = await setUp();
-  try {
-    const project = new URL("..", import.meta.url).pathname;
-    const extra = join(env.tmp, "extra");
-    const status = await new Deno.Command("/bin/sh", {
-      args: [
-        "-c",
-        `exec 7>${extra} 3>${extra}.kept; exec "$@" >/dev/null 2>&1`,
-        "sh",
-        Deno.execPath(),
-        "run",
-        "-q",
-        `--config=${project}deno.json`,
-        "-P=sysroot",
-        "--deny-ffi",
-        `--allow-write=${env.sysroot}`,
-        `${project}cli.ts`,
-        `--sysroot=${env.sysroot}`,
-        "create",
-        "--preserve-fds=1",
-        "--bundle",
-        env.bundle(),
-        "c1",
-      ],
-      env: { DENO_DIR: `${project}.cache/deno` },
-      cwd: env.tmp,
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    assert.equal(status.code, 0);
-    assert.deepEqual(
-      (await inheritable(env, "c1")).map((d) => [d.fd, d.target]),
-      [[3, `${extra}.kept`]],
-    );
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const project = new URL("..", import.meta.url).pathname;
+  const extra = join(env.tmp, "extra");
+  const status = await new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      `exec 7>${extra} 3>${extra}.kept; exec "$@" >/dev/null 2>&1`,
+      "sh",
+      Deno.execPath(),
+      "run",
+      "-q",
+      `--config=${project}deno.json`,
+      "-P=sysroot",
+      "--deny-ffi",
+      `--allow-write=${env.sysroot}`,
+      `${project}cli.ts`,
+      `--sysroot=${env.sysroot}`,
+      "create",
+      "--preserve-fds=1",
+      "--bundle",
+      env.bundle(),
+      "c1",
+    ],
+    env: { DENO_DIR: `${project}.cache/deno` },
+    cwd: env.tmp,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(status.code, 0);
+  assert.deepEqual(
+    (await inheritable(env, "c1")).map((d) => [d.fd, d.target]),
+    [[3, `${extra}.kept`]],
+  );
 });
 
 Deno.test({
@@ -306,44 +278,40 @@ Deno.test({
   // at another program; a compiled binary (or its stand-in) sets its own.
   ignore: RUNTIME_BIN !== LAUNCHER,
 }, async () => {
-  const env = await setUp();
-  try {
-    const plain = join(env.tmp, "not-executable");
-    Deno.writeTextFileSync(plain, "#!/bin/sh\n", { mode: 0o644 });
-    Deno.chmodSync(plain, 0o644);
-    // A script whose interpreter is a script: create's Landlock rules allow
-    // the program and its interpreter, not the interpreter's interpreter.
-    const inner = join(env.tmp, "inner");
-    Deno.writeTextFileSync(inner, "#!/bin/sh\nexit 0\n");
-    Deno.chmodSync(inner, 0o755);
-    const outer = join(env.tmp, "outer");
-    Deno.writeTextFileSync(outer, `#!${inner}\n`);
-    Deno.chmodSync(outer, 0o755);
-    const missing = join(env.tmp, "missing");
-    const cases: [string, string][] = [
-      [
-        plain,
-        `permission denied executing ${plain}: it is not executable (mode 0644)`,
-      ],
-      [
-        outer,
-        `permission denied executing ${outer}: the kernel refused it: a noexec mount, or outside what Landlock lets create execute (core/self.ts lists it)`,
-      ],
-      [missing, `${missing} does not exist`],
-    ];
-    for (const [program, why] of cases) {
-      const result = await env.run(["create", "--bundle", env.bundle(), "c1"], {
-        env: { REMOTEPROC_RUNTIME_STANDALONE: program },
-      });
-      assert.equal(result.code, 1);
-      assert.equal(
-        result.stderr,
-        `remoteproc-runtime: cannot start the proxy: ${why}\n`,
-      );
-      assert.deepEqual(env.containers(), []);
-      assert.deepEqual(env.claims(), []);
-    }
-  } finally {
-    await env.close();
+  await using env = await setUp();
+  const plain = join(env.tmp, "not-executable");
+  Deno.writeTextFileSync(plain, "#!/bin/sh\n", { mode: 0o644 });
+  Deno.chmodSync(plain, 0o644);
+  // A script whose interpreter is a script: create's Landlock rules allow
+  // the program and its interpreter, not the interpreter's interpreter.
+  const inner = join(env.tmp, "inner");
+  Deno.writeTextFileSync(inner, "#!/bin/sh\nexit 0\n");
+  Deno.chmodSync(inner, 0o755);
+  const outer = join(env.tmp, "outer");
+  Deno.writeTextFileSync(outer, `#!${inner}\n`);
+  Deno.chmodSync(outer, 0o755);
+  const missing = join(env.tmp, "missing");
+  const cases: [string, string][] = [
+    [
+      plain,
+      `permission denied executing ${plain}: it is not executable (mode 0644)`,
+    ],
+    [
+      outer,
+      `permission denied executing ${outer}: the kernel refused it: a noexec mount, or outside what Landlock lets create execute (core/proxy/self.ts lists it)`,
+    ],
+    [missing, `${missing} does not exist`],
+  ];
+  for (const [program, why] of cases) {
+    const result = await env.run(["create", "--bundle", env.bundle(), "c1"], {
+      env: { REMOTEPROC_RUNTIME_STANDALONE: program },
+    });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `remoteproc-runtime: cannot start the proxy: ${why}\n`,
+    );
+    assert.deepEqual(env.containers(), []);
+    assert.deepEqual(env.claims(), []);
   }
 });

@@ -1,5 +1,5 @@
 /**
- * core/rootfs.ts: the firmware `start` stores comes from the rootfs `create`
+ * core/firmware/rootfs.ts: the firmware `start` stores comes from the rootfs `create`
  * pinned, as a new file with mode 0600 (until start has checked it), whether it is read through descriptors (FFI) or,
  * where FFI is denied, by path.
  */

@@ -45,45 +45,41 @@ Deno.test("the stand-in embeds what deno compile would: a lazily loaded module l
 });
 
 Deno.test("through the stand-in for the compiled binary, create re-executes it as the proxy (__proxy) under its Landlock rules", async () => {
-  const env = await setUp();
-  try {
-    const bin = await buildStandIn(join(env.tmp, "standalone"));
-    const run = async (...args: string[]) => {
-      const err = join(env.tmp, "standin.err");
-      const { code } = await new Deno.Command("/bin/sh", {
-        args: ["-c", 'e=$1; shift; exec "$@" >/dev/null 2>"$e"', "sh", err]
-          .concat(bin, args),
-        env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
-        cwd: env.tmp,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      return { code, stderr: Deno.readTextFileSync(err) };
-    };
-    const created = await run("create", "--bundle", env.bundle(), "c1");
-    assert.equal(created.code, 0, created.stderr);
-    const started = await run("start", "c1");
-    assert.equal(started.code, 0, started.stderr);
-    assert.equal(env.sim.state(0), "running");
-    const [pid] = proxies(env);
-    assert.ok(pid, "a proxy runs");
-    const cmdline = new TextDecoder().decode(
-      new Deno.Command("/usr/bin/ps", {
-        args: ["-o", "args=", "-p", String(pid)],
-        stdout: "piped",
-      }).outputSync().stdout,
-    );
-    // Ready (start waited for it): the stand-in's own deno run of its
-    // cli.ts, with the hidden verb.
-    assert.match(
-      cmdline,
-      new RegExp(`${env.tmp}/standalone/cli\\.ts __proxy `),
-    );
-    assert.equal((await run("kill", "c1", "TERM")).code, 0);
-    await env.until(() => proxies(env).length === 0);
-    assert.equal(env.sim.state(0), "offline");
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const bin = await buildStandIn(join(env.tmp, "standalone"));
+  const run = async (...args: string[]) => {
+    const err = join(env.tmp, "standin.err");
+    const { code } = await new Deno.Command("/bin/sh", {
+      args: ["-c", 'e=$1; shift; exec "$@" >/dev/null 2>"$e"', "sh", err]
+        .concat(bin, args),
+      env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
+      cwd: env.tmp,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return { code, stderr: Deno.readTextFileSync(err) };
+  };
+  const created = await run("create", "--bundle", env.bundle(), "c1");
+  assert.equal(created.code, 0, created.stderr);
+  const started = await run("start", "c1");
+  assert.equal(started.code, 0, started.stderr);
+  assert.equal(env.sim.state(0), "running");
+  const [pid] = proxies(env);
+  assert.ok(pid, "a proxy runs");
+  const cmdline = new TextDecoder().decode(
+    new Deno.Command("/usr/bin/ps", {
+      args: ["-o", "args=", "-p", String(pid)],
+      stdout: "piped",
+    }).outputSync().stdout,
+  );
+  // Ready (start waited for it): the stand-in's own deno run of its
+  // cli.ts, with the hidden verb.
+  assert.match(
+    cmdline,
+    new RegExp(`${env.tmp}/standalone/cli\\.ts __proxy `),
+  );
+  assert.equal((await run("kill", "c1", "TERM")).code, 0);
+  await env.until(() => proxies(env).length === 0);
+  assert.equal(env.sim.state(0), "offline");
 });

@@ -11,126 +11,106 @@ import { bindReadOnly, unmount } from "./helpers/mounts.ts";
 
 for (const id of ["claims", "containers"]) {
   Deno.test(`the id ${id} names a container like any other: deleting it leaves every other claim in place`, async () => {
-    const env = await setUp([{ name: "m4" }, { name: "dsp" }]);
-    try {
-      await env.deploy("c1");
-      const bundle = env.bundle({ annotations: { "remoteproc.name": "dsp" } });
-      const created = await env.run(["create", "-b", bundle, id]);
-      assert.equal(created.stderr, "");
-      assert.equal(created.code, 0);
-      assert.equal((await env.state(id)).status, "created");
-      assert.deepEqual(env.claims(), ["remoteproc0", "remoteproc1"]);
-      assert.equal(
-        (await env.run(["list", "-q"])).stdout,
-        `c1\n${id}\n`,
-      );
+    await using env = await setUp([{ name: "m4" }, { name: "dsp" }]);
+    await env.deploy("c1");
+    const bundle = env.bundle({ annotations: { "remoteproc.name": "dsp" } });
+    const created = await env.run(["create", "-b", bundle, id]);
+    assert.equal(created.stderr, "");
+    assert.equal(created.code, 0);
+    assert.equal((await env.state(id)).status, "created");
+    assert.deepEqual(env.claims(), ["remoteproc0", "remoteproc1"]);
+    assert.equal(
+      (await env.run(["list", "-q"])).stdout,
+      `c1\n${id}\n`,
+    );
 
-      const deleted = await env.run(["delete", "--force", id]);
-      assert.equal(deleted.code, 0, deleted.stderr);
-      assert.deepEqual(env.claims(), ["remoteproc0"], "c1 keeps its claim");
-      const second = await env.run(["create", "-b", env.bundle(), "c2"]);
-      assert.equal(
-        second.stderr,
-        "remoteproc-runtime: remoteproc0 (m4) is in use by container c1\n",
-      );
-      assert.equal(second.code, 1);
-      assert.equal((await env.state("c1")).status, "running");
-    } finally {
-      await env.close();
-    }
+    const deleted = await env.run(["delete", "--force", id]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(env.claims(), ["remoteproc0"], "c1 keeps its claim");
+    const second = await env.run(["create", "-b", env.bundle(), "c2"]);
+    assert.equal(
+      second.stderr,
+      "remoteproc-runtime: remoteproc0 (m4) is in use by container c1\n",
+    );
+    assert.equal(second.code, 1);
+    assert.equal((await env.state("c1")).status, "running");
   });
 }
 
 Deno.test("delete --force of an unknown id the engine retried after a refused create: it was never made, nothing is removed", async () => {
-  const env = await setUp([{ name: "m4" }, { name: "dsp" }]);
-  try {
-    await env.deploy("c1");
-    // The engine's cleanup after any failed create, with the worst ids.
-    for (const id of ["claims", "containers", "x".repeat(256)]) {
-      const deleted = await env.run(["delete", "--force", id]);
-      assert.equal(deleted.stderr, "", id);
-      assert.equal(deleted.code, 0, id);
-    }
-    assert.deepEqual(env.claims(), ["remoteproc0"]);
-    assert.equal((await env.state("c1")).status, "running");
-  } finally {
-    await env.close();
+  await using env = await setUp([{ name: "m4" }, { name: "dsp" }]);
+  await env.deploy("c1");
+  // The engine's cleanup after any failed create, with the worst ids.
+  for (const id of ["claims", "containers", "x".repeat(256)]) {
+    const deleted = await env.run(["delete", "--force", id]);
+    assert.equal(deleted.stderr, "", id);
+    assert.equal(deleted.code, 0, id);
   }
+  assert.deepEqual(env.claims(), ["remoteproc0"]);
+  assert.equal((await env.state("c1")).status, "running");
 });
 
 Deno.test("delete --force by an id that names some other directory of a shared --root removes nothing", async () => {
-  const env = await setUp();
-  try {
-    // An engine's --root that also holds other things (or --root /run).
-    const root = join(env.tmp, "shared");
-    Deno.mkdirSync(join(root, "data"), { recursive: true });
-    Deno.writeTextFileSync(join(root, "data", "keep"), "precious");
-    const deleted = await env.run(["--root", root, "delete", "-f", "data"]);
-    assert.equal(deleted.stderr, "");
-    assert.equal(deleted.code, 0);
-    assert.equal(Deno.readTextFileSync(join(root, "data", "keep")), "precious");
-    assert.deepEqual(
-      [...Deno.readDirSync(join(root, "data"))].map((e) => e.name),
-      ["keep"],
-      "not even an op.lock was made in it",
-    );
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  // An engine's --root that also holds other things (or --root /run).
+  const root = join(env.tmp, "shared");
+  Deno.mkdirSync(join(root, "data"), { recursive: true });
+  Deno.writeTextFileSync(join(root, "data", "keep"), "precious");
+  const deleted = await env.run(["--root", root, "delete", "-f", "data"]);
+  assert.equal(deleted.stderr, "");
+  assert.equal(deleted.code, 0);
+  assert.equal(Deno.readTextFileSync(join(root, "data", "keep")), "precious");
+  assert.deepEqual(
+    [...Deno.readDirSync(join(root, "data"))].map((e) => e.name),
+    ["keep"],
+    "not even an op.lock was made in it",
+  );
 });
 
 Deno.test("an id of 255 characters, the longest a file name allows, lives a whole lifecycle", async () => {
-  const env = await setUp();
-  try {
-    const id = "i".repeat(255);
-    await env.deploy(id);
-    assert.equal((await env.state(id)).status, "running");
-    const deleted = await env.run(["delete", "--force", id]);
-    assert.equal(deleted.stderr, "");
-    assert.equal(deleted.code, 0);
-    await assertClean(env, "after a 255-character id");
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const id = "i".repeat(255);
+  await env.deploy(id);
+  assert.equal((await env.state(id)).status, "running");
+  const deleted = await env.run(["delete", "--force", id]);
+  assert.equal(deleted.stderr, "");
+  assert.equal(deleted.code, 0);
+  await assertClean(env, "after a 255-character id");
 });
 
 Deno.test("a container left by the old layout (<root>/<id>) is still listed, found, refused as a duplicate and deleted", async () => {
-  const env = await setUp();
-  try {
-    await env.deploy("old");
-    // What the earlier layout left: the directory right under the state
-    // root, and a claim naming that directory.
-    const legacy = join(env.root, "old");
-    Deno.renameSync(env.containerDir("old"), legacy);
-    const claimFile = join(env.root, "claims", "remoteproc0");
-    const claim = JSON.parse(Deno.readTextFileSync(claimFile));
-    Deno.writeTextFileSync(
-      claimFile,
-      JSON.stringify({ ...claim, dir: legacy }),
-    );
+  await using env = await setUp();
+  await env.deploy("old");
+  // What the earlier layout left: the directory right under the state
+  // root, and a claim naming that directory.
+  const legacy = join(env.root, "old");
+  Deno.renameSync(env.containerDir("old"), legacy);
+  const claimFile = join(env.root, "claims", "remoteproc0");
+  const claim = JSON.parse(Deno.readTextFileSync(claimFile));
+  Deno.writeTextFileSync(
+    claimFile,
+    JSON.stringify({ ...claim, dir: legacy }),
+  );
 
-    assert.equal((await env.run(["list", "-q"])).stdout, "old\n");
-    assert.equal((await env.state("old")).status, "running");
-    const again = await env.run(["create", "-b", env.bundle(), "old"]);
-    assert.equal(
-      again.stderr,
-      "remoteproc-runtime: container with given ID already exists\n",
-    );
-    const other = await env.run(["create", "-b", env.bundle(), "new"]);
-    assert.equal(
-      other.stderr,
-      "remoteproc-runtime: remoteproc0 (m4) is in use by container old\n",
-    );
-    const deleted = await env.run(["delete", "--force", "old"]);
-    assert.equal(deleted.code, 0, deleted.stderr);
-    await assertClean(env, "after deleting an old-layout container");
-  } finally {
-    await env.close();
-  }
+  assert.equal((await env.run(["list", "-q"])).stdout, "old\n");
+  assert.equal((await env.state("old")).status, "running");
+  const again = await env.run(["create", "-b", env.bundle(), "old"]);
+  assert.equal(
+    again.stderr,
+    "remoteproc-runtime: container with given ID already exists\n",
+  );
+  const other = await env.run(["create", "-b", env.bundle(), "new"]);
+  assert.equal(
+    other.stderr,
+    "remoteproc-runtime: remoteproc0 (m4) is in use by container old\n",
+  );
+  const deleted = await env.run(["delete", "--force", "old"]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  await assertClean(env, "after deleting an old-layout container");
 });
 
 Deno.test("a read-only state root holding a live container: the verbs that write say which file and why in one line; state still answers", async () => {
-  const env = await setUp();
+  await using env = await setUp();
   // The default state root, seen read-only through a bind mount.
   const readOnly = join(env.tmp, "read-only-root");
   try {
@@ -164,6 +144,5 @@ Deno.test("a read-only state root holding a live container: the verbs that write
     await assertClean(env, "once deleted through the writable root");
   } finally {
     unmount(readOnly);
-    await env.close();
   }
 });

@@ -14,7 +14,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { LAZY_MODULES } from "../core/lazy.ts";
+import { LAZY_ENTRIES } from "./bundle.ts";
+import { generateOrSay } from "./plugins.ts";
 
 /** Targets built by default. */
 export const TARGETS = [
@@ -30,11 +31,15 @@ export const ENTRY = "cli.ts";
 /**
  * What `deno compile` must embed besides the static graph of
  * {@linkcode ENTRY}, project-relative: build_info.json (`--version`) and
- * every module loaded through core/lazy.ts (the verbs, the proxy, zod and
- * logtape behind them), which it cannot see. tools/standalone.ts builds
- * the stand-in for the binary from the same list.
+ * every module loaded through core/util/lazy.ts (`LAZY_ENTRIES` of
+ * tools/bundle.ts: the verbs, the proxy, zod and logtape behind them),
+ * which it cannot see. tools/standalone.ts builds the stand-in for the
+ * binary from the same list.
  */
-export const INCLUDES: readonly string[] = ["build_info.json", ...LAZY_MODULES];
+export const INCLUDES: readonly string[] = [
+  "build_info.json",
+  ...LAZY_ENTRIES,
+];
 
 /**
  * Writes build_info.json (the git commit) into a project directory.
@@ -102,6 +107,8 @@ function gitCommit(): string {
 }
 
 async function main(): Promise<number> {
+  // The configured vendor plugins, imported statically by the registry.
+  if (!await generateOrSay()) return 1;
   const targets = Deno.args.length > 0 ? Deno.args : [...TARGETS];
   writeBuildInfo();
   Deno.mkdirSync(join(project, "dist"), { recursive: true });

@@ -8,7 +8,7 @@
  * - it is one executable, taking the binary's command line, that `create`
  *   re-executes as its proxy (`__proxy`): it names itself in
  *   `REMOTEPROC_RUNTIME_STANDALONE`, the runtime's one test for "compiled"
- *   besides `Deno.build.standalone` (core/self.ts);
+ *   besides `Deno.build.standalone` (core/proxy/self.ts);
  * - it runs `cli.ts` with `-A`, as the binary has it baked in, and without
  *   the launcher (no bundle, no narrow permission set);
  * - it has exactly the modules `deno compile` would embed: the static graph
@@ -25,7 +25,8 @@
 import { dirname, join, relative } from "node:path";
 import { ENTRY, INCLUDES, writeBuildInfo } from "./compile.ts";
 import { PROJECT } from "./bundle.ts";
-import { STANDALONE_ENV } from "../core/self.ts";
+import { generateOrSay } from "./plugins.ts";
+import { STANDALONE_ENV } from "../core/proxy/self.ts";
 
 /** Where the stand-in is built. */
 export const STANDALONE_DIR = join(PROJECT, "dist/standalone");
@@ -194,6 +195,8 @@ function blackBoxTests(): string[] {
 }
 
 async function main(args: string[]): Promise<number> {
+  // The configured vendor plugins, embedded as deno compile embeds them.
+  if (!await generateOrSay()) return 1;
   const buildOnly = args.includes("--build-only");
   const files = args.filter((a) => a !== "--build-only");
   const bin = await buildStandIn();

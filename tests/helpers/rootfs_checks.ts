@@ -1,5 +1,5 @@
 /**
- * Runs core/rootfs.ts over a few prepared rootfs changes and prints, as
+ * Runs core/firmware/rootfs.ts over a few prepared rootfs changes and prints, as
  * JSON, what each gave: the bytes and mode of the copy, or the error. Run
  * with and without `--allow-ffi` by tests/rootfs_test.ts, which expects the
  * same answers from the descriptor path and the path-based fallback.
@@ -9,7 +9,10 @@
  * @module
  */
 import { join } from "node:path";
-import { openFirmwareSource, rootfsIdentity } from "../../core/rootfs.ts";
+import {
+  openFirmwareSource,
+  rootfsIdentity,
+} from "../../core/firmware/rootfs.ts";
 import { makeSymlinks } from "../../sim/symlinks.ts";
 
 const tmp = Deno.args[0]!;
