@@ -18,6 +18,7 @@ import { describeError } from "./core/errors.ts";
 import { PROXY_LOCK, sleepSync } from "./core/locks.ts";
 import { closeDescriptor, openSignalQueue } from "./core/libc.ts";
 import { createTraceForwarder } from "./core/trace.ts";
+import { isPlaceholderArgs, runPlaceholder } from "./core/placeholder_proxy.ts";
 import {
   EXIT,
   LOCK_ON_STDIN,
@@ -309,7 +310,8 @@ export function runProxy(
  */
 export function proxyMain(args: string[]): void {
   try {
-    runProxy(parseProxyArgs(args));
+    if (isPlaceholderArgs(args)) runPlaceholder(args);
+    else runProxy(parseProxyArgs(args));
   } catch (error) {
     say(`proxy failed: ${describeError(error)}`);
     Deno.exit(EXIT.failed);

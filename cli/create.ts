@@ -36,7 +36,7 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
     onResolved: (bundle, device) =>
       confineStage(
         globals,
-        createPlan(rt, bundle, device.dir, { ...files, log: globals.log }),
+        createPlan(rt, bundle, device?.dir, { ...files, log: globals.log }),
         "create (bundle read)",
       ),
     bundle: values.bundle as string | undefined,

@@ -12,6 +12,7 @@ import { ConfigError } from "./errors.ts";
 import { fieldPath, oneLine } from "./message_text.ts";
 import { isValidConfig } from "./config_check.ts";
 import { lazyImport } from "./lazy.ts";
+import { isSandbox, placeholderBundle } from "./sandbox.ts";
 import type { Config } from "./config_schema.ts";
 
 /** Largest config.json accepted. */
@@ -32,6 +33,10 @@ export interface Bundle {
   cwd: string;
   /** Annotations (empty when absent). */
   annotations: Record<string, string>;
+  /** `process.env` entries (`KEY=value`; empty when absent). */
+  env: string[];
+  /** A pod sandbox (core/sandbox.ts): `process` was not read. */
+  placeholder?: true;
 }
 
 /**
@@ -75,6 +80,9 @@ export async function loadBundle(dir: string): Promise<Bundle> {
       `cannot parse config.json: ${oneLine((error as Error).message)}`,
     );
   }
+  if (isSandbox((raw as { annotations?: unknown } | null)?.annotations)) {
+    return placeholderBundle(raw as Record<string, unknown>, bundleDir);
+  }
   const config = isValidConfig(raw) ? raw : await explainConfig(raw);
   if (config.process.terminal === true) {
     throw new ConfigError(
@@ -91,7 +99,15 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     firmwareArg: config.process.args[0]!,
     cwd: config.process.cwd ?? "/",
     annotations: config.annotations ?? {},
+    env: envOf(config.process.env),
   };
+}
+
+/** The string entries of `process.env`, which the runtime only reads. */
+function envOf(env: unknown): string[] {
+  return Array.isArray(env)
+    ? env.filter((e): e is string => typeof e === "string")
+    : [];
 }
 
 /** Validates with zod (loaded only now) and throws its first issue. */

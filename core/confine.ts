@@ -144,19 +144,24 @@ export function verbPlan(
  *
  * @param rt The runtime context.
  * @param bundle Bundle directory and rootfs.
- * @param deviceDir The claimed processor's sysfs directory.
+ * @param deviceDir The claimed processor's sysfs directory (none for a pod
+ * sandbox's placeholder).
  * @param files `--log` and `--pid-file`.
  * @returns The plan.
  */
 export function createPlan(
   rt: Runtime,
   bundle: { dir: string; rootfs: string },
-  deviceDir: string,
+  deviceDir: string | undefined,
   files: OutputFiles,
 ): Plan {
   return {
     read: [...basicReads(rt.roots), bundle.dir, bundle.rootfs],
-    readWrite: [rt.roots.stateRoot, claimsDir(rt.roots), deviceDir],
+    readWrite: [
+      rt.roots.stateRoot,
+      claimsDir(rt.roots),
+      ...(deviceDir === undefined ? [] : [deviceDir]),
+    ],
     write: outputs(files),
     execute: [Deno.execPath(), ...SYSTEM_LIBRARIES],
   };

@@ -17,6 +17,7 @@ import {
   RuntimeError,
 } from "./errors.ts";
 import { checkFirmwareFile } from "./firmware_check.ts";
+import { createPlaceholder } from "./sandbox.ts";
 import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock, PROXY_LOCK } from "./locks.ts";
 import { join } from "./posix_path.ts";
@@ -63,13 +64,14 @@ export interface CreateOptions {
   /** Given by `-t`: refused, a processor has no terminal. */
   consoleSocket?: string | undefined;
   /**
-   * Called once the bundle is read and the processor resolved, before
-   * anything is written: the CLI narrows its Landlock confinement here.
+   * Called once the bundle is read and the processor resolved (none for a
+   * pod sandbox's placeholder), before anything is written: the CLI narrows
+   * its Landlock confinement here.
    */
   onResolved?:
     | ((
       bundle: { dir: string; rootfs: string },
-      device: { index: string; dir: string },
+      device?: { index: string; dir: string },
     ) => void | Promise<void>)
     | undefined;
   /** Proxy poll interval in ms (default `POLL_MS`). */
@@ -141,6 +143,7 @@ export async function create(
     );
   }
   const bundle = await loadBundle(options.bundle ?? ".");
+  if (bundle.placeholder) return await createPlaceholder(rt, options, bundle);
   const device = resolveDevice(rt.sysfs, bundle.annotations);
   const plugins = await loadPlugins(rt.roots.sysroot);
   const plugin = selectPlugin(device, bundle.annotations, plugins);

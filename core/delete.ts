@@ -153,7 +153,9 @@ export async function deleteContainer(
       removeRecordedFirmware(record.firmware.stored, record.firmware.name);
     }
     checkpoint("delete.firmware-removed");
-    releaseClaim(rt.roots, record.device.index, { id, dir });
+    if (!record.placeholder) {
+      releaseClaim(rt.roots, record.device.index, { id, dir });
+    }
     checkpoint("delete.released");
     removeContainerDir(dir);
   } finally {

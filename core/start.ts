@@ -32,6 +32,7 @@ import {
   type StartResult,
 } from "./proxy_protocol.ts";
 import { reconcile } from "./reconcile.ts";
+import { isPlaceholder, startPlaceholder } from "./sandbox.ts";
 import { type ContainerRecord, loadRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import { assertCanStart } from "./status.ts";
@@ -75,6 +76,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
   try {
     const record = await loadRecord(dir, id);
     assertCanStart(reconcile(record, dir, rt.sysfs, { holdsOpLock: true }));
+    if (isPlaceholder(record)) return startPlaceholder(dir, record);
     const plugin = await pluginByName(record.plugin, rt.roots.sysroot);
     const device = currentDevice(rt, record);
     const context = {
