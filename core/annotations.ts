@@ -24,6 +24,8 @@ export const SANDBOX_MARKERS: Readonly<Record<string, string>> = {
   "io.kubernetes.cri.container-type": "sandbox",
   "io.kubernetes.cri-o.ContainerType": "sandbox",
 };
+/** containerd's annotation naming a CRI container (its name in the pod). */
+export const CONTAINER_NAME_ANNOTATION = "io.kubernetes.cri.container-name";
 /** containerd's annotation naming a container's pod sandbox. */
 export const SANDBOX_ID_ANNOTATION = "io.kubernetes.cri.sandbox-id";
 

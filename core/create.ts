@@ -17,7 +17,7 @@ import {
   RuntimeError,
 } from "./errors.ts";
 import { checkFirmwareFile } from "./firmware_check.ts";
-import { createPlaceholder } from "./sandbox.ts";
+import { createPlaceholder, podAnnotations } from "./sandbox.ts";
 import { verifyFirmware } from "./integrity.ts";
 import { acquireOpLock, PROXY_LOCK } from "./locks.ts";
 import { join } from "./posix_path.ts";
@@ -144,7 +144,11 @@ export async function create(
   }
   const bundle = await loadBundle(options.bundle ?? ".");
   if (bundle.placeholder) return await createPlaceholder(rt, options, bundle);
-  const device = resolveDevice(rt.sysfs, bundle.annotations);
+  const device = resolveDevice(rt.sysfs, {
+    annotations: bundle.annotations,
+    env: bundle.env,
+    pod: await podAnnotations(rt, bundle.annotations),
+  });
   const plugins = await loadPlugins(rt.roots.sysroot);
   const plugin = selectPlugin(device, bundle.annotations, plugins);
   const context = {

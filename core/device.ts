@@ -6,41 +6,47 @@
 import { join } from "./posix_path.ts";
 import { NAME_ANNOTATION } from "./annotations.ts";
 import { ConfigError, DeviceError } from "./errors.ts";
+import {
+  NAME_ENV,
+  placesLooked,
+  type SelectionInput,
+  selectProcessor,
+} from "./selection.ts";
 import { claimsDir, type Roots } from "./paths.ts";
 import { type Device, label, type Sysfs } from "./sysfs.ts";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
 
 /**
- * Finds the processor named by the `remoteproc.name` annotation: a
+ * Finds the processor a container asks for (core/selection.ts: its
+ * `remoteproc.name` annotation, the pod's, or `REMOTEPROC_NAME`): a
  * processor `name`, or `remoteprocN` to pick one of several with the same
  * name (i.MX names every core `imx-rproc`).
  *
  * @param sysfs Sysfs access.
- * @param annotations The container's annotations.
+ * @param input The container's annotations and environment, and its pod's
+ * annotations when known.
  * @returns The processor.
- * @throws {ConfigError} When the annotation is missing or malformed.
+ * @throws {ConfigError} When no name is given, or it is malformed.
  * @throws {DeviceError} When no processor, or more than one, matches.
  */
-export function resolveDevice(
-  sysfs: Sysfs,
-  annotations: Readonly<Record<string, string>>,
-): Device {
-  const wanted = annotations[NAME_ANNOTATION];
+export function resolveDevice(sysfs: Sysfs, input: SelectionInput): Device {
+  const selected = selectProcessor(input);
   const devices = sysfs.listDevices();
   const available = devices.length > 0
     ? devices.map((d) => `${d.name} (${d.index})`).join(", ")
     : "none";
-  if (wanted === undefined) {
+  if (selected === undefined) {
     throw new ConfigError(
-      `annotation ${NAME_ANNOTATION} is required: it names the processor to deploy to (available: ${available})`,
+      `annotation ${NAME_ANNOTATION} is required (or ${NAME_ENV} in process.env): it names the processor to deploy to (looked at ${
+        placesLooked(input)
+      }; available: ${available})`,
     );
   }
+  const wanted = selected.name;
   if (!NAME_PATTERN.test(wanted)) {
     throw new ConfigError(
-      `annotation ${NAME_ANNOTATION} is not a processor name: ${
-        JSON.stringify(wanted)
-      }`,
+      `${selected.text} is not a processor name: ${JSON.stringify(wanted)}`,
     );
   }
   const byIndex = devices.find((d) => d.index === wanted);
@@ -51,7 +57,7 @@ export function resolveDevice(
     throw new DeviceError(
       `several processors are named "${wanted}" (${
         matches.map((d) => d.index).join(", ")
-      }): set ${NAME_ANNOTATION} to one of those`,
+      }): set ${selected.key} to one of those`,
     );
   }
   throw new DeviceError(
