@@ -11,7 +11,7 @@ import { join } from "./posix_path.ts";
 import { checkpoint } from "./checkpoint.ts";
 import { removeContainerDir } from "./container_dir.ts";
 import { validateId } from "./container_id.ts";
-import { claimOf, releaseClaim } from "./device.ts";
+import { claimedByOther, claimOf, releaseClaim } from "./device.ts";
 import {
   ContainerNotFoundError,
   describeError,
@@ -127,7 +127,9 @@ export async function deleteContainer(
       const device = rt.sysfs.device(record.device.index);
       if (
         record.firmware.name && device && device.name === record.device.name &&
-        rt.sysfs.readFirmware(device) === record.firmware.name
+        rt.sysfs.readFirmware(device) === record.firmware.name &&
+        // Taken over by the next container (core/takeover.ts): not ours.
+        !claimedByOther(rt.roots, device.index, { id, dir })
       ) {
         let plugin: Plugin = genericPlugin;
         try {

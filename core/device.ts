@@ -14,6 +14,7 @@ import {
 } from "./selection.ts";
 import { claimsDir, type Roots } from "./paths.ts";
 import { type Device, label, type Sysfs } from "./sysfs.ts";
+import { holdsProcessor } from "./takeover.ts";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
 
@@ -82,7 +83,7 @@ export interface Claim {
  * Claims a processor for a container. One container per processor, across
  * concurrent invocations and across state roots: the claim lives in a
  * global directory and is taken under an exclusive lock. A claim whose
- * holder's state directory is gone is stale and taken over.
+ * holder is gone or has stopped is taken over (core/takeover.ts).
  *
  * @param roots The roots in use.
  * @param device The processor.
@@ -93,7 +94,7 @@ export function claimDevice(roots: Roots, device: Device, claim: Claim): void {
   withClaimsLock(roots, (dir) => {
     const path = join(dir, device.index);
     const holder = readClaim(path);
-    if (holder && !sameClaim(holder, claim) && dirExists(holder.dir)) {
+    if (holder && !sameClaim(holder, claim) && holdsProcessor(holder.dir)) {
       throw new DeviceError(
         `${label(device)} is in use by container ${holder.id}`,
       );
@@ -163,10 +164,21 @@ function sameClaim(a: Claim, b: Claim): boolean {
   return a.id === b.id && a.dir === b.dir;
 }
 
-function dirExists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
+/**
+ * Whether another container's claim is on the processor: this container's
+ * was taken over (core/takeover.ts), and the processor is no longer its to
+ * touch.
+ *
+ * @param roots The roots in use.
+ * @param index The processor's `remoteprocN`.
+ * @param claim This container.
+ * @returns True when a claim names another container.
+ */
+export function claimedByOther(
+  roots: Roots,
+  index: string,
+  claim: Claim,
+): boolean {
+  const holder = claimOf(roots, index);
+  return holder !== undefined && !sameClaim(holder, claim);
 }

@@ -33,6 +33,7 @@ import {
 } from "./proxy_protocol.ts";
 import { reconcile } from "./reconcile.ts";
 import { isPlaceholder, startPlaceholder } from "./sandbox.ts";
+import { stopLeftBehind } from "./takeover.ts";
 import { type ContainerRecord, loadRecord, saveRecord } from "./record.ts";
 import type { Runtime } from "./runtime.ts";
 import { assertCanStart } from "./status.ts";
@@ -86,6 +87,7 @@ export async function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     };
     const refusal = plugin.refuses?.("deploy", context);
     if (refusal) throw new DeviceError(refusal);
+    await stopLeftBehind(context, plugin, stopPolicyOf(plugin, device));
     await plugin.prepareStart?.(context);
     // Whatever the plugin did: firmware and start only go to an offline core.
     assertOffline(rt.sysfs, device);
