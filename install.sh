@@ -8,8 +8,10 @@
 # --root DIR     resolve /etc and the prefix under DIR (for tests and images)
 # --podman       /etc/containers/containers.conf.d/50-remoteproc-runtime.conf
 # --docker       /etc/docker/daemon.json: runtimes.remoteproc
-# --containerd   /etc/containerd/config.toml: CRI runtime "remoteproc" (runc shim + BinaryName)
+# --containerd   /etc/containerd/config.toml: CRI runtime handler "remoteproc" (runc
+#                shim + BinaryName, pod and container annotations remoteproc.*)
 # --k3s          /var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl, likewise
+#                (a new template starts from k3s's own: {{ template "base" . }})
 set -eu
 prefix=/usr/local
 root=
@@ -52,5 +54,5 @@ configure() { # engine file
 [ -n "$podman" ] && configure podman "$root/etc/containers/containers.conf.d/50-remoteproc-runtime.conf"
 [ -n "$docker" ] && configure docker "$root/etc/docker/daemon.json"
 [ -n "$containerd" ] && configure containerd "$root/etc/containerd/config.toml"
-[ -n "$k3s" ] && configure containerd "$root/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl"
+[ -n "$k3s" ] && configure k3s "$root/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl"
 exit 0
