@@ -140,7 +140,10 @@ export function verbPlan(
 
 /**
  * The narrower plan `create` switches to once it knows the bundle and the
- * processor: the proxy it spawns keeps exactly this.
+ * processor: the proxy it spawns keeps exactly this. It may also read the
+ * state directory of the container that holds the processor now (possibly
+ * under another `--root`), to see whether that one has stopped and its
+ * claim can be taken over (core/takeover.ts).
  *
  * @param rt The runtime context.
  * @param bundle Bundle directory and rootfs.
@@ -155,8 +158,15 @@ export function createPlan(
   deviceDir: string | undefined,
   files: OutputFiles,
 ): Plan {
+  const index = deviceDir?.split("/").at(-1);
+  const holder = index === undefined ? undefined : claimOf(rt.roots, index);
   return {
-    read: [...basicReads(rt.roots), bundle.dir, bundle.rootfs],
+    read: [
+      ...basicReads(rt.roots),
+      bundle.dir,
+      bundle.rootfs,
+      ...(holder === undefined ? [] : [holder.dir]),
+    ],
     readWrite: [
       rt.roots.stateRoot,
       claimsDir(rt.roots),

@@ -19,7 +19,7 @@
 import { join } from "./posix_path.ts";
 import { DeviceError } from "./errors.ts";
 import { isStoredFirmwareName } from "./firmware.ts";
-import { isLockHeld, isProxyAlive, OP_LOCK } from "./locks.ts";
+import { OP_LOCK, PROXY_LOCK } from "./locks.ts";
 import { debug } from "./log.ts";
 import { stopProcessor } from "./processor.ts";
 import { label } from "./sysfs.ts";
@@ -30,10 +30,11 @@ import type { Plugin, PluginContext, StopPolicy } from "../plugins/types.ts";
  * processor it claimed: it exists and a verb is at work on it (create,
  * start, delete hold its operation lock) or its proxy lives. A container
  * that has stopped can never run again (`start` refuses it), so its claim
- * may be taken over.
+ * may be taken over. A lock that cannot be looked at (Landlock confines
+ * `create` to the paths it was planned: see `createPlan`) counts as held.
  *
  * @param dir The claim holder's state directory.
- * @returns True while it holds the processor.
+ * @returns True while it holds the processor, or when that is unknown.
  */
 export function holdsProcessor(dir: string): boolean {
   try {
@@ -41,7 +42,28 @@ export function holdsProcessor(dir: string): boolean {
   } catch {
     return false;
   }
-  return isLockHeld(join(dir, OP_LOCK)) || isProxyAlive(dir);
+  return heldOrUnknown(join(dir, OP_LOCK)) ||
+    heldOrUnknown(join(dir, PROXY_LOCK));
+}
+
+/**
+ * Whether a lock file is locked; a file that is missing is not, one that
+ * cannot be opened counts as locked.
+ */
+function heldOrUnknown(path: string): boolean {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
+  }
+  try {
+    if (!file.tryLockSync(true)) return true;
+    file.unlockSync();
+    return false;
+  } finally {
+    file.close();
+  }
 }
 
 /**

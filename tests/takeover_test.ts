@@ -113,6 +113,53 @@ Deno.test("a container whose proxy was SIGKILLed does not block its processor ei
   }
 });
 
+Deno.test("a stopped container under another --root (another engine) is taken over too, and a live one is not", async () => {
+  const env = await setUp();
+  const [podman, docker] = ["podman", "docker"].map((e) =>
+    `--root=${join(env.sysroot, `run/${e}`)}`
+  );
+  try {
+    const run = async (root: string, ...args: string[]) => {
+      const result = await env.run([root, ...args]);
+      assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+    };
+    await run(podman!, "create", "-b", env.bundle(), "c1");
+    await run(podman!, "start", "c1");
+    const refused = await env.run([
+      docker!,
+      "create",
+      "-b",
+      env.bundle(),
+      "c2",
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /remoteproc0 \(m4\) is in use by container c1/,
+    );
+
+    await run(podman!, "kill", "c1", "KILL");
+    await env.until(async () => {
+      const state = await env.run([podman!, "state", "c1"]);
+      return JSON.parse(state.stdout).status === "stopped";
+    });
+    await run(docker!, "create", "-b", env.bundle(), "c2");
+    await run(docker!, "start", "c2");
+    assert.equal(env.sim.state(0), "running");
+    await run(podman!, "delete", "c1");
+    assert.equal(env.sim.state(0), "running");
+    assert.equal(env.storedFirmware().length, 1);
+    await run(docker!, "delete", "--force", "c2");
+    assert.equal(env.sim.state(0), "offline");
+    assert.deepEqual(env.storedFirmware(), []);
+    assert.deepEqual(env.claims(), []);
+  } finally {
+    await env.run([podman!, "delete", "--force", "c1"]);
+    await env.run([docker!, "delete", "--force", "c2"]);
+    await env.close();
+  }
+});
+
 Deno.test("a created or running container still holds its processor", async () => {
   const env = await setUp();
   try {
