@@ -133,11 +133,24 @@ wait_for 30 grep -q "simulator running" "$logs/sim.log" || {
 
 # The runtime containerd's shim calls (BinaryName): the launcher with the
 # simulator's sysroot. On a board BinaryName names the runtime itself.
+# REMOTEPROC_K8S_CALLS=1 logs every call and its exit status (shown at the
+# end) instead.
 wrapper=$tmp/remoteproc-runtime
-cat >"$wrapper" <<EOF
+if [ "${REMOTEPROC_K8S_CALLS:-0}" = 0 ]; then
+  cat >"$wrapper" <<EOF
 #!/bin/sh
 exec $launcher --sysroot=$sysroot "\$@"
 EOF
+else
+  cat >"$wrapper" <<EOF
+#!/bin/sh
+echo "\$\$ \$*" >>$logs/calls.log
+$launcher --sysroot=$sysroot "\$@"
+rc=\$?
+echo "\$\$ exit \$rc" >>$logs/calls.log
+exit \$rc
+EOF
+fi
 chmod 755 "$wrapper"
 
 # ---------------------------------------------------------------- images
@@ -224,6 +237,10 @@ fi
 if [ "$failed" != 0 ] || [ "${REMOTEPROC_K8S_VERBOSE:-0}" != 0 ]; then
   say "=== containerd log (last 60 lines)"
   tail -n 60 "$logs/containerd.log"
+fi
+if [ -f "$logs/calls.log" ]; then
+  say "=== runtime calls"
+  cat "$logs/calls.log"
 fi
 
 # ---------------------------------------------------------------- leftovers
