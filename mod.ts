@@ -61,6 +61,18 @@ export { deleteContainer, type DeleteOptions } from "./core/delete.ts";
 export { list, type OciState, processes, state } from "./core/state.ts";
 /** `features`: the OCI features document. */
 export { features } from "./core/features.ts";
+/** Which processor a container asks for: annotations, its pod's, `REMOTEPROC_NAME`. */
+export {
+  NAME_ENV,
+  type Place,
+  type Selection,
+  type SelectionInput,
+  type Selector,
+  SELECTORS,
+  selectProcessor,
+} from "./core/selection.ts";
+/** Pod sandboxes, recognised by the CRI runtimes' annotations. */
+export { isSandbox } from "./core/sandbox.ts";
 /** The context every operation takes (roots and sysfs access). */
 export {
   openRuntime,
