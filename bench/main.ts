@@ -37,11 +37,16 @@ import {
   timed,
   waitReleased,
 } from "./lib.ts";
-import { storeFirmware } from "../core/firmware.ts";
-import { proxyCommand } from "../core/proxy_spawn.ts";
-import { spawnSession } from "../core/libc.ts";
-import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy_protocol.ts";
-import { DEFAULT_START_POLICY, DEFAULT_STOP_POLICY } from "../plugins/types.ts";
+import { storeFirmware } from "../core/firmware/store.ts";
+import { proxyCommand } from "../core/proxy/spawn.ts";
+import { isReady, readStartResult } from "../core/proxy/files.ts";
+import { spawnSession } from "../core/os/libc.ts";
+import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy/protocol.ts";
+import {
+  DEFAULT_START_POLICY,
+  DEFAULT_STOP_POLICY,
+} from "../core/plugin/types.ts";
+import { openFirmwareSource, rootfsIdentity } from "../core/firmware/rootfs.ts";
 
 /** One row of the table. */
 interface Figure {
@@ -106,7 +111,7 @@ async function must(
 // ---------------------------------------------------------------------------
 // graph: what each verb loads at run time from the bundle the launcher runs
 // (dist/js, `deno task bundle`): the static import closure of cli.js plus
-// the verb's entry (everything else is loaded through core/lazy.ts), and
+// the verb's entry (everything else is loaded through core/util/lazy.ts), and
 // the source modules in those files (esbuild marks each with a comment).
 
 function bundleClosure(entries: string[]): {
@@ -292,7 +297,7 @@ async function latency(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// sandbox: a pod sandbox's placeholder (core/sandbox.ts) must cost no more
+// sandbox: a pod sandbox's placeholder (core/ops/sandbox.ts) must cost no more
 // to create and start than a firmware container: both measured in turn,
 // round by round.
 
@@ -562,12 +567,12 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
     };
     try {
       const deadline = performance.now() + 10_000;
-      while (list(dir).indexOf("proxy.ready") < 0) {
+      while (!isReady(dir)) {
         if (performance.now() > deadline) throw new Error(`${name}: no ready`);
         await sleep(5);
       }
       Deno.kill(child.pid, "SIGUSR1");
-      while (list(dir).indexOf("start.result") < 0) {
+      while (readStartResult(dir) === undefined) {
         if (performance.now() > deadline) throw new Error(`${name}: no start`);
         await sleep(5);
       }
@@ -602,7 +607,8 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// copy: the store step `start` runs (core/firmware.ts storeFirmware) vs cp
+// copy: the store step `start` runs (core/firmware/rootfs.ts openFirmwareSource and
+// core/firmware/store.ts storeFirmware) vs cp
 // of the same 64 MiB file into the same directory.
 
 async function copy(): Promise<void> {
@@ -621,7 +627,13 @@ async function copy(): Promise<void> {
     Deno.readFileSync(source); // into the page cache
     for (let i = 0; i < rounds + 1; i++) {
       const t0 = performance.now();
-      const stored = storeFirmware(source, fwDir, `ours-${i}.elf`);
+      const opened = openFirmwareSource(
+        join(big, "rootfs"),
+        source,
+        rootfsIdentity(join(big, "rootfs")),
+      );
+      const stored = storeFirmware(opened, fwDir, `ours-${i}.elf`);
+      opened.close();
       const dt = performance.now() - t0;
       Deno.removeSync(stored);
       const target = join(fwDir, `cp-${i}.elf`);

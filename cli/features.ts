@@ -4,7 +4,7 @@
  * @module
  */
 import { parseVerb, print, type VerbContext } from "./args.ts";
-import { features } from "../core/features.ts";
+import { features } from "../core/ops/features.ts";
 import { loadPlugins } from "../plugins/registry.ts";
 
 /**

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { assertOffline } from "../core/processor.ts";
-import { definePlugin, type Plugin } from "./types.ts";
+import { assertOffline } from "../core/device/processor.ts";
+import { definePlugin, type Plugin } from "../core/plugin/types.ts";
 
 /**
  * Kernel semantics only: start from offline, stop a running core.

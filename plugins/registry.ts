@@ -12,60 +12,17 @@
  *
  * @module
  */
-import { join } from "../core/posix_path.ts";
-import { ConfigError } from "../core/errors.ts";
-import { hostPath } from "../core/paths.ts";
-import { lazyImport } from "../core/lazy.ts";
-import type { Device } from "../core/sysfs.ts";
+import { join } from "../core/util/posix_path.ts";
+import { ConfigError } from "../core/util/errors.ts";
+import { PLUGIN_ANNOTATION } from "../core/container/annotations.ts";
+import { hostPath, PROFILES_DIR } from "../core/container/paths.ts";
+import { lazyImport } from "../core/util/lazy.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import { genericPlugin } from "./generic.ts";
 import { imxPlugin } from "./imx.ts";
 import { stm32mpPlugin } from "./stm32mp.ts";
 import { tiK3Plugin } from "./ti_k3.ts";
-import {
-  DEFAULT_START_POLICY,
-  DEFAULT_STOP_POLICY,
-  type Plugin,
-  type StartPolicy,
-  type StopPolicy,
-} from "./types.ts";
-
-/**
- * Annotation that names a plugin explicitly.
- *
- * @example Pick a plugin by name
- * ```ts
- * import assert from "node:assert/strict";
- * import { PLUGIN_ANNOTATION, selectPlugin } from "./registry.ts";
- *
- * const device = {
- *   index: "remoteproc0",
- *   dir: "/sys/class/remoteproc/remoteproc0",
- *   name: "m4",
- *   driver: "imx-rproc",
- *   compatible: [],
- * };
- * const plugin = selectPlugin(device, { [PLUGIN_ANNOTATION]: "generic" });
- * assert.equal(plugin.name, "generic");
- * ```
- */
-export const PLUGIN_ANNOTATION = "remoteproc.plugin";
-
-/**
- * Where vendor profiles live (under the sysroot).
- *
- * @example Where profiles are read from under a sysroot
- * ```ts
- * import assert from "node:assert/strict";
- * import { join } from "node:path";
- * import { PROFILES_DIR } from "./registry.ts";
- *
- * assert.equal(
- *   join("/tmp/sim", PROFILES_DIR),
- *   "/tmp/sim/etc/remoteproc-runtime/plugins.d",
- * );
- * ```
- */
-export const PROFILES_DIR = "/etc/remoteproc-runtime/plugins.d";
+import type { Plugin, PluginRegistry } from "../core/plugin/types.ts";
 
 /**
  * SoC plugins in match order; `generic` is the fallback, not listed.
@@ -161,8 +118,9 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
  * @example The driver picks the plugin; an unknown name is refused
  * ```ts
  * import assert from "node:assert/strict";
- * import { PLUGIN_ANNOTATION, selectPlugin } from "./registry.ts";
- * import { ConfigError } from "../core/errors.ts";
+ * import { selectPlugin } from "./registry.ts";
+ * import { PLUGIN_ANNOTATION } from "../core/container/annotations.ts";
+ * import { ConfigError } from "../core/util/errors.ts";
  *
  * const device = {
  *   index: "remoteproc0",
@@ -172,6 +130,10 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
  *   compatible: ["ti,am64-r5f"],
  * };
  * assert.equal(selectPlugin(device).name, "ti-k3");
+ * assert.equal(
+ *   selectPlugin(device, { [PLUGIN_ANNOTATION]: "generic" }).name,
+ *   "generic",
+ * );
  * assert.throws(
  *   () => selectPlugin(device, { [PLUGIN_ANNOTATION]: "acme" }),
  *   ConfigError,
@@ -222,31 +184,24 @@ export async function pluginByName(
     genericPlugin;
 }
 
-function resolve<T>(
-  value: Partial<T> | ((device: Device) => Partial<T>) | undefined,
-  device: Device,
-): Partial<T> {
-  return typeof value === "function" ? value(device) : value ?? {};
-}
-
 /**
- * The plugin's start policy for a processor, defaults filled in.
+ * The built-in registry the CLI hands the core: vendor profiles under the
+ * sysroot, then {@linkcode PLUGINS}, then `generic`.
  *
- * @param plugin A plugin.
- * @param device The processor.
- * @returns The full policy.
- */
-export function startPolicyOf(plugin: Plugin, device: Device): StartPolicy {
-  return { ...DEFAULT_START_POLICY, ...resolve(plugin.startPolicy, device) };
-}
-
-/**
- * The plugin's stop policy for a processor, defaults filled in.
+ * @example The record's plugin, or the fallback for an unknown name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { registry } from "./registry.ts";
  *
- * @param plugin A plugin.
- * @param device The processor.
- * @returns The full policy.
+ * assert.equal((await registry.byName("imx", "/nonexistent")).name, "imx");
+ * assert.equal((await registry.byName("gone", "/nonexistent")).name, "generic");
+ * assert.equal(registry.fallback.name, "generic");
+ * ```
  */
-export function stopPolicyOf(plugin: Plugin, device: Device): StopPolicy {
-  return { ...DEFAULT_STOP_POLICY, ...resolve(plugin.stopPolicy, device) };
-}
+export const registry: PluginRegistry = {
+  async select(device, annotations, sysroot) {
+    return selectPlugin(device, annotations, await loadPlugins(sysroot));
+  },
+  byName: pluginByName,
+  fallback: genericPlugin,
+};

@@ -5,11 +5,12 @@
 #
 #   bash tests/engines/run.sh          (as root; deno task test:engines)
 #
-# Installs podman, conmon, runc and containerd from Debian when missing
-# (docker.io too, unless REMOTEPROC_ENGINES_DOCKER=0). Everything else lives
-# in a private temp directory: containers.conf, storage.conf, runroot and
-# graphroot, a private containerd (config, root, state, socket) started here
-# and stopped at the end. A trap removes every container, image, daemon,
+# Installs podman, conmon, runc, containerd, kmod and, where the kernel has
+# AppArmor on, apparmor from Debian when missing (docker.io too, unless
+# REMOTEPROC_ENGINES_DOCKER=0), with --no-install-recommends. Everything
+# else lives in a private temp directory: containers.conf, storage.conf,
+# runroot and graphroot, a private containerd (config, root, state, socket)
+# started here and stopped at the end. A trap removes every container, image, daemon,
 # mount and process this script made. Last line: "N passed, N failed".
 set -uo pipefail
 
@@ -35,12 +36,29 @@ if [ ! -x "$deno" ]; then
 fi
 
 # ---------------------------------------------------------------- install
+# Every package this tier uses is named: --no-install-recommends leaves out
+# the Recommends, so nothing may come only from them. Not needed here, as
+# root with netns "none" and no --init: uidmap, slirp4netns, fuse-overlayfs,
+# dbus-user-session (rootless podman), netavark, aardvark-dns (networks),
+# catatonit (--init, pods), buildah (podman build has its own), crun (podman
+# runs our runtime), cgroupfs-mount (the cgroups are mounted), and Docker's
+# iptables and tini (dependencies of docker.io anyway; iptables is off).
 want=()
 command -v podman >/dev/null || want+=(podman)
 command -v conmon >/dev/null || want+=(conmon)
 command -v runc >/dev/null || want+=(runc)
 command -v containerd >/dev/null || want+=(containerd)
 command -v containerd-shim-runc-v2 >/dev/null || want+=(containerd)
+# overlay storage (podman, containerd, dockerd) may need the overlay module:
+# dockerd runs modprobe, and the kernel's autoload calls /sbin/modprobe.
+command -v modprobe >/dev/null || want+=(kmod)
+# With AppArmor on (Debian's default kernel), podman and dockerd load their
+# default profile with apparmor_parser before they call the runtime, and
+# fail without it ("AppArmor enabled on system but the docker-default
+# profile could not be loaded"). apparmor is only a Recommends of docker.io.
+if grep -qs '^Y' /sys/module/apparmor/parameters/enabled && ! command -v apparmor_parser >/dev/null; then
+  want+=(apparmor)
+fi
 if [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ] && ! command -v dockerd >/dev/null; then
   want+=(docker.io)
 fi
@@ -173,10 +191,12 @@ trace() { printf '%s' "$2" >>"$sysroot/sys/kernel/debug/remoteproc/remoteproc$1/
 crash() { echo 1 >"$sysroot/sys/kernel/debug/remoteproc/remoteproc$1/crash"; }
 state_root=$sysroot/run/remoteproc-runtime
 # Nothing of ours left: no container state, no claim, no stored firmware.
+# (The state root keeps its containers/ and claims/ directories.)
 assert_clean() {
   local left
   left=$(find "$state_root" "$sysroot/lib/firmware" -mindepth 1 \
-    ! -path "$state_root/claims" ! -name '.*' 2>/dev/null)
+    ! -path "$state_root/claims" ! -path "$state_root/containers" \
+    ! -name '.*' 2>/dev/null)
   [ -z "$left" ] || fail "left behind: $left"
   local n
   for n in 0 1 2; do

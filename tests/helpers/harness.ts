@@ -1,7 +1,11 @@
 /**
- * Black-box test harness: a simulator in a temp sysroot, bundles, and the
- * CLI run through bin/remoteproc-runtime under its real (narrow) permission
- * set.
+ * Black-box test harness, shared by the tests and the benchmarks
+ * (bench/lib.ts): a simulator in a temp sysroot, bundles, and the CLI run
+ * through bin/remoteproc-runtime under its real (narrow) permission set, or
+ * through `REMOTEPROC_RUNTIME_BIN` when set. An environment is disposable:
+ * `await using env = await setUp();` tears it down (containers deleted,
+ * simulator stopped, temp directory removed) when the test ends, however it
+ * ends.
  *
  * @module
  */
@@ -10,11 +14,19 @@ import { fromFileUrl } from "./paths.ts";
 import { type ProcessorSpec, Simulator } from "../../sim/simulator.ts";
 import { makeSymlinks } from "../../sim/symlinks.ts";
 import { makeElf } from "../../fixtures/make_elf.ts";
+import { pollUntil } from "../../core/util/poll.ts";
 
 /** bin/remoteproc-runtime. */
 export const LAUNCHER = fromFileUrl(
   new URL("../../bin/remoteproc-runtime", import.meta.url),
 );
+
+/**
+ * The runtime under test: `REMOTEPROC_RUNTIME_BIN` (a compiled binary, or
+ * the stand-in for one that `deno task test:standalone` builds), else the
+ * launcher.
+ */
+export const RUNTIME_BIN = Deno.env.get("REMOTEPROC_RUNTIME_BIN") || LAUNCHER;
 
 /** What a CLI run produced. */
 export interface RunResult {
@@ -36,15 +48,15 @@ export interface BundleOptions {
 }
 
 /** A simulator plus helpers, torn down by {@linkcode Env.close}. */
-export interface Env {
+export interface Env extends AsyncDisposable {
   sim: Simulator;
   /** The temp directory holding everything. */
   tmp: string;
   /** The sysroot. */
   sysroot: string;
-  /** The state root passed as --root. */
+  /** The state root (the default one under the sysroot). */
   root: string;
-  /** Runs the CLI with `--root` (and the sysroot in the environment). */
+  /** Runs the CLI (with the sysroot in the environment). */
   run(
     args: string[],
     options?: {
@@ -65,13 +77,25 @@ export interface Env {
   >;
   /** Files now under the firmware directory. */
   storedFirmware(dir?: string): string[];
-  /** Container directories under the state root. */
+  /** Where the runtime keeps the state of container `id`. */
+  containerDir(id: string): string;
+  /**
+   * Container directories (and tombstones), plus anything else in the state
+   * root besides its `containers` and `claims` directories.
+   */
   containers(): string[];
   /** Claim files. */
   claims(): string[];
   /** Waits until `fn` is true or fails after `ms`. */
   until(fn: () => boolean | Promise<boolean>, ms?: number): Promise<void>;
+  /** Deletes every container, stops the simulator, removes the temp dir. */
   close(): Promise<void>;
+}
+
+/** Options of {@linkcode setUp}. */
+export interface SetUpOptions {
+  /** Prefix of the temp directory (default `rprt-test-`). */
+  prefix?: string;
 }
 
 let bundles = 0;
@@ -81,15 +105,18 @@ let runs = 0;
  * Sets up a simulator with the given processors (default one `m4`).
  *
  * @param processors Processor specs.
- * @returns The environment.
+ * @param options Where the temp directory goes.
+ * @returns The environment, to be used with `await using`.
  */
 export async function setUp(
   processors: ProcessorSpec[] = [{ name: "m4" }],
+  options: SetUpOptions = {},
 ): Promise<Env> {
-  const tmp = Deno.makeTempDirSync({ prefix: "rprt-test-" });
+  const tmp = Deno.makeTempDirSync({ prefix: options.prefix ?? "rprt-test-" });
   const sysroot = join(tmp, "sysroot");
   const sim = await Simulator.create({ root: sysroot, processors });
   const root = join(sysroot, "run/remoteproc-runtime");
+  let closed = false;
 
   const env: Env = {
     sim,
@@ -108,7 +135,7 @@ export async function setUp(
           "sh",
           out,
           err,
-          LAUNCHER,
+          RUNTIME_BIN,
           ...(options.clearEnv ? [`--sysroot=${sim.root}`] : []),
           ...args,
         ],
@@ -178,8 +205,14 @@ export async function setUp(
     storedFirmware(dir = join(sim.root, "lib/firmware")) {
       return list(dir);
     },
+    containerDir(id) {
+      return join(root, "containers", id);
+    },
     containers() {
-      return list(root).filter((n) => n !== "claims");
+      return [
+        ...list(join(root, "containers")),
+        ...list(root).filter((n) => n !== "containers" && n !== "claims"),
+      ];
     },
     claims() {
       return list(join(sim.root, "run/remoteproc-runtime/claims")).filter((n) =>
@@ -187,24 +220,35 @@ export async function setUp(
       );
     },
     async until(fn, ms = 5_000) {
-      const deadline = Date.now() + ms;
-      while (!(await fn())) {
-        if (Date.now() > deadline) throw new Error("condition not met in time");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      const met = await pollUntil(async () => (await fn()) || undefined, {
+        timeoutMs: ms,
+        delayMs: 10,
+      });
+      if (!met) throw new Error("condition not met in time");
     },
     async close() {
+      if (closed) return;
+      closed = true;
       for (const id of env.containers()) {
         await env.run(["delete", "--force", id]);
       }
       await sim.close();
       Deno.removeSync(tmp, { recursive: true });
     },
+    [Symbol.asyncDispose]() {
+      return env.close();
+    },
   };
   return env;
 }
 
-function list(dir: string): string[] {
+/**
+ * Files in a directory, sorted; none when it does not exist.
+ *
+ * @param dir The directory.
+ * @returns Names.
+ */
+export function list(dir: string): string[] {
   try {
     return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   } catch {

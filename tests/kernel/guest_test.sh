@@ -92,7 +92,7 @@ baseline() {
 # nothing_left ID: no container, no state dir, no stored firmware, core offline
 nothing_left() {
 	if rt state "$1" >/dev/null 2>&1; then die "container $1 still exists after delete: $RT_OUT"; fi
-	[ ! -e "$RTROOT/$1" ] || die "state dir $RTROOT/$1 left behind: $(ls -la "$RTROOT/$1")"
+	[ ! -e "$RTROOT/containers/$1" ] || die "state dir $RTROOT/containers/$1 left behind: $(ls -la "$RTROOT/containers/$1")"
 	_now=$(fw_listing)
 	[ "$_now" = "$FW_BASE" ] || die "files left under $KT_FW: $(echo "$_now" | grep -vxF "$FW_BASE" | tr '\n' ' ')"
 	_now=$(find /tmp/kfw-cli 2>/dev/null | sort)
@@ -205,6 +205,20 @@ t_refuse_truncated() {
 	baseline
 	make_bundle /tmp/b-trunc "$KT_FW/fw-trunc.elf"
 	must_fail trunc /tmp/b-trunc "truncated ELF"
+	expect_eq "$(modparam starts)" 0 "driver starts"
+}
+
+# The guest's own busybox (static, AArch64: the host's architecture) is a
+# Linux program, not firmware: refused at create, before the kernel sees it.
+t_refuse_linux_program() {
+	need_cli
+	load_mod
+	baseline
+	make_bundle /tmp/b-prog /bin/busybox
+	must_fail prog /tmp/b-prog "Linux program (busybox)"
+	expect_eq "$_step" create "the step refusing a Linux program"
+	echo "$MF_ERR" | grep -qF "is a Linux program (built for AArch64, the host's own architecture" ||
+		die "error does not say Linux program: $MF_ERR"
 	expect_eq "$(modparam starts)" 0 "driver starts"
 }
 
@@ -336,7 +350,7 @@ t_attached() {
 	info "attached core: $failed fails: $(echo "$RT_ERR" | tail -n 1)"
 	expect_eq "$(cat "$RP/state")" attached "sysfs state after refused $failed"
 	rt delete --force att >/dev/null 2>&1
-	[ ! -e "$RTROOT/att" ] || die "state dir left behind"
+	[ ! -e "$RTROOT/containers/att" ] || die "state dir left behind"
 	# exactly one stop takes it offline: no power reference was added
 	echo -n stop >"$RP/state" || die "stop"
 	expect_eq "$(cat "$RP/state")" offline "after one stop (an extra start would have needed two)"
@@ -393,6 +407,7 @@ run_test cli_lifecycle_sigkill t_lifecycle_sigkill
 run_test cli_no_second_start t_no_second_start
 run_test cli_refuse_not_elf t_refuse_not_elf
 run_test cli_refuse_truncated_elf t_refuse_truncated
+run_test cli_refuse_linux_program t_refuse_linux_program
 run_test cli_missing_firmware t_missing_firmware
 run_test cli_driver_start_error t_driver_start_error
 run_test cli_custom_firmware_path t_custom_fw_path
