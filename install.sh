@@ -8,8 +8,10 @@
 # --root DIR     resolve /etc and the prefix under DIR (for tests and images)
 # --podman       /etc/containers/containers.conf.d/50-remoteproc-runtime.conf
 # --docker       /etc/docker/daemon.json: runtimes.remoteproc
-# --containerd   /etc/containerd/config.toml: CRI runtime "remoteproc" (runc shim + BinaryName)
+# --containerd   /etc/containerd/config.toml: CRI runtime handler "remoteproc" (runc
+#                shim + BinaryName, pod and container annotations remoteproc.*)
 # --k3s          /var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl, likewise
+#                (a new template starts from k3s's own: {{ template "base" . }})
 #
 # --containerd, --k3s and --docker also install PREFIX/bin/containerd-shim-remoteproc-v1:
 # containerd's runtime name io.containerd.remoteproc.v1 (the Go
@@ -98,5 +100,5 @@ if [ -n "$containerd$k3s$docker" ]; then install_shim; fi
 [ -n "$podman" ] && configure podman "$root/etc/containers/containers.conf.d/50-remoteproc-runtime.conf"
 [ -n "$docker" ] && configure docker "$root/etc/docker/daemon.json"
 [ -n "$containerd" ] && configure containerd "$root/etc/containerd/config.toml"
-[ -n "$k3s" ] && configure containerd "$root/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl"
+[ -n "$k3s" ] && configure k3s "$root/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl"
 exit 0

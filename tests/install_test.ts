@@ -80,7 +80,7 @@ Deno.test("install.sh installs the binary and registers it with podman, Docker a
       join(root, "etc/containerd/config.toml"),
     );
     assert.match(toml, /sandbox_image = "pause:3.9"/);
-    assert.match(toml, /BinaryName = "\/usr\/local\/bin\/remoteproc-runtime"/);
+    assertCriBlock(toml, bin);
 
     const snapshot = (p: string) => Deno.readTextFileSync(join(root, p));
     const before = ["etc/docker/daemon.json", "etc/containerd/config.toml"].map(
@@ -104,6 +104,56 @@ Deno.test("install.sh installs the binary and registers it with podman, Docker a
       2,
       "one managed block",
     );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+/**
+ * The CRI runtime handler `remoteproc`: the stock runc shim with our binary,
+ * the pod's and the container's remoteproc.* annotations passed through.
+ */
+function assertCriBlock(toml: string, binary: string): void {
+  const table =
+    'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.remoteproc';
+  const block = [
+    `[${table}]`,
+    `  runtime_type = "io.containerd.runc.v2"`,
+    `  pod_annotations = ["remoteproc.*"]`,
+    `  container_annotations = ["remoteproc.*"]`,
+    `[${table}.options]`,
+    `  BinaryName = ${JSON.stringify(binary)}`,
+  ].join("\n");
+  assert.ok(toml.includes(`\n${block}\n`), toml);
+}
+
+Deno.test("install.sh --k3s adds the CRI runtime handler to k3s's template, starting from k3s's base", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    const binary = join(root, "remoteproc-runtime");
+    Deno.writeTextFileSync(binary, `#!/bin/sh\nexec ${LAUNCHER} "$@"\n`);
+    const template = join(
+      root,
+      "var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl",
+    );
+    const first = install(root, binary, "--k3s");
+    assert.equal(first.code, 0, first.stderr);
+    const made = Deno.readTextFileSync(template);
+    assert.ok(made.startsWith('{{ template "base" . }}\n'), made);
+    assertCriBlock(made, "/usr/local/bin/remoteproc-runtime");
+    const again = install(root, binary, "--k3s");
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(Deno.readTextFileSync(template), made);
+
+    // An existing template is kept, the block added once.
+    const own =
+      '{{ template "base" . }}\n[plugins."io.containerd.grpc.v1.cri"]\n  enable_cdi = true\n';
+    Deno.writeTextFileSync(template, own);
+    assert.equal(install(root, binary, "--k3s").code, 0);
+    const updated = Deno.readTextFileSync(template);
+    assert.ok(updated.startsWith(own), updated);
+    assertCriBlock(updated, "/usr/local/bin/remoteproc-runtime");
+    assert.equal(Deno.readTextFileSync(`${template}.bak`), own);
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
