@@ -67,6 +67,20 @@ export { kill, type KillOptions } from "./core/ops/kill.ts";
 export { deleteContainer, type DeleteOptions } from "./core/ops/delete.ts";
 /** `state`, `list` and `ps`: report containers without changing them. */
 export { list, type OciState, processes, state } from "./core/ops/state.ts";
+/** `processors`: each remote processor, its state, plugin and holder. */
+export { listProcessors, type ProcessorInfo } from "./core/ops/processors.ts";
+/** Which processor a container asks for: annotations, its pod's, `REMOTEPROC_NAME`. */
+export {
+  NAME_ENV,
+  type Place,
+  type Selection,
+  type SelectionInput,
+  type Selector,
+  SELECTORS,
+  selectProcessor,
+} from "./core/device/selection.ts";
+/** Pod sandboxes, recognised by the CRI runtimes' annotations. */
+export { isSandbox } from "./core/ops/sandbox.ts";
 /** The context every operation takes (roots, sysfs access, plugins). */
 export type { Runtime, RuntimeOptions } from "./core/runtime.ts";
 /** Sysfs access, the one way to a processor. */

@@ -7,7 +7,8 @@
  * exact flags, interleaved run by run so that the machine's noise hits both
  * alike. See BENCHMARKS.md for what each figure means.
  *
- * Sections: graph, latency, detection, idle, memory, copy, scale, soak.
+ * Sections: graph, latency, sandbox, detection, idle, memory, copy, scale,
+ * soak.
  *
  * @module
  */
@@ -292,6 +293,64 @@ async function latency(): Promise<void> {
       lifecycleMs: t.lifecycle,
       fourEmptyMs: t.empty4,
     },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// sandbox: a pod sandbox's placeholder (core/ops/sandbox.ts) must cost no more
+// to create and start than a firmware container: both measured in turn,
+// round by round.
+
+async function sandbox(): Promise<void> {
+  const env = await setUpBench();
+  const rounds = quick ? 8 : 30;
+  const warm = 2;
+  const t: Record<"firmware" | "placeholder", number[]> = {
+    firmware: [],
+    placeholder: [],
+  };
+  try {
+    const firmware = env.bundle("p0");
+    const pod = join(env.tmp, "pod-bundle");
+    Deno.mkdirSync(join(pod, "rootfs"), { recursive: true });
+    Deno.writeTextFileSync(
+      join(pod, "config.json"),
+      JSON.stringify({
+        ociVersion: "1.0.2",
+        process: { args: ["/pause"], cwd: "/", terminal: false },
+        root: { path: "rootfs" },
+        annotations: {
+          "io.kubernetes.cri.container-type": "sandbox",
+          "remoteproc.name": "p0",
+        },
+      }),
+    );
+    for (let i = 0; i < rounds + warm; i++) {
+      for (const kind of ["firmware", "placeholder"] as const) {
+        const id = `${kind}${i}`;
+        const bundle = kind === "firmware" ? firmware : pod;
+        const took =
+          await must("create", env.cli(["create", "-b", bundle, id])) +
+          await must("start", env.cli(["start", id]));
+        await must("kill", env.cli(["kill", id]));
+        await waitReleased(env.lockPath(id));
+        await must("delete", env.cli(["delete", id]));
+        if (i >= warm) t[kind].push(took);
+      }
+    }
+  } finally {
+    await env.close();
+  }
+  const ratio = median(t.placeholder) / median(t.firmware);
+  add({
+    section: "sandbox",
+    name: "pod sandbox placeholder create+start vs a firmware container's",
+    measured: `${x(ratio)} (${ms(median(t.placeholder))} vs ${
+      ms(median(t.firmware))
+    })`,
+    target: "<= 1x",
+    ok: ratio <= 1,
+    detail: { ratioOfMedians: ratio, ...t },
   });
 }
 
@@ -828,6 +887,7 @@ async function soak(): Promise<void> {
 const sections: Record<string, () => Promise<void>> = {
   graph,
   latency,
+  sandbox,
   detection,
   idle: () => idleAndMemory(true, only?.includes("memory") ?? true),
   memory: () =>

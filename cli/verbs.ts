@@ -70,6 +70,14 @@ export const VERBS = {
     module: "cli/features.ts",
     usage: ["features", "print the OCI features document"],
   },
+  processors: {
+    module: "cli/processors.ts",
+    usage: [
+      "processors [--format table|json]",
+      "the remote processors: state, plugin, holder",
+    ],
+    access: "read",
+  },
   __configure: { module: "cli/configure.ts" },
 } as const satisfies Record<string, VerbEntry>;
 
