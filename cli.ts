@@ -27,6 +27,7 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   list: () => lazyImport("cli/list.ts"),
   ps: () => lazyImport("cli/ps.ts"),
   features: () => lazyImport("cli/features.ts"),
+  processors: () => lazyImport("cli/processors.ts"),
   __configure: () => lazyImport("cli/configure.ts"),
 };
 
@@ -57,6 +58,7 @@ Verbs:
   list [--format table|json] [--quiet|-q]          list containers
   ps [--format table|json] ID                      the proxy's pid
   features                                         print the OCI features document
+  processors [--format table|json]                 the remote processors: state, plugin, holder
 
 Global flags:
   --root DIR          state directory (default /run/remoteproc-runtime as root)

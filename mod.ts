@@ -73,6 +73,8 @@ export {
 } from "./core/selection.ts";
 /** Pod sandboxes, recognised by the CRI runtimes' annotations. */
 export { isSandbox } from "./core/sandbox.ts";
+/** `processors`: each remote processor, its state, plugin and holder. */
+export { listProcessors, type ProcessorInfo } from "./core/processors.ts";
 /** The context every operation takes (roots and sysfs access). */
 export {
   openRuntime,

@@ -66,7 +66,8 @@ export type Verb =
   | "state"
   | "list"
   | "ps"
-  | "features";
+  | "features"
+  | "processors";
 
 /** What happened, for logging. */
 export interface Confinement {
@@ -133,6 +134,7 @@ export function verbPlan(
     case "list":
     case "ps":
     case "features":
+    case "processors":
       break;
   }
   return plan;

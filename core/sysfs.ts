@@ -138,6 +138,11 @@ export interface Sysfs {
   readonly sysroot: string;
   /** All processors, ordered by index. */
   listDevices(): Device[];
+  /**
+   * Whether `/sys/class/remoteproc` exists: absent when the kernel has no
+   * remoteproc support (`listDevices` then returns none).
+   */
+  hasClass(): boolean;
   /** Describes one processor by its index (`remoteproc3`). */
   device(index: string): Device | undefined;
   /** Reads `state`, trimmed. */
@@ -320,6 +325,13 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
         .sort((a, b) => Number(a.slice(10)) - Number(b.slice(10)))
         .map(describe)
         .filter((d): d is Device => d !== undefined);
+    },
+    hasClass() {
+      try {
+        return Deno.statSync(classDir).isDirectory;
+      } catch {
+        return false;
+      }
     },
     device(index) {
       return /^remoteproc\d+$/.test(index) ? describe(index) : undefined;

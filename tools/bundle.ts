@@ -37,6 +37,7 @@ export const ENTRIES = [
   "cli/list.ts",
   "cli/ps.ts",
   "cli/features.ts",
+  "cli/processors.ts",
   "cli/configure.ts",
   "cli/logging.ts",
   "core/record_schema.ts",
