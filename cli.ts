@@ -28,6 +28,7 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   ps: () => lazyImport("cli/ps.ts"),
   features: () => lazyImport("cli/features.ts"),
   processors: () => lazyImport("cli/processors.ts"),
+  "device-plugin": () => lazyImport("cli/device_plugin.ts"),
   __configure: () => lazyImport("cli/configure.ts"),
 };
 
@@ -59,6 +60,7 @@ Verbs:
   ps [--format table|json] ID                      the proxy's pid
   features                                         print the OCI features document
   processors [--format table|json]                 the remote processors: state, plugin, holder
+  device-plugin [--kubelet-dir DIR]                the Kubernetes device plugin (runs until TERM)
 
 Global flags:
   --root DIR          state directory (default /run/remoteproc-runtime as root)

@@ -73,8 +73,16 @@ export async function listProcessors(rt: Runtime): Promise<ProcessorInfo[]> {
   }));
 }
 
-/** The claim's container while its state directory exists (else stale). */
-function holder(rt: Runtime, index: string): string | null {
+/**
+ * The id of the container whose claim holds a processor, while that
+ * container's state directory exists (else the claim is stale): null when
+ * the runtime does not hold it.
+ *
+ * @param rt The runtime context.
+ * @param index `remoteprocN`.
+ * @returns The container id, or null.
+ */
+export function holder(rt: Runtime, index: string): string | null {
   const claim = claimOf(rt.roots, index);
   if (claim === undefined) return null;
   try {

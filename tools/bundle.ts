@@ -38,6 +38,7 @@ export const ENTRIES = [
   "cli/ps.ts",
   "cli/features.ts",
   "cli/processors.ts",
+  "cli/device_plugin.ts",
   "cli/configure.ts",
   "cli/logging.ts",
   "core/record_schema.ts",

@@ -1,0 +1,90 @@
+/**
+ * `device-plugin [--kubelet-dir DIR]`: the Kubernetes device plugin
+ * (core/device_plugin/server.ts), a long-running verb. It loads the plugin
+ * profiles, confines itself (reads: sysfs, the runtime's state and claims;
+ * writes: the kubelet directory only), serves and registers until TERM or
+ * INT, then removes its sockets and exits 0. Log lines go to stderr (and
+ * `--log` with `--debug`).
+ *
+ * @module
+ */
+import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
+import { confineStage } from "./confine.ts";
+import { prepareDirs } from "../core/confine.ts";
+import { absolute } from "../core/paths.ts";
+import { ConfigError } from "../core/errors.ts";
+import { loadPlugins } from "../plugins/registry.ts";
+import {
+  DEFAULT_KUBELET_DIR,
+  DevicePluginService,
+} from "../core/device_plugin/server.ts";
+import { devicePluginPlan } from "../core/device_plugin/confine.ts";
+import { loadApi } from "../core/device_plugin/proto.ts";
+
+const encoder = new TextEncoder();
+
+/** One log line on stderr. */
+function logLine(line: string): void {
+  try {
+    Deno.stderr.writeSync(
+      encoder.encode(`remoteproc-runtime: device-plugin: ${line}\n`),
+    );
+  } catch {
+    // stderr closed
+  }
+}
+
+/**
+ * Runs `device-plugin` until TERM or INT.
+ *
+ * @param context Globals and arguments.
+ */
+export async function run({ globals, args }: VerbContext): Promise<void> {
+  const { values } = parseVerb("device-plugin", args, {
+    "kubelet-dir": { type: "string", default: DEFAULT_KUBELET_DIR },
+  }, { min: 0, max: 0 });
+  const given = values["kubelet-dir"] as string;
+  if (given === "") {
+    throw new ConfigError("device-plugin: --kubelet-dir cannot be empty");
+  }
+  const kubeletDir = absolute(given).replace(/(.)\/+$/, "$1");
+  try {
+    Deno.mkdirSync(kubeletDir, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    throw new ConfigError(
+      `device-plugin: cannot make the kubelet directory ${kubeletDir}: ${
+        (error as Error).message
+      }`,
+    );
+  }
+  const rt = runtimeFor(globals);
+  const plugins = await loadPlugins(rt.roots.sysroot);
+  loadApi();
+  // Landlock rules name existing directories only: the claims made later
+  // must be readable.
+  prepareDirs(rt.roots);
+  await confineStage(
+    globals,
+    devicePluginPlan(rt, kubeletDir, globals.log),
+    "device-plugin",
+  );
+  const service = new DevicePluginService({
+    rt,
+    plugins,
+    kubeletDir,
+    log: logLine,
+  });
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      Deno.removeSignalListener("SIGTERM", stop);
+      Deno.removeSignalListener("SIGINT", stop);
+      service.stop().then(resolve);
+    };
+    Deno.addSignalListener("SIGTERM", stop);
+    Deno.addSignalListener("SIGINT", stop);
+  });
+  logLine(`started: kubelet directory ${kubeletDir}`);
+  await service.start();
+  await stopped;
+  logLine("stopped: sockets removed");
+}

@@ -1,0 +1,135 @@
+/**
+ * What the device plugin advertises: the remote processors grouped into
+ * Kubernetes resources, one per processor kind, each processor a device
+ * with its health. Read from sysfs and the runtime's claims on every poll,
+ * so it must stay cheap: a directory listing and two small reads per
+ * processor, plugin profiles loaded once.
+ *
+ * @module
+ */
+import { holder } from "../processors.ts";
+import type { Runtime } from "../runtime.ts";
+import type { Device } from "../sysfs.ts";
+import type { Plugin } from "../../plugins/types.ts";
+import { selectPlugin } from "../../plugins/registry.ts";
+
+/** The domain of every resource name. */
+export const RESOURCE_DOMAIN = "remoteproc.io";
+
+/** A processor as a device of the Device Plugin API. */
+export interface PluginDevice {
+  /** `remoteprocN`: the device ID. */
+  id: string;
+  /** The processor's name. */
+  name: string;
+  /** Healthy or Unhealthy. */
+  health: "Healthy" | "Unhealthy";
+  /** Why it is unhealthy (for the log), or undefined. */
+  reason?: string | undefined;
+}
+
+/** One resource: a processor kind. */
+export interface PluginResource {
+  /** `remoteproc.io/m4`. */
+  name: string;
+  /** Its processors, by index. */
+  devices: PluginDevice[];
+}
+
+/**
+ * The resource name a processor is advertised under: the matching plugin's
+ * `resource` (a vendor profile's `"resource": "cortex-m4"`), else the
+ * processor's name made a valid name part (letters, digits, `-`, `_`, `.`;
+ * anything else becomes `-`; at most 63 characters).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resourceName } from "./inventory.ts";
+ * assert.equal(resourceName("m4", undefined), "remoteproc.io/m4");
+ * assert.equal(resourceName("imx rproc@0", undefined), "remoteproc.io/imx-rproc-0");
+ * assert.equal(resourceName("m4", "cortex-m4"), "remoteproc.io/cortex-m4");
+ * ```
+ *
+ * @param processorName The processor's `name` attribute.
+ * @param pluginResource The plugin's `resource`, if it has one.
+ * @returns The resource name.
+ */
+export function resourceName(
+  processorName: string,
+  pluginResource: string | undefined,
+): string {
+  const part = pluginResource ??
+    processorName.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 63)
+      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+  return `${RESOURCE_DOMAIN}/${part || "processor"}`;
+}
+
+/**
+ * A processor's health: Unhealthy when it reads crashed or unknown (or
+ * cannot be read), or when it runs (`running`, `attached`) with no claim by
+ * the runtime: something outside the runtime holds it.
+ *
+ * @param state The kernel's state, or undefined when unreadable.
+ * @param held Whether a container of the runtime holds it.
+ * @returns The health and why.
+ */
+export function healthOf(
+  state: string | undefined,
+  held: boolean,
+): { health: "Healthy" | "Unhealthy"; reason?: string } {
+  if (state === undefined) {
+    return { health: "Unhealthy", reason: "its state cannot be read" };
+  }
+  if (state === "crashed" || state === "unknown") {
+    return { health: "Unhealthy", reason: `it reads ${state}` };
+  }
+  if ((state === "running" || state === "attached") && !held) {
+    return {
+      health: "Unhealthy",
+      reason: `it reads ${state} and no container of the runtime holds it`,
+    };
+  }
+  return { health: "Healthy" };
+}
+
+/**
+ * The resources on this board, sorted by name, each with its devices.
+ *
+ * @param rt The runtime context.
+ * @param plugins The plugins (built-in and profiles), loaded once.
+ * @returns The resources; none when `/sys/class/remoteproc` is absent.
+ */
+export function inventory(
+  rt: Runtime,
+  plugins: readonly Plugin[],
+): PluginResource[] {
+  const byName = new Map<string, PluginDevice[]>();
+  for (const device of rt.sysfs.listDevices()) {
+    const resource = resourceName(
+      device.name,
+      selectPlugin(device, {}, plugins).resource,
+    );
+    const list = byName.get(resource) ?? [];
+    list.push(deviceOf(rt, device));
+    byName.set(resource, list);
+  }
+  return [...byName.keys()].sort().map((name) => ({
+    name,
+    devices: byName.get(name)!,
+  }));
+}
+
+function deviceOf(rt: Runtime, device: Device): PluginDevice {
+  let state: string | undefined;
+  try {
+    state = rt.sysfs.readState(device);
+  } catch {
+    state = undefined;
+  }
+  const { health, reason } = healthOf(
+    state,
+    holder(rt, device.index) !== null,
+  );
+  return { id: device.index, name: device.name, health, reason };
+}
