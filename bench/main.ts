@@ -7,11 +7,13 @@
  * exact flags, interleaved run by run so that the machine's noise hits both
  * alike. See BENCHMARKS.md for what each figure means.
  *
- * Sections: graph, latency, detection, idle, memory, copy, scale, soak.
+ * Sections: graph, latency, detection, idle, memory, copy, scale, soak,
+ * device-plugin.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { FakeKubelet } from "../tests/helpers/kubelet.ts";
 import { join } from "node:path";
 import {
   type BenchEnv,
@@ -21,6 +23,7 @@ import {
   DENO,
   DENO_DIR,
   IDLE_SCRIPT,
+  LAUNCHER,
   list,
   median,
   type Memory,
@@ -811,6 +814,93 @@ async function soak(): Promise<void> {
   });
 }
 
+// device-plugin: the idle plugin (registered, one ListAndWatch open per
+// resource, as the kubelet keeps them) next to an idle Deno script waking
+// at the plugin's 1 s poll.
+
+async function devicePlugin(): Promise<void> {
+  const env = await setUpBench({
+    processors: [{ name: "m4" }, { name: "dsp" }, { name: "m4" }],
+  });
+  const windowS = quick ? 10 : 30;
+  const dir = join(env.tmp, "device-plugins");
+  Deno.mkdirSync(dir);
+  const kubelet = new FakeKubelet(dir);
+  await kubelet.start();
+  const plugin = new Deno.Command(LAUNCHER, {
+    args: ["device-plugin", "--kubelet-dir", dir],
+    env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const floor = new Deno.Command(DENO, {
+    args: [...env.denoArgs(IDLE_SCRIPT), "1000"],
+    env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const clients = [];
+  try {
+    const deadline = Date.now() + 30_000;
+    while (kubelet.registrations.length < 2) {
+      if (Date.now() > deadline) throw new Error("the plugin did not register");
+      await sleep(50);
+    }
+    for (const r of kubelet.registrations) {
+      const client = kubelet.plugin(r.endpoint);
+      clients.push([client, client.watch()] as const);
+    }
+    await sleep(2_000); // past start-up
+    const pluginUss: number[] = [];
+    const floorUss: number[] = [];
+    let last = memory(plugin.pid);
+    const a0 = cpuTicks(plugin.pid);
+    const b0 = cpuTicks(floor.pid);
+    const t0 = performance.now();
+    for (let i = 0; i < 6; i++) {
+      await sleep(windowS * 1_000 / 6);
+      last = memory(plugin.pid);
+      pluginUss.push(last.uss);
+      floorUss.push(memory(floor.pid).uss);
+    }
+    const seconds = (performance.now() - t0) / 1_000;
+    const pct = (cpuTicks(plugin.pid) - a0) / CLK_TCK / seconds * 100;
+    const floorPct = (cpuTicks(floor.pid) - b0) / CLK_TCK / seconds * 100;
+    add({
+      section: "device-plugin",
+      name:
+        `device plugin idle CPU over ${windowS} s, 3 processors, 2 resources, 1 s poll (% of one core)`,
+      measured: `${pct.toFixed(3)} % (idle deno: ${floorPct.toFixed(3)} %)`,
+      target: "<= 0.5 %",
+      ok: pct <= 0.5,
+      detail: { pluginPct: pct, idleDenoPct: floorPct, seconds },
+    });
+    const uss = median(pluginUss);
+    const base = median(floorUss);
+    add({
+      section: "device-plugin",
+      name: "device plugin USS, median of 6 samples",
+      measured: `${mib(uss)} (idle deno: ${mib(base)}; RSS ${mib(last.rss)})`,
+      target: "<= idle deno + 16 MiB (gRPC and protobufjs)",
+      ok: uss <= base + 16 * 1024,
+      detail: { pluginUssKiB: pluginUss, idleDenoUssKiB: floorUss },
+    });
+  } finally {
+    for (const [client, watch] of clients) {
+      watch.cancel();
+      client.close();
+    }
+    floor.kill("SIGKILL");
+    await floor.status;
+    plugin.kill("SIGTERM");
+    await plugin.status;
+    kubelet.stop();
+    await env.close();
+  }
+}
+
 // ---------------------------------------------------------------------------
 
 const sections: Record<string, () => Promise<void>> = {
@@ -823,6 +913,7 @@ const sections: Record<string, () => Promise<void>> = {
   copy,
   scale,
   soak,
+  "device-plugin": devicePlugin,
 };
 
 const began = performance.now();

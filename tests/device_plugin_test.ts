@@ -27,14 +27,16 @@ interface Running {
 async function withPlugin(
   processors: ProcessorSpec[],
   fn: (env: Env, plugin: Running) => Promise<void>,
-  options: { before?: (dir: string, kubelet: FakeKubelet) => void } = {},
+  options: {
+    before?: (dir: string, kubelet: FakeKubelet, env: Env) => void;
+  } = {},
 ): Promise<void> {
   const env = await setUp(processors);
   const dir = join(env.tmp, "device-plugins");
   Deno.mkdirSync(dir);
   const kubelet = new FakeKubelet(dir);
   await kubelet.start();
-  options.before?.(dir, kubelet);
+  options.before?.(dir, kubelet, env);
   const child = new Deno.Command(LAUNCHER, {
     args: ["--root", env.root, "device-plugin", "--kubelet-dir", dir],
     env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
@@ -253,6 +255,50 @@ Deno.test("device-plugin streams a health update when a processor crashes and wh
         m4.close();
         dsp.close();
       }
+    },
+  );
+});
+
+Deno.test("device-plugin names a resource after a vendor profile's resource field", async () => {
+  await withPlugin(
+    [{ name: "m4_0" }, { name: "m4_1" }, { name: "dsp" }],
+    async (_env, plugin) => {
+      await until(() => plugin.kubelet.registrations.length === 2);
+      assert.deepEqual(
+        plugin.kubelet.registrations.map((r) => [
+          r.resource_name,
+          r.endpoint,
+        ]),
+        [
+          ["remoteproc.io/cortex-m4", "remoteproc-0.sock"],
+          ["remoteproc.io/dsp", "remoteproc-1.sock"],
+        ],
+      );
+      const m4 = plugin.kubelet.plugin("remoteproc-0.sock");
+      try {
+        const watch = m4.watch();
+        assert.deepEqual(await watch.until(() => true), {
+          remoteproc0: "Healthy",
+          remoteproc1: "Healthy",
+        });
+        watch.cancel();
+      } finally {
+        m4.close();
+      }
+    },
+    {
+      before: (_dir, _kubelet, env) => {
+        const profiles = join(env.sysroot, "etc/remoteproc-runtime/plugins.d");
+        Deno.mkdirSync(profiles, { recursive: true });
+        Deno.writeTextFileSync(
+          join(profiles, "acme.json"),
+          JSON.stringify({
+            name: "acme-m4",
+            resource: "cortex-m4",
+            match: { names: ["m4_*"] },
+          }),
+        );
+      },
     },
   );
 });
