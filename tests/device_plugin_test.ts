@@ -303,6 +303,29 @@ Deno.test("device-plugin names a resource after a vendor profile's resource fiel
   );
 });
 
+Deno.test("device-plugin drops a processor that disappears from sysfs from the stream, on one log line", async () => {
+  await withPlugin([{ name: "m4" }, { name: "m4" }], async (env, plugin) => {
+    await until(() => plugin.kubelet.registrations.length === 1);
+    const m4 = plugin.kubelet.plugin("remoteproc-0.sock");
+    try {
+      const watch = m4.watch();
+      await watch.until((l) => Object.keys(l).length === 2);
+      Deno.removeSync(join(env.sysroot, "sys/class/remoteproc/remoteproc1"), {
+        recursive: true,
+      });
+      assert.deepEqual(await watch.until(() => true), {
+        remoteproc0: "Healthy",
+      });
+      await plugin.line(
+        "remoteproc.io/m4: remoteproc1 (m4) is gone from sysfs",
+      );
+      watch.cancel();
+    } finally {
+      m4.close();
+    }
+  });
+});
+
 Deno.test("device-plugin registers again, on sockets made anew, when the kubelet restarts", async () => {
   await withPlugin([{ name: "m4" }], async (_env, plugin) => {
     const { kubelet, dir } = plugin;
