@@ -9,9 +9,10 @@
  */
 import { holder } from "../processors.ts";
 import type { Runtime } from "../runtime.ts";
-import type { Device } from "../sysfs.ts";
+import type { Device, StateReader } from "../sysfs.ts";
 import type { Plugin } from "../../plugins/types.ts";
 import { selectPlugin } from "../../plugins/registry.ts";
+import { hostPath } from "../paths.ts";
 
 /** The domain of every resource name. */
 export const RESOURCE_DOMAIN = "remoteproc.io";
@@ -93,43 +94,100 @@ export function healthOf(
   return { health: "Healthy" };
 }
 
-/**
- * The resources on this board, sorted by name, each with its devices.
- *
- * @param rt The runtime context.
- * @param plugins The plugins (built-in and profiles), loaded once.
- * @returns The resources; none when `/sys/class/remoteproc` is absent.
- */
-export function inventory(
-  rt: Runtime,
-  plugins: readonly Plugin[],
-): PluginResource[] {
-  const byName = new Map<string, PluginDevice[]>();
-  for (const device of rt.sysfs.listDevices()) {
-    const resource = resourceName(
-      device.name,
-      selectPlugin(device, {}, plugins).resource,
-    );
-    const list = byName.get(resource) ?? [];
-    list.push(deviceOf(rt, device));
-    byName.set(resource, list);
-  }
-  return [...byName.keys()].sort().map((name) => ({
-    name,
-    devices: byName.get(name)!,
-  }));
+/** A processor's facts that do not change while it exists. */
+interface Known {
+  device: Device;
+  resource: string;
+  /** Its `state`, kept open (one pread a poll); undefined until opened. */
+  reader: StateReader | undefined;
 }
 
-function deviceOf(rt: Runtime, device: Device): PluginDevice {
-  let state: string | undefined;
-  try {
-    state = rt.sysfs.readState(device);
-  } catch {
-    state = undefined;
+/**
+ * The resources on this board, read cheaply again and again: the devices'
+ * facts (name, driver, compatibles, the matching plugin) are read once and
+ * again only when the entries of `/sys/class/remoteproc` change; each read
+ * then costs a directory listing, and per processor its `state` and its
+ * claim.
+ */
+export class Inventory {
+  #rt: Runtime;
+  #plugins: readonly Plugin[];
+  #classDir: string;
+  #listing: string | undefined;
+  #known: Known[] = [];
+
+  /**
+   * @param rt The runtime context.
+   * @param plugins The plugins (built-in and profiles), loaded once.
+   */
+  constructor(rt: Runtime, plugins: readonly Plugin[]) {
+    this.#rt = rt;
+    this.#plugins = plugins;
+    this.#classDir = hostPath(rt.roots.sysroot, "/sys/class/remoteproc");
   }
-  const { health, reason } = healthOf(
-    state,
-    holder(rt, device.index) !== null,
-  );
-  return { id: device.index, name: device.name, health, reason };
+
+  /**
+   * The resources, sorted by name, each with its devices by index.
+   *
+   * @returns The resources; none when `/sys/class/remoteproc` is absent.
+   */
+  read(): PluginResource[] {
+    const listing = this.#list();
+    if (listing !== this.#listing) {
+      this.#listing = listing;
+      this.close();
+      this.#known = this.#rt.sysfs.listDevices().map((device) => ({
+        device,
+        resource: resourceName(
+          device.name,
+          selectPlugin(device, {}, this.#plugins).resource,
+        ),
+        reader: undefined,
+      }));
+    }
+    const byName = new Map<string, PluginDevice[]>();
+    for (const known of this.#known) {
+      const list = byName.get(known.resource) ?? [];
+      list.push(this.#deviceOf(known));
+      byName.set(known.resource, list);
+    }
+    return [...byName.keys()].sort().map((name) => ({
+      name,
+      devices: byName.get(name)!,
+    }));
+  }
+
+  /** Closes the state files kept open. */
+  close(): void {
+    for (const known of this.#known) {
+      known.reader?.close();
+      known.reader = undefined;
+    }
+  }
+
+  #deviceOf(known: Known): PluginDevice {
+    const { device } = known;
+    let state: string | undefined;
+    try {
+      known.reader ??= this.#rt.sysfs.openStateReader(device);
+      state = known.reader.read() || undefined;
+    } catch {
+      known.reader?.close();
+      known.reader = undefined;
+    }
+    // The claim matters only for a core that runs.
+    const held = (state === "running" || state === "attached") &&
+      holder(this.#rt, device.index) !== null;
+    const { health, reason } = healthOf(state, held);
+    return { id: device.index, name: device.name, health, reason };
+  }
+
+  #list(): string {
+    try {
+      return [...Deno.readDirSync(this.#classDir)].map((e) => e.name).sort()
+        .join("/");
+    } catch {
+      return "";
+    }
+  }
 }

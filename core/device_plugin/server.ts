@@ -31,7 +31,7 @@ import { ALLOCATED_ANNOTATION, NAME_ANNOTATION } from "../annotations.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Plugin } from "../../plugins/types.ts";
 import {
-  inventory,
+  Inventory,
   type PluginDevice,
   type PluginResource,
 } from "./inventory.ts";
@@ -119,6 +119,7 @@ export class DevicePluginService {
   #polling = false;
   #lastProblem: string | undefined;
   #warnedFull = new Set<string>();
+  #inventory: Inventory;
 
   /** @param config What the plugin needs. */
   constructor(config: DevicePluginConfig) {
@@ -128,6 +129,7 @@ export class DevicePluginService {
       registerTimeoutMs: 5000,
       ...config,
     };
+    this.#inventory = new Inventory(config.rt, config.plugins);
   }
 
   /** Starts serving and registering; returns after the first poll. */
@@ -141,6 +143,7 @@ export class DevicePluginService {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     for (const served of this.#served.values()) await this.#close(served);
+    this.#inventory.close();
   }
 
   #schedule(): void {
@@ -197,7 +200,7 @@ export class DevicePluginService {
   /** The inventory, or none (one log line) when it cannot be read. */
   #read(): PluginResource[] {
     try {
-      const resources = inventory(this.#config.rt, this.#config.plugins);
+      const resources = this.#inventory.read();
       if (resources.length === 0) {
         this.#problem(
           `no remote processors under ${this.#config.rt.sysfs.sysroot}/sys/class/remoteproc: nothing to advertise yet`,
