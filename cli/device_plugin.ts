@@ -74,10 +74,13 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
     kubeletDir,
     log: logLine,
   });
+  // The listeners stay until exit: a second TERM while the sockets are
+  // being removed must not kill the process half way.
+  let stopping = false;
   const stopped = new Promise<void>((resolve) => {
     const stop = () => {
-      Deno.removeSignalListener("SIGTERM", stop);
-      Deno.removeSignalListener("SIGINT", stop);
+      if (stopping) return;
+      stopping = true;
       service.stop().then(resolve);
     };
     Deno.addSignalListener("SIGTERM", stop);

@@ -333,7 +333,9 @@ Deno.test("device-plugin registers again, on sockets made anew, when the kubelet
     // The kubelet's start-up: it stops, removes every socket, serves anew.
     kubelet.stop();
     for (const name of sockets(dir)) Deno.removeSync(join(dir, name));
-    await new Promise((r) => setTimeout(r, 300));
+    await plugin.line(
+      `waiting for the kubelet: ${join(dir, "kubelet.sock")} does not exist`,
+    );
     await kubelet.start();
     await until(() => kubelet.registrations.length === 2);
     assert.deepEqual(kubelet.registrations[1], kubelet.registrations[0]);

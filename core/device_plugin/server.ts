@@ -117,6 +117,7 @@ export class DevicePluginService {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #polling = false;
+  #waiting = false;
   #lastProblem: string | undefined;
   #warnedFull = new Set<string>();
   #inventory: Inventory;
@@ -162,11 +163,14 @@ export class DevicePluginService {
       const kubeletId = fileId(join(this.#config.kubeletDir, KUBELET_SOCKET));
       const kubeletRestarted = kubeletId !== undefined &&
         kubeletId !== this.#kubeletId;
-      if (kubeletId === undefined && this.#kubeletId !== undefined) {
+      if (kubeletId === undefined && !this.#waiting) {
         this.#config.log(
-          `the kubelet's ${KUBELET_SOCKET} is gone: waiting for it`,
+          `waiting for the kubelet: ${
+            join(this.#config.kubeletDir, KUBELET_SOCKET)
+          } does not exist`,
         );
       }
+      this.#waiting = kubeletId === undefined;
       this.#kubeletId = kubeletId;
       for (const resource of resources) this.#update(resource);
       const present = new Set(resources.map((r) => r.name));
