@@ -48,19 +48,27 @@
  *
  * @module
  */
+import {
+  openRuntime as openCoreRuntime,
+  type Runtime,
+  type RuntimeOptions,
+} from "./core/runtime.ts";
+import { features as featuresOf } from "./core/ops/features.ts";
+import { allPlugins, pluginSource, registry } from "./plugins/registry.ts";
+import type { Plugin } from "./core/plugin/types.ts";
 
 /** `create`: validate the bundle and firmware, claim the processor, spawn the proxy. */
-export { create, type CreateOptions } from "./core/create.ts";
+export { create, type CreateOptions } from "./core/ops/create.ts";
 /** `start`: deploy the firmware and start the processor. */
-export { start } from "./core/start.ts";
+export { start } from "./core/ops/start.ts";
 /** `kill`: TERM/INT stop the processor, KILL kills the proxy. */
-export { kill, type KillOptions } from "./core/kill.ts";
+export { kill, type KillOptions } from "./core/ops/kill.ts";
 /** `delete`: remove a container, stopping a processor left running. */
-export { deleteContainer, type DeleteOptions } from "./core/delete.ts";
+export { deleteContainer, type DeleteOptions } from "./core/ops/delete.ts";
 /** `state`, `list` and `ps`: report containers without changing them. */
-export { list, type OciState, processes, state } from "./core/state.ts";
-/** `features`: the OCI features document. */
-export { features } from "./core/features.ts";
+export { list, type OciState, processes, state } from "./core/ops/state.ts";
+/** `processors`: each remote processor, its state, plugin and holder. */
+export { listProcessors, type ProcessorInfo } from "./core/ops/processors.ts";
 /** Which processor a container asks for: annotations, its pod's, `REMOTEPROC_NAME`. */
 export {
   NAME_ENV,
@@ -70,17 +78,11 @@ export {
   type Selector,
   SELECTORS,
   selectProcessor,
-} from "./core/selection.ts";
+} from "./core/device/selection.ts";
 /** Pod sandboxes, recognised by the CRI runtimes' annotations. */
-export { isSandbox } from "./core/sandbox.ts";
-/** `processors`: each remote processor, its state, plugin and holder. */
-export { listProcessors, type ProcessorInfo } from "./core/processors.ts";
-/** The context every operation takes (roots and sysfs access). */
-export {
-  openRuntime,
-  type Runtime,
-  type RuntimeOptions,
-} from "./core/runtime.ts";
+export { isSandbox } from "./core/ops/sandbox.ts";
+/** The context every operation takes (roots, sysfs access, plugins). */
+export type { Runtime, RuntimeOptions } from "./core/runtime.ts";
 /** Sysfs access, the one way to a processor. */
 export {
   createSysfs,
@@ -91,12 +93,13 @@ export {
   type Sysfs,
   type SysfsOptions,
   type TraceReader,
-} from "./core/sysfs.ts";
-export type { ContainerRecord } from "./core/record.ts";
-export type { Status } from "./core/status.ts";
-export type { Roots } from "./core/paths.ts";
+} from "./core/device/sysfs.ts";
+export type { ContainerRecord } from "./core/container/record.ts";
+export type { Status } from "./core/container/status.ts";
+export type { Roots } from "./core/container/paths.ts";
 /** Firmware ELF validation, as the kernel's loader checks. */
 export {
+  archMachine,
   type Endianness,
   type FirmwareInfo,
   parseFirmware,
@@ -105,7 +108,7 @@ export {
   type ResourceKind,
   type ResourceTable,
   type TraceEntry,
-} from "./core/elf.ts";
+} from "./core/firmware/elf.ts";
 /** Typed errors, each with its exit code. */
 export {
   ConfigError,
@@ -117,30 +120,38 @@ export {
   RuntimeError,
   StateError,
   UsageError,
-} from "./core/errors.ts";
+} from "./core/util/errors.ts";
 /** The SoC plugin API: define a plugin, its hooks and policies. */
 export {
   DEFAULT_START_POLICY,
   DEFAULT_STOP_POLICY,
   definePlugin,
   type FirmwareImage,
+  type FirmwareMachines,
   type FirmwarePlacement,
   type Operation,
   type Plugin,
+  PLUGIN_API_VERSION,
+  PLUGIN_API_VERSIONS,
   type PluginContext,
+  type PluginDefinition,
+  type PluginRegistry,
   type StartPolicy,
   type StateMeaning,
   type StopPolicy,
-} from "./plugins/types.ts";
+} from "./core/plugin/types.ts";
 /** The registry: built-in plugins, vendor profiles, and selection. */
 export {
   allPlugins,
+  configuredPlugins,
   loadPlugins,
-  PLUGIN_ANNOTATION,
   PLUGINS,
-  PROFILES_DIR,
+  pluginSource,
+  registry,
   selectPlugin,
 } from "./plugins/registry.ts";
+export { PLUGIN_ANNOTATION } from "./core/container/annotations.ts";
+export { PROFILES_DIR } from "./core/container/paths.ts";
 /** The built-in plugins. */
 export { genericPlugin } from "./plugins/generic.ts";
 export { imxPlugin } from "./plugins/imx.ts";
@@ -152,3 +163,26 @@ export {
   Simulator,
   type SimulatorOptions,
 } from "./sim/simulator.ts";
+
+/**
+ * Builds the runtime context; the plugins default to the built-in
+ * {@linkcode registry} (with vendor profiles).
+ *
+ * @param options Roots, sysfs and plugins (all optional).
+ * @returns The context.
+ */
+export function openRuntime(options: RuntimeOptions = {}): Runtime {
+  return openCoreRuntime({ ...options, plugins: options.plugins ?? registry });
+}
+
+/**
+ * `features`: the OCI features document.
+ *
+ * @param plugins The plugins to list (default: the built-ins).
+ * @returns The document.
+ */
+export function features(
+  plugins: readonly Plugin[] = allPlugins(),
+): Record<string, unknown> {
+  return featuresOf(plugins, pluginSource);
+}

@@ -1,6 +1,6 @@
 /**
  * The proxy: the container's process while firmware runs on a remote
- * processor. See `core/proxy_protocol.ts` for the protocol. It is spawned by
+ * processor. See `core/proxy/protocol.ts` for the protocol. It is spawned by
  * `create`; never run it by hand.
  *
  * It keeps one descriptor on the processor's `state` and polls it with a
@@ -8,82 +8,55 @@
  * small and the loop does not allocate. Between looks it sleeps in
  * `poll(2)` on a signalfd for its signals, which `create` starts it with
  * blocked: Deno's event loop stays idle (a Deno timer wakes the loop twice
- * per period and costs more; figures in core/libc.ts).
+ * per period and costs more; figures in core/os/libc.ts).
+ *
+ * Its life has three phases, each a method of {@linkcode Proxy}: waiting
+ * for the start signal ({@linkcode Proxy.start}), watching the processor
+ * ({@linkcode Proxy.check}, once per poll period) and stopping it on
+ * request ({@linkcode Proxy.stop}). One of two drivers feeds it signals
+ * and poll ticks: the signal queue ({@linkcode driveBySignalQueue}) or,
+ * started without FFI, Deno's signal listeners and timers
+ * ({@linkcode driveByListeners}).
  *
  * @module
  */
-import { join } from "./core/posix_path.ts";
-import { setEntry } from "./core/lazy.ts";
-import { describeError } from "./core/errors.ts";
-import { PROXY_LOCK, sleepSync } from "./core/locks.ts";
-import { closeDescriptor, openSignalQueue } from "./core/libc.ts";
-import { createTraceForwarder } from "./core/trace.ts";
-import { isPlaceholderArgs, runPlaceholder } from "./core/placeholder_proxy.ts";
+import { join } from "./core/util/posix_path.ts";
+import { setEntry } from "./core/util/lazy.ts";
+import { describeError } from "./core/util/errors.ts";
+import { sleepSync } from "./core/util/poll.ts";
+import { PROXY_LOCK } from "./core/container/locks.ts";
+import {
+  closeDescriptor,
+  inheritableDescriptors,
+  openSignalQueue,
+  type SignalQueue,
+} from "./core/os/libc.ts";
+import {
+  createTraceForwarder,
+  type TraceForwarder,
+} from "./core/proxy/trace.ts";
+import { isPlaceholderArgs, runPlaceholder } from "./core/proxy/placeholder.ts";
 import {
   EXIT,
-  LOCK_ON_STDIN,
-  POLL_MS,
+  parseProxyArgs,
   PROXY_SIGNALS,
   type ProxyOptions,
-  READY_FILE,
   RECOVERY_GRACE_MS,
-  START_RESULT_FILE,
   START_SIGNAL,
-  type StartResult,
-} from "./core/proxy_protocol.ts";
+} from "./core/proxy/protocol.ts";
+import { writeReady, writeStartResult } from "./core/proxy/files.ts";
 import {
   type ProcessorHooks,
   startProcessor,
   stopProcessor,
-} from "./core/processor.ts";
-import { stateMeaning } from "./core/state_meaning.ts";
-import { createSysfs, label, type StateReader } from "./core/sysfs.ts";
+} from "./core/device/processor.ts";
+import { stateMeaning } from "./core/device/processor_state.ts";
 import {
-  DEFAULT_START_POLICY,
-  DEFAULT_STOP_POLICY,
-  type StartPolicy,
-  type StopPolicy,
-} from "./plugins/types.ts";
-
-function parseProxyArgs(
-  args: string[],
-): ProxyOptions & { lockOnStdin: boolean } {
-  // proxyArgs() writes only `--name=value`; a loop instead of node:util
-  // keeps the Node compatibility layer (about 1 MiB) out of the proxy.
-  const values: Record<string, string | undefined> = {};
-  for (const arg of args) {
-    const eq = arg.indexOf("=");
-    if (!arg.startsWith("--") || eq < 0) {
-      throw new Error(`proxy: unexpected argument ${JSON.stringify(arg)}`);
-    }
-    values[arg.slice(2, eq)] = arg.slice(eq + 1);
-  }
-  const need = (v: string | undefined, name: string): string => {
-    if (v === undefined) throw new Error(`proxy: missing --${name}`);
-    return v;
-  };
-  const policy = JSON.parse(values.policy ?? "{}") as {
-    start?: Partial<StartPolicy>;
-    stop?: Partial<StopPolicy>;
-    stateAliases?: Record<string, string>;
-  };
-  return {
-    lockOnStdin: values.lock === LOCK_ON_STDIN,
-    dir: need(values.dir, "dir"),
-    sysroot: values.sysroot ?? "/",
-    device: {
-      index: need(values["device-index"], "device-index"),
-      dir: need(values["device-dir"], "device-dir"),
-      name: values["device-name"] ?? "",
-      driver: undefined,
-      compatible: [],
-    },
-    pollMs: Number(values["poll-ms"] ?? POLL_MS),
-    start: { ...DEFAULT_START_POLICY, ...policy.start },
-    stop: { ...DEFAULT_STOP_POLICY, ...policy.stop },
-    stateAliases: policy.stateAliases ?? {},
-  };
-}
+  createSysfs,
+  label,
+  type StateReader,
+  type Sysfs,
+} from "./core/device/sysfs.ts";
 
 const encoder = new TextEncoder();
 
@@ -113,187 +86,228 @@ function forward(text: string): void {
   }
 }
 
-/**
- * Starts the proxy: takes its lock, installs its signal handlers and
- * writes its ready file. The process then lives on its timers until the
- * processor stops; it exits with one of the codes in `EXIT`.
- *
- * @param options What to watch and how.
- */
-export function runProxy(
-  options: ProxyOptions & { lockOnStdin?: boolean },
-): void {
-  const { dir, device } = options;
-  const sysfs = createSysfs({ sysroot: options.sysroot });
-  const name = label(device);
-  // With --lock=stdin, create locked proxy.lock and made it our stdin: the
-  // lock is ours from the spawn on, until exit() closes descriptor 0.
-  const lock = options.lockOnStdin ? undefined : Deno.openSync(
-    join(dir, PROXY_LOCK),
-    { read: true, write: true, create: true, mode: 0o600 },
-  );
-  lock?.lockSync(true);
+/** Where the proxy is in its life. */
+type Phase = "waiting" | "starting" | "running" | "stopping";
 
-  let phase: "waiting" | "starting" | "running" | "stopping" = "waiting";
-  let reader: StateReader | undefined;
-  let watch: ReturnType<typeof setInterval> | undefined;
-  // Firmware output (debugfs trace buffers) goes to stdout: the container log.
-  const trace = createTraceForwarder({ sysfs, device, write: forward });
-  const traceEvery = Math.max(1, Math.round(TRACE_POLL_MS / options.pollMs));
-  let ticks = 0;
-  const hooks: ProcessorHooks = { onRetry: say };
+/** One proxy's processor, from the start signal to its exit. */
+class Proxy {
+  phase: Phase = "waiting";
+  /** Deno's timer for {@linkcode Proxy.check} (the listener driver only). */
+  watch: ReturnType<typeof setInterval> | undefined;
+  readonly hooks: ProcessorHooks = { onRetry: say };
+  readonly #options: ProxyOptions & { lockOnStdin?: boolean };
+  readonly #sysfs: Sysfs;
+  readonly #name: string;
+  readonly #lock: Deno.FsFile | undefined;
+  /** Firmware output (debugfs trace buffers) to stdout: the container log. */
+  readonly #trace: TraceForwarder;
+  readonly #traceEvery: number;
+  #reader: StateReader | undefined;
+  #ticks = 0;
+  #crashedSince = 0;
+  #offlineSince = 0;
 
-  function exit(code: number): never {
-    if (watch !== undefined) clearInterval(watch);
-    reader?.close();
-    trace.close();
+  constructor(
+    options: ProxyOptions & { lockOnStdin?: boolean },
+    lock: Deno.FsFile | undefined,
+  ) {
+    this.#options = options;
+    this.#lock = lock;
+    this.#sysfs = createSysfs({ sysroot: options.sysroot });
+    this.#name = label(options.device);
+    this.#trace = createTraceForwarder({
+      sysfs: this.#sysfs,
+      device: options.device,
+      write: forward,
+    });
+    this.#traceEvery = Math.max(1, Math.round(TRACE_POLL_MS / options.pollMs));
+  }
+
+  /** Whether a poll tick is due to look at the processor. */
+  get watching(): boolean {
+    return this.phase === "running";
+  }
+
+  /** Exits, releasing the lock first. */
+  exit(code: number): never {
+    if (this.watch !== undefined) clearInterval(this.watch);
+    this.#reader?.close();
+    this.#trace.close();
     // Release the lock first: it is what `state` and `delete` look at, and
     // tearing down the process takes a further 5-30 ms. (Deno cannot close
     // descriptor 0; libc can. Without FFI the lock goes with the process.)
-    lock?.close();
-    if (options.lockOnStdin) closeDescriptor(0);
+    this.#lock?.close();
+    if (this.#options.lockOnStdin) closeDescriptor(0);
     Deno.exit(code);
   }
 
-  function report(result: StartResult): void {
-    const tmp = join(dir, `.${START_RESULT_FILE}.tmp`);
-    Deno.writeTextFileSync(tmp, JSON.stringify(result));
-    Deno.renameSync(tmp, join(dir, START_RESULT_FILE));
+  /** A signal arrived: start, or stop with the code it asks for. */
+  onSignal(signal: Deno.Signal): Promise<void> {
+    if (signal === START_SIGNAL) return this.start();
+    return this.stop(signal === "SIGINT" ? EXIT.int : EXIT.term);
   }
 
-  async function start(): Promise<void> {
-    if (phase !== "waiting") return;
-    phase = "starting";
-    const firmware = sysfs.readFirmware(device);
-    trace.baseline();
+  /** Waiting -> running: starts the processor and reports how it went. */
+  async start(): Promise<void> {
+    if (this.phase !== "waiting") return;
+    this.phase = "starting";
+    const { device, dir } = this.#options;
+    const firmware = this.#sysfs.readFirmware(device);
+    this.#trace.baseline();
     try {
-      await startProcessor(sysfs, device, options.start, hooks);
-      reader = sysfs.openStateReader(device);
+      await startProcessor(
+        this.#sysfs,
+        device,
+        this.#options.start,
+        this.hooks,
+      );
+      this.#reader = this.#sysfs.openStateReader(device);
     } catch (error) {
       const message = describeError(error);
-      report({ ok: false, message });
+      writeStartResult(dir, { ok: false, message });
       say(message);
-      exit(EXIT.failed);
+      this.exit(EXIT.failed);
     }
-    if (phase !== "starting") return; // a stop arrived meanwhile
-    phase = "running";
-    report({ ok: true });
-    say(`${name}: firmware ${firmware} deployed and running`);
+    if (this.phase !== "starting") return; // a stop arrived meanwhile
+    this.phase = "running";
+    writeStartResult(dir, { ok: true });
+    say(`${this.#name}: firmware ${firmware} deployed and running`);
   }
 
-  let crashedSince = 0;
-  let offlineSince = 0;
-  function check(): void {
-    if (phase !== "running" || !reader) return;
-    if (++ticks >= traceEvery) {
-      ticks = 0;
-      trace.poll();
+  /** Running: one look at the processor; exits once it left `running`. */
+  check(): void {
+    if (this.phase !== "running" || !this.#reader) return;
+    if (++this.#ticks >= this.#traceEvery) {
+      this.#ticks = 0;
+      this.#trace.poll();
     }
-    if (reader.isRunning()) {
-      if (crashedSince !== 0 || offlineSince !== 0) {
-        crashedSince = 0;
-        offlineSince = 0;
-        say(`${name}: recovered by the kernel, running again`);
+    if (this.#reader.isRunning()) {
+      if (this.#crashedSince !== 0 || this.#offlineSince !== 0) {
+        this.#crashedSince = 0;
+        this.#offlineSince = 0;
+        say(`${this.#name}: recovered by the kernel, running again`);
       }
       return;
     }
-    const state = reader.read();
-    const meaning = stateMeaning(state, options.stateAliases);
+    const state = this.#reader.read();
+    const meaning = stateMeaning(state, this.#options.stateAliases);
     if (meaning === "transient") return; // mid-rewrite
     if (meaning === "running") {
       // a plugin's alias (a TI vendor kernel's suspended core is rebooted
       // on resume)
-      crashedSince = 0;
+      this.#crashedSince = 0;
       return;
     }
-    if (crashedSince === 0) trace.flush(); // the firmware's last words
-    if (meaning === "crashed" || (crashedSince !== 0 && state === "offline")) {
-      // With recovery enabled the kernel reboots the core: crashed ->
-      // offline -> running. Wait for that before calling it a crash.
-      if (crashedSince === 0) {
-        crashedSince = Date.now();
-        const recovery = sysfs.readRecovery(device);
-        say(`${name}: crashed (recovery ${recovery ?? "unknown"})`);
-        if (recovery !== "enabled") {
-          say(`${name}: stopped: crashed`);
-          exit(EXIT.crashed);
-        }
-      } else if (Date.now() - crashedSince > options.start.timeoutMs) {
-        say(`${name}: stopped: crashed and not recovered`);
-        exit(EXIT.crashed);
-      }
-      return;
+    if (this.#crashedSince === 0) this.#trace.flush(); // its last words
+    if (
+      meaning === "crashed" || (this.#crashedSince !== 0 && state === "offline")
+    ) {
+      this.#crashed();
+    } else if (state === "offline") {
+      this.#offline();
+    } else {
+      say(`${this.#name}: stopped: it reads "${state}"`);
+      this.exit(EXIT.lost);
     }
-    if (state === "offline") {
-      // A kernel recovering a crash goes crashed -> offline -> running in
-      // one worker; a poll can miss `crashed` and see only `offline`. With
-      // recovery enabled, give it a moment before calling it a stop.
-      if (offlineSince === 0 && sysfs.readRecovery(device) === "enabled") {
-        offlineSince = Date.now();
-        return;
-      }
-      if (offlineSince !== 0 && Date.now() - offlineSince < RECOVERY_GRACE_MS) {
-        return;
-      }
-      say(`${name}: stopped outside the runtime (offline)`);
-      exit(EXIT.stoppedExternally);
-    }
-    say(`${name}: stopped: it reads "${state}"`);
-    exit(EXIT.lost);
   }
 
-  async function stop(code: number): Promise<void> {
-    if (phase === "stopping") return;
-    const was = phase;
-    phase = "stopping";
-    if (was === "waiting") exit(code);
-    if (watch !== undefined) clearInterval(watch);
-    trace.flush();
+  /**
+   * It crashed. With recovery enabled the kernel reboots the core:
+   * crashed -> offline -> running. Wait for that before calling it a crash.
+   */
+  #crashed(): void {
+    const { device, start } = this.#options;
+    if (this.#crashedSince === 0) {
+      this.#crashedSince = Date.now();
+      const recovery = this.#sysfs.readRecovery(device);
+      say(`${this.#name}: crashed (recovery ${recovery ?? "unknown"})`);
+      if (recovery !== "enabled") {
+        say(`${this.#name}: stopped: crashed`);
+        this.exit(EXIT.crashed);
+      }
+    } else if (Date.now() - this.#crashedSince > start.timeoutMs) {
+      say(`${this.#name}: stopped: crashed and not recovered`);
+      this.exit(EXIT.crashed);
+    }
+  }
+
+  /**
+   * It reads `offline`. A kernel recovering a crash goes crashed -> offline
+   * -> running in one worker; a poll can miss `crashed` and see only
+   * `offline`. With recovery enabled, give it a moment before calling it a
+   * stop.
+   */
+  #offline(): void {
+    if (
+      this.#offlineSince === 0 &&
+      this.#sysfs.readRecovery(this.#options.device) === "enabled"
+    ) {
+      this.#offlineSince = Date.now();
+      return;
+    }
+    if (
+      this.#offlineSince !== 0 &&
+      Date.now() - this.#offlineSince < RECOVERY_GRACE_MS
+    ) return;
+    say(`${this.#name}: stopped outside the runtime (offline)`);
+    this.exit(EXIT.stoppedExternally);
+  }
+
+  /** A requested stop: stops the processor (once it runs) and exits. */
+  async stop(code: number): Promise<void> {
+    if (this.phase === "stopping") return;
+    const was = this.phase;
+    this.phase = "stopping";
+    if (was === "waiting") this.exit(code);
+    if (this.watch !== undefined) clearInterval(this.watch);
+    this.#trace.flush();
     try {
-      await stopProcessor(sysfs, device, options.stop, hooks);
+      await stopProcessor(
+        this.#sysfs,
+        this.#options.device,
+        this.#options.stop,
+        this.hooks,
+      );
     } catch (error) {
       say(describeError(error));
-      exit(code);
+      this.exit(code);
     }
-    say(`${name}: stopped on request`);
-    exit(code);
+    say(`${this.#name}: stopped on request`);
+    this.exit(code);
   }
+}
 
-  function watching(): boolean {
-    return phase === "running";
-  }
+/**
+ * The driver for a proxy started with its signals blocked (see
+ * spawnProxy): signals come from a descriptor, and between looks at
+ * `state` it sleeps in poll(2), outside Deno's event loop, which is idle.
+ */
+function driveBySignalQueue(
+  proxy: Proxy,
+  queue: SignalQueue,
+  pollMs: number,
+): void {
+  // Waits for the simulator block too: nothing else is waiting to run.
+  proxy.hooks.pause = (ms) => {
+    sleepSync(ms);
+    return RESOLVED;
+  };
+  void (async () => {
+    for (;;) {
+      const signal = queue.wait(proxy.watching ? pollMs : -1);
+      if (signal !== undefined) await proxy.onSignal(signal);
+      else proxy.check();
+    }
+  })();
+}
 
-  function onSignal(signal: Deno.Signal): Promise<void> {
-    if (signal === START_SIGNAL) return start();
-    return stop(signal === "SIGINT" ? EXIT.int : EXIT.term);
-  }
-
-  // `create` starts us with these signals blocked (see spawnProxy): we take
-  // them from a descriptor and sleep in poll(2) between looks at `state`,
-  // outside Deno's event loop, which is idle.
-  const queue = openSignalQueue(PROXY_SIGNALS);
-  Deno.writeTextFileSync(join(dir, READY_FILE), String(Deno.pid));
-  if (queue !== undefined) {
-    // Waits for the simulator block too: nothing else is waiting to run.
-    hooks.pause = (ms) => {
-      sleepSync(ms);
-      return RESOLVED;
-    };
-    void (async () => {
-      for (;;) {
-        const signal = queue.wait(watching() ? options.pollMs : -1);
-        if (signal !== undefined) await onSignal(signal);
-        else check();
-      }
-    })();
-    return;
-  }
-  // Started some other way: Deno's signal listeners and timers.
+/** The driver for a proxy started some other way: Deno's listeners and timers. */
+function driveByListeners(proxy: Proxy, pollMs: number): void {
   const listen = (signal: Deno.Signal) =>
     Deno.addSignalListener(signal, async () => {
-      await onSignal(signal);
-      if (phase === "running" && watch === undefined) {
-        watch = setInterval(check, options.pollMs);
+      await proxy.onSignal(signal);
+      if (proxy.phase === "running" && proxy.watch === undefined) {
+        proxy.watch = setInterval(() => proxy.check(), pollMs);
       }
     });
   PROXY_SIGNALS.forEach(listen);
@@ -304,9 +318,40 @@ export function runProxy(
 }
 
 /**
+ * Starts the proxy: takes its lock, takes its signals and writes its ready
+ * file. The process then lives on its driver until the processor stops; it
+ * exits with one of the codes in `EXIT`.
+ *
+ * @param options What to watch and how.
+ */
+export function runProxy(
+  options: ProxyOptions & { lockOnStdin?: boolean; closeFdsFrom?: number },
+): void {
+  if (options.closeFdsFrom !== undefined) {
+    // Spawned by Deno.Command: drop what create inherited (an engine's
+    // pipes), or they stay open for as long as we live.
+    for (const fd of inheritableDescriptors(options.closeFdsFrom) ?? []) {
+      closeDescriptor(fd);
+    }
+  }
+  // With --lock=stdin, create locked proxy.lock and made it our stdin: the
+  // lock is ours from the spawn on, until exit() closes descriptor 0.
+  const lock = options.lockOnStdin ? undefined : Deno.openSync(
+    join(options.dir, PROXY_LOCK),
+    { read: true, write: true, create: true, mode: 0o600 },
+  );
+  lock?.lockSync(true);
+  const proxy = new Proxy(options, lock);
+  const queue = openSignalQueue(PROXY_SIGNALS);
+  writeReady(options.dir);
+  if (queue !== undefined) driveBySignalQueue(proxy, queue, options.pollMs);
+  else driveByListeners(proxy, options.pollMs);
+}
+
+/**
  * Entry point: parses the proxy's arguments and runs it.
  *
- * @param args The arguments made by {@linkcode proxyArgs}.
+ * @param args The arguments made by `proxyArgs()`.
  */
 export function proxyMain(args: string[]): void {
   try {

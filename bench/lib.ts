@@ -11,8 +11,11 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { type ProcessorSpec, Simulator } from "../sim/simulator.ts";
+import type { ProcessorSpec, Simulator } from "../sim/simulator.ts";
+import { type Env, list, setUp } from "../tests/helpers/harness.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
+import { readyPid } from "../core/proxy/files.ts";
+export { list };
 
 /** The checkout. */
 export const PROJECT = fileURLToPath(new URL("..", import.meta.url)).replace(
@@ -56,15 +59,7 @@ export function quantile(xs: number[], q: number): number {
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 
-/**
- * Resolves after `ms` milliseconds.
- *
- * @param ms Delay.
- * @returns A promise.
- */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from "../core/util/poll.ts";
 
 /** A timed process run. */
 export interface Timed {
@@ -107,6 +102,8 @@ export interface BenchEnvOptions {
 
 /** A simulator plus the commands the benchmarks time. */
 export interface BenchEnv {
+  /** The test harness's environment underneath. */
+  harness: Env;
   sim: Simulator;
   tmp: string;
   sysroot: string;
@@ -127,30 +124,28 @@ export interface BenchEnv {
   close(): Promise<void>;
 }
 
-let bundles = 0;
-
 /**
- * Sets up a simulator in a temp dir.
+ * Sets up a simulator (default one processor `p0`, recovery disabled) with
+ * the test harness (tests/helpers/harness.ts) and adds the timed commands.
  *
  * @param options Processors.
- * @returns The environment.
+ * @returns The environment; `close()` tears it down.
  */
 export async function setUpBench(
   options: BenchEnvOptions = {},
 ): Promise<BenchEnv> {
-  const tmp = Deno.makeTempDirSync({ prefix: "rprt-bench-" });
-  const sim = await Simulator.create({
-    root: join(tmp, "sysroot"),
-    processors: options.processors ?? [{ name: "p0", recovery: "disabled" }],
-  });
-  const sysroot = sim.root;
-  const stateRoot = join(sysroot, "run/remoteproc-runtime");
+  const base = await setUp(
+    options.processors ?? [{ name: "p0", recovery: "disabled" }],
+    { prefix: "rprt-bench-" },
+  );
+  const { sim, tmp, sysroot, root: stateRoot } = base;
   const cliEnv = {
     REMOTEPROC_RUNTIME_SYSROOT: sysroot,
     DENO_NO_UPDATE_CHECK: "1",
   };
   const denoEnv = { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" };
   const env: BenchEnv = {
+    harness: base,
     sim,
     tmp,
     sysroot,
@@ -180,31 +175,26 @@ export async function setUpBench(
       `--allow-write=${sysroot}`,
       script,
     ],
-    bundle(name, size = 16) {
-      const dir = join(tmp, `bundle${bundles++}`);
-      Deno.mkdirSync(join(dir, "rootfs"), { recursive: true });
-      Deno.writeFileSync(join(dir, "rootfs/fw.elf"), makeElf({ size }));
-      Deno.writeTextFileSync(
-        join(dir, "config.json"),
-        JSON.stringify({
-          ociVersion: "1.0.2",
-          process: { args: ["fw.elf"], cwd: "/", terminal: false },
-          root: { path: "rootfs" },
-          annotations: { "remoteproc.name": name },
-        }),
-      );
-      return dir;
-    },
-    lockPath: (id) => join(stateRoot, id, "proxy.lock"),
-    async close() {
-      for (const id of containers(env)) {
-        await env.cli(["delete", "--force", id]);
-      }
-      await sim.close();
-      Deno.removeSync(tmp, { recursive: true });
-    },
+    bundle: (name, size = 16) =>
+      base.bundle({
+        annotations: { "remoteproc.name": name },
+        files: { "fw.elf": makeElf({ size }) },
+      }),
+    lockPath: (id) => join(containerDir(env, id), "proxy.lock"),
+    close: () => base.close(),
   };
   return env;
+}
+
+/**
+ * The state directory of a container (`<stateRoot>/containers/<id>`).
+ *
+ * @param env The environment.
+ * @param id The container id.
+ * @returns The directory.
+ */
+export function containerDir(env: BenchEnv, id: string): string {
+  return env.harness.containerDir(id);
 }
 
 /**
@@ -214,21 +204,7 @@ export async function setUpBench(
  * @returns Their names.
  */
 export function containers(env: BenchEnv): string[] {
-  return list(env.stateRoot).filter((n) => n !== "claims");
-}
-
-/**
- * Files in a directory, sorted; none when it does not exist.
- *
- * @param dir The directory.
- * @returns Names.
- */
-export function list(dir: string): string[] {
-  try {
-    return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-  } catch {
-    return [];
-  }
+  return env.harness.containers();
 }
 
 /**
@@ -277,9 +253,9 @@ export async function waitReleased(
  * @returns The pid.
  */
 export function proxyPid(env: BenchEnv, id: string): number {
-  return Number(
-    Deno.readTextFileSync(join(env.stateRoot, id, "proxy.ready")).trim(),
-  );
+  const pid = readyPid(containerDir(env, id));
+  if (pid === undefined) throw new Error(`${id}: no proxy.ready`);
+  return pid;
 }
 
 /**

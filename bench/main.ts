@@ -7,8 +7,8 @@
  * exact flags, interleaved run by run so that the machine's noise hits both
  * alike. See BENCHMARKS.md for what each figure means.
  *
- * Sections: graph, latency, detection, idle, memory, copy, scale, soak,
- * device-plugin.
+ * Sections: graph, latency, sandbox, detection, idle, memory, copy, scale,
+ * soak, device-plugin.
  *
  * @module
  */
@@ -39,11 +39,16 @@ import {
   timed,
   waitReleased,
 } from "./lib.ts";
-import { storeFirmware } from "../core/firmware.ts";
-import { proxyCommand } from "../core/proxy_spawn.ts";
-import { spawnSession } from "../core/libc.ts";
-import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy_protocol.ts";
-import { DEFAULT_START_POLICY, DEFAULT_STOP_POLICY } from "../plugins/types.ts";
+import { storeFirmware } from "../core/firmware/store.ts";
+import { proxyCommand } from "../core/proxy/spawn.ts";
+import { isReady, readStartResult } from "../core/proxy/files.ts";
+import { spawnSession } from "../core/os/libc.ts";
+import { POLL_MS, PROXY_SIGNALS, proxyArgs } from "../core/proxy/protocol.ts";
+import {
+  DEFAULT_START_POLICY,
+  DEFAULT_STOP_POLICY,
+} from "../core/plugin/types.ts";
+import { openFirmwareSource, rootfsIdentity } from "../core/firmware/rootfs.ts";
 
 /** One row of the table. */
 interface Figure {
@@ -108,7 +113,7 @@ async function must(
 // ---------------------------------------------------------------------------
 // graph: what each verb loads at run time from the bundle the launcher runs
 // (dist/js, `deno task bundle`): the static import closure of cli.js plus
-// the verb's entry (everything else is loaded through core/lazy.ts), and
+// the verb's entry (everything else is loaded through core/util/lazy.ts), and
 // the source modules in those files (esbuild marks each with a comment).
 
 function bundleClosure(entries: string[]): {
@@ -290,6 +295,64 @@ async function latency(): Promise<void> {
       lifecycleMs: t.lifecycle,
       fourEmptyMs: t.empty4,
     },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// sandbox: a pod sandbox's placeholder (core/ops/sandbox.ts) must cost no more
+// to create and start than a firmware container: both measured in turn,
+// round by round.
+
+async function sandbox(): Promise<void> {
+  const env = await setUpBench();
+  const rounds = quick ? 8 : 30;
+  const warm = 2;
+  const t: Record<"firmware" | "placeholder", number[]> = {
+    firmware: [],
+    placeholder: [],
+  };
+  try {
+    const firmware = env.bundle("p0");
+    const pod = join(env.tmp, "pod-bundle");
+    Deno.mkdirSync(join(pod, "rootfs"), { recursive: true });
+    Deno.writeTextFileSync(
+      join(pod, "config.json"),
+      JSON.stringify({
+        ociVersion: "1.0.2",
+        process: { args: ["/pause"], cwd: "/", terminal: false },
+        root: { path: "rootfs" },
+        annotations: {
+          "io.kubernetes.cri.container-type": "sandbox",
+          "remoteproc.name": "p0",
+        },
+      }),
+    );
+    for (let i = 0; i < rounds + warm; i++) {
+      for (const kind of ["firmware", "placeholder"] as const) {
+        const id = `${kind}${i}`;
+        const bundle = kind === "firmware" ? firmware : pod;
+        const took =
+          await must("create", env.cli(["create", "-b", bundle, id])) +
+          await must("start", env.cli(["start", id]));
+        await must("kill", env.cli(["kill", id]));
+        await waitReleased(env.lockPath(id));
+        await must("delete", env.cli(["delete", id]));
+        if (i >= warm) t[kind].push(took);
+      }
+    }
+  } finally {
+    await env.close();
+  }
+  const ratio = median(t.placeholder) / median(t.firmware);
+  add({
+    section: "sandbox",
+    name: "pod sandbox placeholder create+start vs a firmware container's",
+    measured: `${x(ratio)} (${ms(median(t.placeholder))} vs ${
+      ms(median(t.firmware))
+    })`,
+    target: "<= 1x",
+    ok: ratio <= 1,
+    detail: { ratioOfMedians: ratio, ...t },
   });
 }
 
@@ -506,12 +569,12 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
     };
     try {
       const deadline = performance.now() + 10_000;
-      while (list(dir).indexOf("proxy.ready") < 0) {
+      while (!isReady(dir)) {
         if (performance.now() > deadline) throw new Error(`${name}: no ready`);
         await sleep(5);
       }
       Deno.kill(child.pid, "SIGUSR1");
-      while (list(dir).indexOf("start.result") < 0) {
+      while (readStartResult(dir) === undefined) {
         if (performance.now() > deadline) throw new Error(`${name}: no start`);
         await sleep(5);
       }
@@ -546,7 +609,8 @@ async function memoryVariants(env: BenchEnv): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// copy: the store step `start` runs (core/firmware.ts storeFirmware) vs cp
+// copy: the store step `start` runs (core/firmware/rootfs.ts openFirmwareSource and
+// core/firmware/store.ts storeFirmware) vs cp
 // of the same 64 MiB file into the same directory.
 
 async function copy(): Promise<void> {
@@ -565,7 +629,13 @@ async function copy(): Promise<void> {
     Deno.readFileSync(source); // into the page cache
     for (let i = 0; i < rounds + 1; i++) {
       const t0 = performance.now();
-      const stored = storeFirmware(source, fwDir, `ours-${i}.elf`);
+      const opened = openFirmwareSource(
+        join(big, "rootfs"),
+        source,
+        rootfsIdentity(join(big, "rootfs")),
+      );
+      const stored = storeFirmware(opened, fwDir, `ours-${i}.elf`);
+      opened.close();
       const dt = performance.now() - t0;
       Deno.removeSync(stored);
       const target = join(fwDir, `cp-${i}.elf`);
@@ -932,6 +1002,7 @@ async function devicePlugin(): Promise<void> {
 const sections: Record<string, () => Promise<void>> = {
   graph,
   latency,
+  sandbox,
   detection,
   idle: () => idleAndMemory(true, only?.includes("memory") ?? true),
   memory: () =>

@@ -8,8 +8,13 @@
  *
  * @module
  */
-import { UsageError } from "../core/errors.ts";
-import { openRuntime, type Runtime } from "../core/runtime.ts";
+import { UsageError } from "../core/util/errors.ts";
+import type { Access } from "../core/os/confinement.ts";
+import {
+  type FlagSpecs,
+  type ParsedFlags,
+  parseFlags,
+} from "../core/util/flags.ts";
 
 /** Global flags, parsed by cli.ts. */
 export interface Globals {
@@ -20,34 +25,93 @@ export interface Globals {
   sysroot?: string | undefined;
 }
 
+/** The global flags: runc's, some accepted and ignored. */
+const GLOBAL_FLAGS: FlagSpecs = {
+  root: { type: "string" },
+  log: { type: "string" },
+  "log-format": { type: "string" },
+  sysroot: { type: "string" },
+  debug: { type: "boolean" },
+  version: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+  // accepted, ignored
+  "systemd-cgroup": { type: "boolean" },
+  "cgroup-manager": { type: "string" },
+  rootless: { type: "string" },
+  criu: { type: "string" },
+};
+
+/** Global flags, the verb and its arguments. */
+export interface ParsedGlobals extends Globals {
+  version: boolean;
+  help: boolean;
+  verb: string | undefined;
+  rest: string[];
+}
+
+/**
+ * Splits global flags from the verb and its arguments.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseGlobals } from "./args.ts";
+ *
+ * const parsed = parseGlobals(["--root=/r", "-v", "state", "c1"]);
+ * assert.equal(parsed.root, "/r");
+ * assert.equal(parsed.version, true);
+ * assert.equal(parsed.verb, "state");
+ * assert.deepEqual(parsed.rest, ["c1"]);
+ * ```
+ *
+ * @param argv The command line without the program name.
+ * @returns Globals, verb and the verb's arguments.
+ * @throws {UsageError} On an unknown flag or a bad value.
+ */
+export function parseGlobals(argv: string[]): ParsedGlobals {
+  const { values, positionals } = parseFlags(argv, GLOBAL_FLAGS, {
+    unknownHint: " (see --help)",
+    stopAtPositional: true,
+  });
+  const logFormat = values["log-format"] ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new UsageError(
+      `--log-format must be text or json, not ${JSON.stringify(logFormat)}`,
+    );
+  }
+  const sysroot = values.sysroot ??
+    (Deno.env.get("REMOTEPROC_RUNTIME_SYSROOT") || undefined);
+  return {
+    root: values.root as string | undefined,
+    log: values.log as string | undefined,
+    logFormat,
+    debug: values.debug === true,
+    sysroot: sysroot as string | undefined,
+    version: values.version === true,
+    help: values.help === true,
+    verb: positionals[0],
+    rest: positionals.slice(1),
+  };
+}
+
 /** What a verb module gets. */
 export interface VerbContext {
   /** Global flags. */
   globals: Globals;
   /** Arguments after the verb. */
   args: string[];
-}
-
-/** One flag of a verb. */
-export interface FlagSpec {
-  /** A string flag takes a value; a boolean does not. */
-  type: "string" | "boolean";
-  /** A one-letter alias (`-b`). */
-  short?: string;
-  /** The value when the flag is absent. */
-  default?: string;
+  /**
+   * What the verb may touch once confined, from its entry in the verb table
+   * (cli/verbs.ts), which cli.ts passes on; absent for an unconfined verb.
+   */
+  access?: Access | undefined;
 }
 
 /** Flags of a verb, by long name. */
-export type VerbOptions = Record<string, FlagSpec>;
+export type VerbOptions = FlagSpecs;
 
 /** Parsed flags and positional arguments. */
-export interface ParsedVerb {
-  /** Values by long name: strings, or true/false for booleans. */
-  values: Record<string, string | boolean | undefined>;
-  /** The remaining arguments. */
-  positionals: string[];
-}
+export type ParsedVerb = ParsedFlags;
 
 /**
  * Parses a verb's arguments.
@@ -66,7 +130,10 @@ export function parseVerb(
   options: VerbOptions,
   positionals: { min: number; max: number },
 ): ParsedVerb {
-  const parsed = parseFlags(verb, args, options);
+  const parsed = parseFlags(args, options, {
+    prefix: `${verb}: `,
+    shorts: true,
+  });
   const count = parsed.positionals.length;
   if (count < positionals.min) {
     throw new UsageError(
@@ -85,82 +152,19 @@ export function parseVerb(
   return parsed;
 }
 
-function parseFlags(
-  verb: string,
-  args: string[],
-  options: VerbOptions,
-): ParsedVerb {
-  const values: ParsedVerb["values"] = {};
-  const byShort = new Map<string, string>();
-  for (const [name, spec] of Object.entries(options)) {
-    if (spec.default !== undefined) values[name] = spec.default;
-    if (spec.short) byShort.set(spec.short, name);
-  }
-  const positionals: string[] = [];
-  const fail = (text: string): never => {
-    throw new UsageError(`${verb}: ${text}`);
-  };
-  const take = (name: string, value: string | undefined) => {
-    if (value === undefined) fail(`flag --${name} needs a value`);
-    values[name] = value;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("-") || arg === "-") {
-      positionals.push(arg);
-      continue;
-    }
-    const body = arg.slice(arg.startsWith("--") ? 2 : 1);
-    const eq = body.indexOf("=");
-    const key = eq >= 0 ? body.slice(0, eq) : body;
-    const inline = eq >= 0 ? body.slice(eq + 1) : undefined;
-    // A long name, with one dash or two as Go's flag package allows.
-    const long = Object.hasOwn(options, key)
-      ? key
-      : key.length === 1
-      ? byShort.get(key)
-      : undefined;
-    if (long !== undefined) {
-      if (options[long]!.type === "string") {
-        take(long, inline ?? args[++i]);
-      } else if (inline === undefined || inline === "true") {
-        values[long] = true;
-      } else if (inline === "false") {
-        values[long] = false;
-      } else {
-        fail(`flag --${long} takes no value`);
-      }
-      continue;
-    }
-    if (arg.startsWith("--") || !byShort.has(arg[1]!)) {
-      fail(`unknown flag ${arg.split("=")[0]}`);
-    }
-    // Grouped shorts: -af, or -bVALUE.
-    for (let c = 1; c < arg.length; c++) {
-      const name = byShort.get(arg[c]!) ?? fail(`unknown flag -${arg[c]}`);
-      if (options[name]!.type === "boolean") {
-        values[name] = true;
-        continue;
-      }
-      take(name, c + 1 < arg.length ? arg.slice(c + 1) : args[++i]);
-      break;
-    }
-  }
-  return { values, positionals };
-}
-
 /**
- * The runtime context for the global flags.
+ * Refuses a `--format` other than `table` and `json`.
  *
- * @param globals Parsed global flags.
- * @returns The context.
+ * @param verb The verb, for the message.
+ * @param format The value.
+ * @throws {UsageError} For any other value.
  */
-export function runtimeFor(globals: Globals): Runtime {
-  return openRuntime({ sysroot: globals.sysroot, stateRoot: globals.root });
+export function checkFormat(verb: string, format: unknown): void {
+  if (format !== "table" && format !== "json") {
+    throw new UsageError(
+      `${verb}: invalid format option ${JSON.stringify(format)}`,
+    );
+  }
 }
 
 const encoder = new TextEncoder();

@@ -7,7 +7,7 @@
  * @module
  */
 import { parseVerb, print, type VerbContext } from "./args.ts";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/util/errors.ts";
 import {
   containerdToml,
   dockerDaemonJson,

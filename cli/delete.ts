@@ -3,31 +3,50 @@
  *
  * @module
  */
-import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { deleteContainer } from "../core/delete.ts";
-import { validateId } from "../core/container_id.ts";
-import { confineVerb } from "./confine.ts";
+import type { VerbContext } from "./args.ts";
+import { runVerb } from "./run.ts";
+import { deleteContainer } from "../core/ops/delete.ts";
+import { registry } from "../plugins/registry.ts";
+import { lazyImport } from "../core/util/lazy.ts";
+import { oneLine } from "../core/util/message_text.ts";
 
 /**
- * Runs `delete`.
+ * Runs `delete`; what `--force` cleaned past is a warning on stderr.
  *
- * @param context Globals and arguments.
+ * @param context Global flags and the verb's arguments.
  */
-export async function run({ globals, args }: VerbContext): Promise<void> {
-  const { values, positionals } = parseVerb("delete", args, {
-    force: { type: "boolean", short: "f" },
-  }, { min: 1, max: 1 });
-  const rt = runtimeFor(globals);
-  const id = positionals[0]!;
-  validateId(id);
-  await confineVerb(rt, globals, "delete", id);
-  await deleteContainer(rt, {
-    id,
-    force: values.force as boolean | undefined,
-    warn: (message) => {
-      Deno.stderr.writeSync(
-        new TextEncoder().encode(`remoteproc-runtime: warning: ${message}\n`),
-      );
-    },
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "delete",
+    flags: { force: { type: "boolean", short: "f" } },
+    positionals: { min: 1, max: 1 },
+    id: true,
+    plugins: registry,
+  }, async ({ rt, id, values, globals }) => {
+    const warnings: string[] = [];
+    try {
+      await deleteContainer(rt, {
+        id,
+        force: values.force as boolean | undefined,
+        warn: (message) => {
+          const line = oneLine(message);
+          warnings.push(line);
+          Deno.stderr.writeSync(
+            new TextEncoder().encode(`remoteproc-runtime: warning: ${line}\n`),
+          );
+        },
+      });
+    } finally {
+      if (warnings.length > 0 && globals.log) {
+        const { logWarnings } = await lazyImport<
+          typeof import("./logging.ts")
+        >("cli/logging.ts");
+        await logWarnings({
+          file: globals.log,
+          format: globals.logFormat,
+          debug: globals.debug,
+        }, warnings);
+      }
+    }
   });
 }

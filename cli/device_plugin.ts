@@ -8,11 +8,12 @@
  *
  * @module
  */
-import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { confineStage } from "./confine.ts";
-import { prepareDirs } from "../core/confine.ts";
-import { absolute } from "../core/paths.ts";
-import { ConfigError } from "../core/errors.ts";
+import { parseVerb, type VerbContext } from "./args.ts";
+import { confineStage } from "./run.ts";
+import { prepareDirs } from "../core/os/confinement.ts";
+import { openRuntime } from "../core/runtime.ts";
+import { absolute } from "../core/container/paths.ts";
+import { ConfigError } from "../core/util/errors.ts";
 import { loadPlugins } from "../plugins/registry.ts";
 import {
   DEFAULT_KUBELET_DIR,
@@ -57,7 +58,7 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
       }`,
     );
   }
-  const rt = runtimeFor(globals);
+  const rt = openRuntime({ sysroot: globals.sysroot, stateRoot: globals.root });
   const plugins = await loadPlugins(rt.roots.sysroot);
   loadApi();
   // Landlock rules name existing directories only: the claims made later

@@ -3,29 +3,27 @@
  *
  * @module
  */
-import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { kill } from "../core/kill.ts";
-import { validateId } from "../core/container_id.ts";
-import { parseSignal } from "../core/signals.ts";
-import { confineVerb } from "./confine.ts";
+import type { VerbContext } from "./args.ts";
+import { runVerb } from "./run.ts";
+import { kill } from "../core/ops/kill.ts";
+import { parseSignal } from "../core/os/signals.ts";
 
 /**
  * Runs `kill`.
  *
- * @param context Globals and arguments.
+ * @param context Global flags and the verb's arguments.
  */
-export async function run({ globals, args }: VerbContext): Promise<void> {
-  const { values, positionals } = parseVerb("kill", args, {
-    all: { type: "boolean", short: "a" },
-  }, { min: 1, max: 2 });
-  const rt = runtimeFor(globals);
-  const id = positionals[0]!;
-  validateId(id);
-  parseSignal(positionals[1]);
-  await confineVerb(rt, globals, "kill", id);
-  await kill(rt, {
-    id,
-    signal: positionals[1],
-    all: values.all as boolean | undefined,
-  });
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "kill",
+    flags: { all: { type: "boolean", short: "a" } },
+    positionals: { min: 1, max: 2 },
+    id: true,
+    check: ({ positionals }) => parseSignal(positionals[1]),
+  }, ({ rt, id, values, positionals }) =>
+    kill(rt, {
+      id,
+      signal: positionals[1],
+      all: values.all as boolean | undefined,
+    }));
 }

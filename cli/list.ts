@@ -3,30 +3,35 @@
  *
  * @module
  */
-import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
-import { UsageError } from "../core/errors.ts";
-import { list } from "../core/state.ts";
-import { confineVerb } from "./confine.ts";
+import { checkFormat, print, type VerbContext } from "./args.ts";
+import { runVerb } from "./run.ts";
+import { list } from "../core/ops/state.ts";
 
 /**
  * Runs `list`.
  *
  * @param context Globals and arguments.
  */
-export async function run({ globals, args }: VerbContext): Promise<void> {
-  const { values } = parseVerb("list", args, {
-    format: { type: "string", short: "f", default: "table" },
-    quiet: { type: "boolean", short: "q" },
-  }, { min: 0, max: 0 });
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "list",
+    flags: {
+      format: { type: "string", short: "f", default: "table" },
+      quiet: { type: "boolean", short: "q" },
+    },
+    positionals: { min: 0, max: 0 },
+    id: false,
+    check: ({ values }) => checkFormat("list", values.format),
+  }, async ({ rt, values }) => {
+    printStates(await list(rt), values);
+  });
+}
+
+function printStates(
+  states: Awaited<ReturnType<typeof list>>,
+  values: Record<string, string | boolean | undefined>,
+): void {
   const format = values.format as string;
-  if (format !== "table" && format !== "json") {
-    throw new UsageError(
-      `list: invalid format option ${JSON.stringify(format)}`,
-    );
-  }
-  const rt = runtimeFor(globals);
-  await confineVerb(rt, globals, "list");
-  const states = await list(rt);
   if (values.quiet) {
     for (const s of states) print(s.id);
     return;

@@ -14,7 +14,7 @@ import {
   type LogRecord,
   type Sink,
 } from "@logtape/logtape";
-import { setLogSink } from "../core/log.ts";
+import { setLogSink } from "../core/util/log.ts";
 
 /** Where and how to log. */
 export interface LogOptions {
@@ -94,4 +94,21 @@ export async function logError(
   if (!options.file) return;
   await setUpLogging(options);
   getLogger(["remoteproc-runtime"]).error(message);
+}
+
+/**
+ * Logs warning records when `--log` is given (the CLI prints them to
+ * stderr itself, as they happen).
+ *
+ * @param options Where and how to log.
+ * @param messages One-line warnings.
+ */
+export async function logWarnings(
+  options: LogOptions,
+  messages: readonly string[],
+): Promise<void> {
+  if (!options.file || messages.length === 0) return;
+  await setUpLogging(options);
+  const logger = getLogger(["remoteproc-runtime"]);
+  for (const message of messages) logger.warn(message);
 }

@@ -4,33 +4,28 @@
  *
  * @module
  */
-import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
-import { UsageError } from "../core/errors.ts";
-import { processes } from "../core/state.ts";
-import { validateId } from "../core/container_id.ts";
-import { confineVerb } from "./confine.ts";
+import { checkFormat, print, type VerbContext } from "./args.ts";
+import { runVerb } from "./run.ts";
+import { processes } from "../core/ops/state.ts";
 
 /**
  * Runs `ps`.
  *
  * @param context Globals and arguments.
  */
-export async function run({ globals, args }: VerbContext): Promise<void> {
-  const { values, positionals } = parseVerb("ps", args, {
-    format: { type: "string", short: "f", default: "table" },
-  }, { min: 1, max: 64 });
-  const format = values.format as string;
-  if (format !== "table" && format !== "json") {
-    throw new UsageError(`ps: invalid format option ${JSON.stringify(format)}`);
-  }
-  const rt = runtimeFor(globals);
-  const id = positionals[0]!;
-  validateId(id);
-  await confineVerb(rt, globals, "ps", id);
-  const pids = await processes(rt, id);
-  if (format === "json") {
-    print(JSON.stringify(pids));
-    return;
-  }
-  print(["PID", ...pids.map(String)].join("\n"));
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "ps",
+    flags: { format: { type: "string", short: "f", default: "table" } },
+    positionals: { min: 1, max: 64 },
+    id: true,
+    check: ({ values }) => checkFormat("ps", values.format),
+  }, async ({ rt, id, values }) => {
+    const pids = await processes(rt, id);
+    if (values.format === "json") {
+      print(JSON.stringify(pids));
+      return;
+    }
+    print(["PID", ...pids.map(String)].join("\n"));
+  });
 }

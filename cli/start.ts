@@ -3,21 +3,24 @@
  *
  * @module
  */
-import { parseVerb, runtimeFor, type VerbContext } from "./args.ts";
-import { start } from "../core/start.ts";
-import { validateId } from "../core/container_id.ts";
-import { confineVerb } from "./confine.ts";
+import type { VerbContext } from "./args.ts";
+import { runVerb } from "./run.ts";
+import { start } from "../core/ops/start.ts";
+import { registry } from "../plugins/registry.ts";
 
 /**
  * Runs `start`.
  *
- * @param context Globals and arguments.
+ * @param context Global flags and the verb's arguments.
  */
-export async function run({ globals, args }: VerbContext): Promise<void> {
-  const { positionals } = parseVerb("start", args, {}, { min: 1, max: 1 });
-  const rt = runtimeFor(globals);
-  const id = positionals[0]!;
-  validateId(id);
-  await confineVerb(rt, globals, "start", id);
-  await start(rt, id);
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "start",
+    flags: {},
+    positionals: { min: 1, max: 1 },
+    id: true,
+    plugins: registry,
+  }, async ({ rt, id }) => {
+    await start(rt, id);
+  });
 }

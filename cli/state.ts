@@ -3,21 +3,22 @@
  *
  * @module
  */
-import { parseVerb, print, runtimeFor, type VerbContext } from "./args.ts";
-import { state } from "../core/state.ts";
-import { validateId } from "../core/container_id.ts";
-import { confineVerb } from "./confine.ts";
+import { print, type VerbContext } from "./args.ts";
+import { runVerb } from "./run.ts";
+import { state } from "../core/ops/state.ts";
 
 /**
  * Runs `state`.
  *
- * @param context Globals and arguments.
+ * @param context Global flags and the verb's arguments.
  */
-export async function run({ globals, args }: VerbContext): Promise<void> {
-  const { positionals } = parseVerb("state", args, {}, { min: 1, max: 1 });
-  const rt = runtimeFor(globals);
-  const id = positionals[0]!;
-  validateId(id);
-  await confineVerb(rt, globals, "state", id);
-  print(JSON.stringify(await state(rt, id), null, 2));
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "state",
+    flags: {},
+    positionals: { min: 1, max: 1 },
+    id: true,
+  }, async ({ rt, id }) => {
+    print(JSON.stringify(await state(rt, id), null, 2));
+  });
 }

@@ -74,7 +74,9 @@ export const K3S_TEMPLATE_BASE = '{{ template "base" . }}\n';
  * k3s's config.toml.tmpl): the CRI runtime handler `remoteproc` (what a
  * RuntimeClass names), which uses the stock runc shim with our binary and
  * passes the pod's and the container's `remoteproc.*` annotations into the
- * OCI spec.
+ * OCI spec. A `remoteproc` runtime of type `io.containerd.remoteproc.v1`
+ * (the Go remoteproc-runtime's configuration) is kept as it is: that name
+ * reaches this runtime through `containerd-shim-remoteproc-v1`.
  *
  * @param current The file's text, or undefined when it does not exist.
  * @param binary Absolute path of the runtime.
@@ -105,7 +107,17 @@ export function containerdToml(
     text = text.slice(0, start) + block + text.slice(end + END.length);
     return text.endsWith("\n") ? text : text + "\n";
   }
-  if (text.includes(`[${table}]`)) {
+  const header = text.indexOf(`[${table}]`);
+  if (header >= 0) {
+    // The Go remoteproc-runtime's documented block: its shim name now
+    // reaches this runtime (containerd-shim-remoteproc-v1, installed beside
+    // it), so the block is left as it is.
+    const body = text.slice(header + table.length + 2).split(/\n\s*\[/)[0]!;
+    if (
+      /^\s*runtime_type\s*=\s*"io\.containerd\.remoteproc\.v1"\s*$/m.test(body)
+    ) {
+      return text;
+    }
     throw new SyntaxError(
       `config.toml already defines [${table}] outside the managed block`,
     );

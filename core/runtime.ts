@@ -1,12 +1,18 @@
 /**
- * The context every operation takes: the roots and the sysfs accessor.
+ * The context every operation takes: the roots, the sysfs accessor and the
+ * plugin registry (given by the caller: the core never imports a plugin).
  *
  * @module
  */
-import { defaultStateRoot, type Roots } from "./paths.ts";
-import { createSysfs, type Sysfs } from "./sysfs.ts";
-import { UsageError } from "./errors.ts";
-import { resolve } from "./posix_path.ts";
+import {
+  defaultStateRoot,
+  type Roots,
+  stateRootProblem,
+} from "./container/paths.ts";
+import { createSysfs, type Sysfs } from "./device/sysfs.ts";
+import { RuntimeError, StateError, UsageError } from "./util/errors.ts";
+import type { PluginRegistry } from "./plugin/types.ts";
+import { resolve } from "./util/posix_path.ts";
 
 /**
  * Options of {@linkcode openRuntime}.
@@ -30,6 +36,11 @@ export interface RuntimeOptions {
   stateRoot?: string | undefined;
   /** Sysfs accessor to use instead of the default (tests). */
   sysfs?: Sysfs | undefined;
+  /**
+   * The plugins to choose from (`registry` of plugins/registry.ts). Only
+   * `create`, `start` and `delete` need it; without one they fail.
+   */
+  plugins?: PluginRegistry | undefined;
 }
 
 /**
@@ -50,6 +61,8 @@ export interface Runtime {
   readonly roots: Roots;
   /** The one sysfs accessor. */
   readonly sysfs: Sysfs;
+  /** The plugin registry. */
+  readonly plugins: PluginRegistry;
 }
 
 /**
@@ -66,6 +79,8 @@ export interface Runtime {
  *
  * @param options Roots (all optional).
  * @returns The context.
+ * @throws {UsageError} For an empty `--root`.
+ * @throws {StateError} For a state root that is a file or lies below one.
  */
 export function openRuntime(options: RuntimeOptions = {}): Runtime {
   const sysroot = resolve(options.sysroot || "/");
@@ -77,8 +92,24 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
       uid: Deno.uid(),
       xdgRuntimeDir: Deno.env.get("XDG_RUNTIME_DIR"),
     });
+  const problem = stateRootProblem(stateRoot);
+  if (problem !== undefined) throw new StateError(problem);
   return {
     roots: { sysroot, stateRoot },
     sysfs: options.sysfs ?? createSysfs({ sysroot }),
+    plugins: options.plugins ?? NO_PLUGINS,
   };
 }
+
+function noPlugins(): never {
+  throw new RuntimeError("this runtime context was opened without plugins");
+}
+
+/** What a context opened without plugins has: a caller's mistake. */
+const NO_PLUGINS: PluginRegistry = {
+  select: noPlugins,
+  byName: noPlugins,
+  get fallback(): never {
+    return noPlugins();
+  },
+};

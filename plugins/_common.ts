@@ -4,11 +4,14 @@
  *
  * @module
  */
-import { DeviceError, FirmwareError } from "../core/errors.ts";
-import { machineName } from "../core/elf.ts";
-import { errnoOf, stopProcessor } from "../core/processor.ts";
-import { type Device, label } from "../core/sysfs.ts";
-import type { FirmwareImage, PluginContext, StopPolicy } from "./types.ts";
+import { DeviceError, FirmwareError } from "../core/util/errors.ts";
+import { errnoOf, stopProcessor } from "../core/device/processor.ts";
+import { type Device, label } from "../core/device/sysfs.ts";
+import type {
+  FirmwareImage,
+  PluginContext,
+  StopPolicy,
+} from "../core/plugin/types.ts";
 
 /**
  * Annotation honoured by plugins that can stop a core the bootloader
@@ -59,7 +62,7 @@ export async function stopAttached(
   try {
     await stopProcessor(sysfs, device, policy);
   } catch (error) {
-    const code = errnoOf(error) ?? sysfs.lastError(device) ?? "refused";
+    const code = errnoOf(error) ?? "refused";
     throw new DeviceError(
       `${
         label(device)
@@ -67,28 +70,6 @@ export async function stopAttached(
       { cause: error },
     );
   }
-}
-
-/**
- * Requires an ELF `e_machine`.
- *
- * @param image The image.
- * @param machines Acceptable machines.
- * @param core What kind of core, for the message (`a Cortex-M core`).
- * @throws {FirmwareError} When the machine differs.
- */
-export function requireMachine(
-  image: FirmwareImage,
-  machines: readonly number[],
-  core: string,
-): void {
-  const info = image.info;
-  if (!info || machines.length === 0 || machines.includes(info.machine)) return;
-  throw new FirmwareError(
-    `built for ${info.machineName}, but the processor is ${core} (${
-      machines.map(machineName).join(" or ")
-    }): rebuild it for that core`,
-  );
 }
 
 /**

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { assertOffline } from "../core/processor.ts";
-import { definePlugin, type Plugin } from "./types.ts";
+import { assertOffline } from "../core/device/processor.ts";
+import { definePlugin, type Plugin } from "../core/plugin/types.ts";
 
 /**
  * Kernel semantics only: start from offline, stop a running core.
@@ -28,6 +28,7 @@ import { definePlugin, type Plugin } from "./types.ts";
  * ```
  */
 export const genericPlugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "generic",
   description: "kernel remoteproc semantics, no SoC quirks",
   matches: () => true,

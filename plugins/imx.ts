@@ -27,17 +27,16 @@
  *
  * @module
  */
-import { label } from "../core/sysfs.ts";
-import type { Device } from "../core/sysfs.ts";
+import { label } from "../core/device/sysfs.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
   EM,
   hasCompatible,
-  requireMachine,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin } from "./types.ts";
+import { definePlugin, type Plugin } from "../core/plugin/types.ts";
 
 const DRIVERS = ["imx-rproc", "imx-dsp-rproc"];
 const COMPATIBLE = /^fsl,imx[0-9a-z]+-(cm4|cm7|cm7-mmio|cm33|hifi4)$/;
@@ -68,6 +67,7 @@ function isDsp(device: Device): boolean {
  * ```
  */
 export const imxPlugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "imx",
   description:
     "NXP i.MX Cortex-M and HiFi4 DSP (imx-rproc, imx-dsp-rproc): stops bootloader-started cores, DSP firmware in imx/dsp/, ETIMEDOUT start retry",
@@ -85,10 +85,10 @@ export const imxPlugin: Plugin = definePlugin({
       label(device)
     } is an i.MX7ULP/8ULP core started by the bootloader, and Linux cannot stop or restart it (stop and detach give EOPNOTSUPP): build the firmware into the boot image instead`;
   },
-  checkFirmware(image, { device }) {
-    if (isDsp(device)) requireMachine(image, [EM.XTENSA], "a HiFi4 DSP");
-    else requireMachine(image, [EM.ARM], "a Cortex-M core");
-  },
+  firmwareMachines: ({ device }) =>
+    isDsp(device)
+      ? { machines: [EM.XTENSA], core: "a HiFi4 DSP" }
+      : { machines: [EM.ARM], core: "a Cortex-M core" },
   firmwarePlacement: ({ device }) =>
     isDsp(device) ? { directory: "imx/dsp" } : {},
   prepareStart: (context) =>

@@ -23,19 +23,22 @@
  * @module
  */
 import { z } from "zod";
-import { ConfigError } from "../core/errors.ts";
-import { machineName } from "../core/elf.ts";
-import { placementProblem } from "../core/placement.ts";
-import type { Device } from "../core/sysfs.ts";
+import { ConfigError } from "../core/util/errors.ts";
+import { machineName } from "../core/firmware/elf.ts";
+import { placementProblem } from "../core/firmware/placement.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
   globMatch,
-  requireMachine,
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin } from "./types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  PLUGIN_API_VERSION,
+} from "../core/plugin/types.ts";
 
 const errno = z.string().regex(
   /^E[A-Z0-9]+$/,
@@ -199,14 +202,13 @@ export function profilePlugin(profile: Profile, file: string): Plugin {
       if (profile.firmware?.resourceTable === "required") {
         requireResourceTable(image, `profile ${profile.name} requires one`);
       }
-      requireMachine(
-        image,
-        machines,
-        `declared as ${
-          machines.map(machineName).join(" or ")
-        } by profile ${profile.name}`,
-      );
     },
+    firmwareMachines: () => ({
+      machines,
+      core: `declared as ${
+        machines.map(machineName).join(" or ")
+      } by profile ${profile.name}`,
+    }),
     firmwarePlacement: () => {
       const placement: { directory?: string; template?: string } = {};
       if (profile.firmware?.directory) {
@@ -231,7 +233,7 @@ export function profilePlugin(profile: Profile, file: string): Plugin {
     ...(profile.start ? { startPolicy: stripUndefined(profile.start) } : {}),
     ...(profile.stop ? { stopPolicy: stripUndefined(profile.stop) } : {}),
   };
-  return definePlugin(plugin);
+  return definePlugin({ ...plugin, apiVersion: PLUGIN_API_VERSION });
 }
 
 type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };

@@ -2,8 +2,9 @@
  * The static, ordered plugin registry and the rule that picks exactly one
  * plugin per processor: the `remoteproc.plugin` annotation names one
  * explicitly; otherwise the first plugin whose `matches` is true, in this
- * order: vendor profiles (by file name), then {@linkcode PLUGINS}; otherwise
- * `generic`.
+ * order: vendor profiles (by file name), then the vendor plugin modules of
+ * the configuration (built in by `tools/plugins.ts`), then
+ * {@linkcode PLUGINS}; otherwise `generic`.
  *
  * Vendor profiles are JSON files in {@linkcode PROFILES_DIR} under the
  * sysroot. They are read only by the verbs that select a plugin (`create`,
@@ -12,80 +13,68 @@
  *
  * @module
  */
-import { join } from "../core/posix_path.ts";
-import { ConfigError } from "../core/errors.ts";
-import { hostPath } from "../core/paths.ts";
-import { lazyImport } from "../core/lazy.ts";
-import type { Device } from "../core/sysfs.ts";
+import { join } from "../core/util/posix_path.ts";
+import { ConfigError } from "../core/util/errors.ts";
+import { PLUGIN_ANNOTATION } from "../core/container/annotations.ts";
+import { hostPath, PROFILES_DIR } from "../core/container/paths.ts";
+import { lazyImport } from "../core/util/lazy.ts";
+import type { Device } from "../core/device/sysfs.ts";
 import { genericPlugin } from "./generic.ts";
-import { imxPlugin } from "./imx.ts";
-import { stm32mpPlugin } from "./stm32mp.ts";
-import { tiK3Plugin } from "./ti_k3.ts";
-import {
-  DEFAULT_START_POLICY,
-  DEFAULT_STOP_POLICY,
-  type Plugin,
-  type StartPolicy,
-  type StopPolicy,
-} from "./types.ts";
+import { PLUGINS } from "./builtin.ts";
+import type { Plugin, PluginRegistry } from "../core/plugin/types.ts";
+import { vendorPlugins } from "./vendor.ts";
+import { VENDOR_MODULES } from "./vendor.gen.ts";
+
+export { PLUGINS };
+
+/** Where each plugin comes from, for `features`. */
+const SOURCES = new WeakMap<Plugin, string>();
+
+let configured: readonly Plugin[] | undefined;
 
 /**
- * Annotation that names a plugin explicitly.
+ * The vendor plugins of the configuration, in its order (checked again
+ * here: a stale generated module fails with one line, like the build).
  *
- * @example Pick a plugin by name
+ * @returns The plugins.
+ * @throws {ConfigError} Naming the module at fault.
+ */
+export function configuredPlugins(): readonly Plugin[] {
+  if (!configured) {
+    const pairs = vendorPlugins(
+      VENDOR_MODULES,
+      [...PLUGINS, genericPlugin].map((p) => p.name),
+    );
+    for (const { plugin, entry } of pairs) {
+      SOURCES.set(plugin, `configuration: ${entry}`);
+    }
+    configured = pairs.map((p) => p.plugin);
+  }
+  return configured;
+}
+
+/**
+ * Where a plugin comes from: `built-in`, `configuration: <entry>` (a vendor
+ * module built in) or `profile: <file>` (a JSON profile).
+ *
+ * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { PLUGIN_ANNOTATION, selectPlugin } from "./registry.ts";
+ * import { pluginSource, PLUGINS } from "./registry.ts";
  *
- * const device = {
- *   index: "remoteproc0",
- *   dir: "/sys/class/remoteproc/remoteproc0",
- *   name: "m4",
- *   driver: "imx-rproc",
- *   compatible: [],
- * };
- * const plugin = selectPlugin(device, { [PLUGIN_ANNOTATION]: "generic" });
- * assert.equal(plugin.name, "generic");
+ * assert.equal(pluginSource(PLUGINS[0]!), "built-in");
  * ```
+ *
+ * @param plugin A plugin of the registry.
+ * @returns Its source.
  */
-export const PLUGIN_ANNOTATION = "remoteproc.plugin";
+export function pluginSource(plugin: Plugin): string {
+  return SOURCES.get(plugin) ?? "built-in";
+}
 
 /**
- * Where vendor profiles live (under the sysroot).
- *
- * @example Where profiles are read from under a sysroot
- * ```ts
- * import assert from "node:assert/strict";
- * import { join } from "node:path";
- * import { PROFILES_DIR } from "./registry.ts";
- *
- * assert.equal(
- *   join("/tmp/sim", PROFILES_DIR),
- *   "/tmp/sim/etc/remoteproc-runtime/plugins.d",
- * );
- * ```
- */
-export const PROFILES_DIR = "/etc/remoteproc-runtime/plugins.d";
-
-/**
- * SoC plugins in match order; `generic` is the fallback, not listed.
- *
- * @example The SoC plugins in match order
- * ```ts
- * import assert from "node:assert/strict";
- * import { PLUGINS } from "./registry.ts";
- *
- * assert.deepEqual(PLUGINS.map((p) => p.name), ["imx", "stm32mp", "ti-k3"]);
- * ```
- */
-export const PLUGINS: readonly Plugin[] = [
-  imxPlugin,
-  stm32mpPlugin,
-  tiK3Plugin,
-];
-
-/**
- * The built-in plugins, the fallback last (no vendor profiles).
+ * The plugins built into the runtime, the fallback last (no vendor
+ * profiles): the configured vendor modules, then {@linkcode PLUGINS}.
  *
  * @example The built-ins with the fallback last
  * ```ts
@@ -98,11 +87,12 @@ export const PLUGINS: readonly Plugin[] = [
  * @returns The plugins in match order.
  */
 export function allPlugins(): readonly Plugin[] {
-  return [...PLUGINS, genericPlugin];
+  return [...configuredPlugins(), ...PLUGINS, genericPlugin];
 }
 
 /**
- * Every plugin in match order: vendor profiles, built-ins, `generic`.
+ * Every plugin in match order: vendor profiles, configured vendor modules,
+ * built-ins, `generic`.
  *
  * @example Without profiles, the built-ins
  * ```ts
@@ -150,7 +140,9 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
         } is already taken by another plugin`,
       );
     }
-    profiles.push(profilePlugin(profile, file));
+    const plugin = profilePlugin(profile, file);
+    SOURCES.set(plugin, `profile: ${file}`);
+    profiles.push(plugin);
   }
   return [...profiles, ...allPlugins()];
 }
@@ -161,8 +153,9 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
  * @example The driver picks the plugin; an unknown name is refused
  * ```ts
  * import assert from "node:assert/strict";
- * import { PLUGIN_ANNOTATION, selectPlugin } from "./registry.ts";
- * import { ConfigError } from "../core/errors.ts";
+ * import { selectPlugin } from "./registry.ts";
+ * import { PLUGIN_ANNOTATION } from "../core/container/annotations.ts";
+ * import { ConfigError } from "../core/util/errors.ts";
  *
  * const device = {
  *   index: "remoteproc0",
@@ -172,6 +165,10 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
  *   compatible: ["ti,am64-r5f"],
  * };
  * assert.equal(selectPlugin(device).name, "ti-k3");
+ * assert.equal(
+ *   selectPlugin(device, { [PLUGIN_ANNOTATION]: "generic" }).name,
+ *   "generic",
+ * );
  * assert.throws(
  *   () => selectPlugin(device, { [PLUGIN_ANNOTATION]: "acme" }),
  *   ConfigError,
@@ -222,31 +219,24 @@ export async function pluginByName(
     genericPlugin;
 }
 
-function resolve<T>(
-  value: Partial<T> | ((device: Device) => Partial<T>) | undefined,
-  device: Device,
-): Partial<T> {
-  return typeof value === "function" ? value(device) : value ?? {};
-}
-
 /**
- * The plugin's start policy for a processor, defaults filled in.
+ * The built-in registry the CLI hands the core: vendor profiles under the
+ * sysroot, then {@linkcode PLUGINS}, then `generic`.
  *
- * @param plugin A plugin.
- * @param device The processor.
- * @returns The full policy.
- */
-export function startPolicyOf(plugin: Plugin, device: Device): StartPolicy {
-  return { ...DEFAULT_START_POLICY, ...resolve(plugin.startPolicy, device) };
-}
-
-/**
- * The plugin's stop policy for a processor, defaults filled in.
+ * @example The record's plugin, or the fallback for an unknown name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { registry } from "./registry.ts";
  *
- * @param plugin A plugin.
- * @param device The processor.
- * @returns The full policy.
+ * assert.equal((await registry.byName("imx", "/nonexistent")).name, "imx");
+ * assert.equal((await registry.byName("gone", "/nonexistent")).name, "generic");
+ * assert.equal(registry.fallback.name, "generic");
+ * ```
  */
-export function stopPolicyOf(plugin: Plugin, device: Device): StopPolicy {
-  return { ...DEFAULT_STOP_POLICY, ...resolve(plugin.stopPolicy, device) };
-}
+export const registry: PluginRegistry = {
+  async select(device, annotations, sysroot) {
+    return selectPlugin(device, annotations, await loadPlugins(sysroot));
+  },
+  byName: pluginByName,
+  fallback: genericPlugin,
+};

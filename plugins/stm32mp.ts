@@ -29,16 +29,19 @@
  *
  * @module
  */
-import { FirmwareError } from "../core/errors.ts";
+import { FirmwareError } from "../core/util/errors.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
   EM,
   hasCompatible,
-  requireMachine,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin, type PluginContext } from "./types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  type PluginContext,
+} from "../core/plugin/types.ts";
 
 /** Annotation that says whether the core loads through OP-TEE. */
 export const TEE_ANNOTATION = "remoteproc.stm32mp.tee";
@@ -76,6 +79,7 @@ function isTee({ device, annotations }: PluginContext): boolean {
  * ```
  */
 export const stm32mpPlugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "stm32mp",
   description:
     "ST STM32MP1/MP2 Cortex-M (stm32-rproc, -tee): stops bootloader-started cores, TEE-signed images",
@@ -87,11 +91,9 @@ export const stm32mpPlugin: Plugin = definePlugin({
   matches: (device) =>
     device.driver === "stm32-rproc" || hasCompatible(device, COMPATIBLES),
   firmwareFormat: (context) => isTee(context) ? "stm32-tee-signed" : "elf",
+  firmwareMachines: () => ({ machines: [EM.ARM], core: "a Cortex-M core" }),
   checkFirmware(image, context) {
-    if (image.format === "elf") {
-      requireMachine(image, [EM.ARM], "a Cortex-M core");
-      return;
-    }
+    if (image.format === "elf") return;
     const b = image.bytes;
     if (b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46) {
       throw new FirmwareError(

@@ -36,17 +36,20 @@
  *
  * @module
  */
-import { type Device, label } from "../core/sysfs.ts";
+import { type Device, label } from "../core/device/sysfs.ts";
 import {
   ATTACHED_ANNOTATION,
   ATTACHED_DOC,
   EM,
   hasCompatible,
-  requireMachine,
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin, type StopPolicy } from "./types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  type StopPolicy,
+} from "../core/plugin/types.ts";
 
 type Kind = "r5f" | "dsp" | "m4f";
 
@@ -106,6 +109,7 @@ const STOP_POLICY: Partial<StopPolicy> = {
  * ```
  */
 export const tiK3Plugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "ti-k3",
   description:
     "TI K3 R5F, C66x/C71x DSP and M4F (k3_r5_rproc, k3-dsp-rproc, k3-m4-rproc): mandatory resource table, IPC-only mode, AM62 DM R5F untouched, EBUSY stop retry",
@@ -125,17 +129,20 @@ export const tiK3Plugin: Plugin = definePlugin({
     }
     return undefined;
   },
-  checkFirmware(image, { device }) {
+  checkFirmware(image) {
     requireResourceTable(
       image,
       "TI K3 cores need one (without it the kernel fails the start with EINVAL and no log); link one in, as TI's IPC examples do",
     );
+  },
+  firmwareMachines({ device }) {
     const kind = kindOf(device);
-    if (kind === "r5f") requireMachine(image, [EM.ARM], "an R5F core");
-    if (kind === "m4f") requireMachine(image, [EM.ARM], "an M4F core");
+    if (kind === "r5f") return { machines: [EM.ARM], core: "an R5F core" };
+    if (kind === "m4f") return { machines: [EM.ARM], core: "an M4F core" };
     if (kind === "dsp" && hasCompatible(device, /-c66-dsp$/)) {
-      requireMachine(image, [EM.TI_C6000], "a C66x DSP");
+      return { machines: [EM.TI_C6000], core: "a C66x DSP" };
     }
+    return undefined;
   },
   firmwarePlacement: () => ({
     template: "{device}-{stem}-{stamp}-{rand}{ext}",

@@ -323,7 +323,8 @@ export class Simulator {
     p.pending = text;
     const generation = ++p.generation;
     // A kernel answers a refused write with an errno from write(2); a file
-    // cannot, so the errno goes to .errno (read by Sysfs.lastError).
+    // cannot, so the errno goes to .errno (read by simulatedRefusal() in
+    // core/device/sysfs.ts).
     write(join(p.dir, ".errno"), "");
     if (text === "start") {
       if (p.state === "running" || p.state === "attached") {

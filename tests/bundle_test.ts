@@ -1,39 +1,11 @@
 import assert from "node:assert/strict";
 import { ENTRIES, PROJECT, PROXY_ENTRY } from "../tools/bundle.ts";
-import { moduleUrl, projectUrl } from "../core/lazy.ts";
-
-const SOURCE_DIRS = ["", "cli", "core", "plugins"];
-
-function sources(): { path: string; text: string }[] {
-  const out = [];
-  for (const dir of SOURCE_DIRS) {
-    for (const entry of Deno.readDirSync(`${PROJECT}/${dir}`)) {
-      if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
-      const path = dir ? `${dir}/${entry.name}` : entry.name;
-      out.push({ path, text: Deno.readTextFileSync(`${PROJECT}/${path}`) });
-    }
-  }
-  return out;
-}
+import { moduleUrl, projectUrl } from "../core/util/lazy.ts";
+import { lazyImportTargets, sources } from "./helpers/sources.ts";
 
 Deno.test("every module loaded with lazyImport() is an entry of the bundle", () => {
-  const targets = new Set<string>();
-  for (const { path, text } of sources()) {
-    if (path === "core/lazy.ts") continue;
-    const calls = text.matchAll(
-      /lazyImport\s*(?:<(?:[^<>]|<[^<>]*>)*>)?\s*\(\s*("[^"]*"|[^)\s]+)/g,
-    );
-    for (const m of calls) {
-      const literal = /^"([\w/]+\.ts)"$/.exec(m[1]!);
-      assert.ok(literal, `${path}: lazyImport takes a literal path: ${m[1]}`);
-      targets.add(literal[1]!);
-    }
-  }
-  assert.ok(
-    targets.has("cli/state.ts") && targets.has("core/record_schema.ts"),
-  );
   const entries = new Set<string>([...ENTRIES, PROXY_ENTRY]);
-  for (const target of targets) {
+  for (const target of lazyImportTargets()) {
     assert.ok(entries.has(target), `${target} is missing from ENTRIES`);
     assert.ok(Deno.statSync(`${PROJECT}/${target}`).isFile);
   }
@@ -77,7 +49,7 @@ async function launcherEntry(
 Deno.test("the launcher runs the bundle only while no source is newer", async () => {
   const project = Deno.makeTempDirSync({ prefix: "rprt-launcher-" });
   try {
-    for (const dir of ["bin", "cli", "core", "plugins", "dist/js"]) {
+    for (const dir of ["bin", "cli", "core/ops", "plugins", "dist/js"]) {
       Deno.mkdirSync(`${project}/${dir}`, { recursive: true });
     }
     Deno.copyFileSync(
@@ -91,7 +63,7 @@ Deno.test("the launcher runs the bundle only while no source is newer", async ()
       { mode: 0o755 },
     );
     const old = new Date(Date.now() - 60_000);
-    for (const file of ["cli.ts", "core/x.ts", "deno.json"]) {
+    for (const file of ["cli.ts", "core/x.ts", "core/ops/y.ts", "deno.json"]) {
       Deno.writeTextFileSync(`${project}/${file}`, "");
       Deno.utimeSync(`${project}/${file}`, old, old);
     }
@@ -105,6 +77,12 @@ Deno.test("the launcher runs the bundle only while no source is newer", async ()
     );
 
     const later = new Date(Date.now() + 5_000);
+    Deno.utimeSync(`${project}/core/ops/y.ts`, later, later);
+    assert.equal(
+      await launcherEntry(project),
+      "cli.ts",
+      "stale bundle (core/ops)",
+    );
     Deno.utimeSync(`${project}/core/x.ts`, later, later);
     assert.equal(await launcherEntry(project), "cli.ts", "stale bundle");
   } finally {

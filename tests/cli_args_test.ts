@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseVerb, type VerbOptions } from "../cli/args.ts";
-import { UsageError } from "../core/errors.ts";
+import { parseGlobals, parseVerb, type VerbOptions } from "../cli/args.ts";
+import { UsageError } from "../core/util/errors.ts";
 
 const CREATE: VerbOptions = {
   bundle: { type: "string", short: "b" },
@@ -83,4 +83,28 @@ Deno.test("positional counts: a missing id and extra arguments", () => {
       e instanceof UsageError &&
       e.message === 'state: unexpected argument "b"',
   );
+});
+
+Deno.test("parseGlobals() takes --x=y and --x y, ignores cgroup flags and stops at the verb", () => {
+  const g = parseGlobals([
+    "--root",
+    "/r",
+    "--log=/l",
+    "--log-format=json",
+    "--systemd-cgroup",
+    "--cgroup-manager",
+    "disabled",
+    "create",
+    "--bundle",
+    "b",
+    "id",
+  ]);
+  assert.equal(g.root, "/r");
+  assert.equal(g.log, "/l");
+  assert.equal(g.logFormat, "json");
+  assert.equal(g.verb, "create");
+  assert.deepEqual(g.rest, ["--bundle", "b", "id"]);
+  assert.throws(() => parseGlobals(["--root"]), {
+    message: "flag --root needs a value",
+  });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { isValidConfig } from "../core/config_check.ts";
-import { configSchema } from "../core/config_schema.ts";
+import { isValidConfig } from "../core/firmware/config_check.ts";
+import { configSchema } from "../core/firmware/config_schema.ts";
 
 const VALID = {
   ociVersion: "1.0.2",

@@ -9,7 +9,7 @@ import { type Env, LAUNCHER, setUp } from "./helpers/harness.ts";
 import { FakeKubelet } from "./helpers/kubelet.ts";
 import type { ProcessorSpec } from "../sim/simulator.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
-import { selectProcessor } from "../core/selection.ts";
+import { selectProcessor } from "../core/device/selection.ts";
 import { allocationAnnotations } from "../core/device_plugin/server.ts";
 
 /** A running plugin, its stderr lines collected. */

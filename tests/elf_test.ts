@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseFirmware } from "../core/elf.ts";
-import { FirmwareError } from "../core/errors.ts";
+import { parseFirmware } from "../core/firmware/elf.ts";
+import { FirmwareError } from "../core/util/errors.ts";
 import {
   encodeResourceTable,
   makeElf,
@@ -93,6 +93,26 @@ Deno.test("parseFirmware() names common remote processor machines and does not r
     parseFirmware(makeElf({ machine: 4242 })).machineName,
     "unknown (4242)",
   );
+});
+
+Deno.test("parseFirmware() reports the program interpreter a PT_INTERP header names", () => {
+  const info = parseFirmware(
+    makeElf({
+      class: 64,
+      machine: 62,
+      interpreter: "/lib64/ld-linux-x86-64.so.2",
+    }),
+  );
+  assert.equal(info.interpreter, "/lib64/ld-linux-x86-64.so.2");
+  assert.equal(info.loadSegments, 1);
+  assert.equal("interpreter" in parseFirmware(makeElf()), false);
+});
+
+Deno.test("parseFirmware() reports an interpreter outside the file as empty and shows odd bytes as ?", () => {
+  const program = makeElf({ interpreter: "/lib/ld\n.so" });
+  assert.equal(parseFirmware(program).interpreter, "/lib/ld?.so");
+  const outside = setProgramHeaderField(program, 1, "p_offset", 0xffff);
+  assert.equal(parseFirmware(outside).interpreter, "");
 });
 
 Deno.test("parseFirmware() does not check e_type, as the kernel does not", () => {
@@ -582,6 +602,11 @@ const SAMPLES = [
   makeElf({ resourceTable: { traces: [TRACE, TRACE] } }),
   makeElf({ class: 64, resourceTable: { traces: [TRACE] } }),
   makeElf(),
+  makeElf({
+    class: 64,
+    machine: 62,
+    interpreter: "/lib64/ld-linux-x86-64.so.2",
+  }),
 ];
 
 Deno.test("parseFirmware() throws only FirmwareError for every truncation of a valid image", () => {

@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type BundleOptions, type Env, setUp } from "./helpers/harness.ts";
-import { assertClean, pool } from "./helpers/inspect.ts";
+import { assertClean, pool, sha256 } from "./helpers/inspect.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
+import { fill, mountTmpfs, unmount } from "./helpers/mounts.ts";
 
 /** One hostile input. */
 interface Case {
@@ -19,10 +20,15 @@ interface Case {
   bundle?: BundleOptions;
   /** Changes the bundle after it is made. */
   prepare?: (bundle: string, env: Env) => void;
-  /** Arguments instead of a create (`{bundle}` is replaced by a valid one). */
+  /**
+   * Arguments instead of a create (`{bundle}` is replaced by a valid one,
+   * `{tmp}` by the environment's temp directory).
+   */
   args?: string[];
   /** The message after `remoteproc-runtime: `; may use the bundle path. */
-  error: string | ((bundle: string) => string);
+  error: string | ((bundle: string, tmp: string) => string);
+  /** Undoes what `prepare` did outside the temp directory (mounts). */
+  teardown?: (tmp: string) => void;
 }
 
 const M4 = { "remoteproc.name": "m4" };
@@ -63,6 +69,12 @@ function mkfifo(path: string): void {
 }
 
 const SHA_OF_OTHER = "ab".repeat(32);
+
+/** An id that passes runc's rules but is too long for a file name. */
+const LONG_ID = "x".repeat(256);
+const LONGEST_ID = "y".repeat(1024);
+const COMMA =
+  "a path with a comma cannot be allowed in sysroot mode (Deno's --allow-write list is comma-separated)";
 
 const CASES: Case[] = [
   // config.json itself
@@ -422,6 +434,33 @@ const CASES: Case[] = [
     error: `invalid container id format: "${"x".repeat(1025)}"`,
   },
   {
+    name: "id of 256 characters at create",
+    args: ["create", "-b", "{bundle}", LONG_ID],
+    error:
+      `invalid container id format: "${LONG_ID}" is longer than 255 characters`,
+  },
+  {
+    name: "id of 1024 characters at create",
+    args: ["create", "-b", "{bundle}", LONGEST_ID],
+    error:
+      `invalid container id format: "${LONGEST_ID}" is longer than 255 characters`,
+  },
+  {
+    name: "state of an id too long for a file name",
+    args: ["state", LONG_ID],
+    error: "container does not exist",
+  },
+  {
+    name: "start of an id too long for a file name",
+    args: ["start", LONGEST_ID],
+    error: "container does not exist",
+  },
+  {
+    name: "kill of an id too long for a file name",
+    args: ["kill", LONG_ID, "KILL"],
+    error: "container does not exist",
+  },
+  {
     name: "two ids",
     args: ["create", "-b", "{bundle}", "c1", "c2"],
     error: 'create: unexpected argument "c2"',
@@ -455,6 +494,115 @@ const CASES: Case[] = [
     name: "empty --root",
     args: ["--root=", "state", "c1"],
     error: "--root is empty",
+  },
+  {
+    name: "--root is a regular file (create)",
+    prepare: (_, env) => Deno.writeTextFileSync(join(env.tmp, "root-file"), ""),
+    args: ["--root", "{tmp}/root-file", "create", "-b", "{bundle}", "rf1"],
+    error: (_, tmp) => `state root ${tmp}/root-file is not a directory`,
+  },
+  {
+    name: "--root is a regular file (list)",
+    prepare: (_, env) =>
+      Deno.writeTextFileSync(join(env.tmp, "root-file2"), ""),
+    args: ["--root={tmp}/root-file2", "list"],
+    error: (_, tmp) => `state root ${tmp}/root-file2 is not a directory`,
+  },
+  {
+    name: "--root below a regular file",
+    prepare: (_, env) =>
+      Deno.writeTextFileSync(join(env.tmp, "root-file3"), ""),
+    args: [
+      "--root",
+      "{tmp}/root-file3/state",
+      "create",
+      "-b",
+      "{bundle}",
+      "rf3",
+    ],
+    error: (_, tmp) =>
+      `state root ${tmp}/root-file3/state cannot be made: ${tmp}/root-file3 is not a directory`,
+  },
+  {
+    name: "--root is /dev/null (state)",
+    args: ["--root", "/dev/null", "state", "c1"],
+    error: "state root /dev/null is not a directory",
+  },
+  {
+    name: "--root is /dev/null (create)",
+    args: ["--root", "/dev/null", "create", "-b", "{bundle}", "dn1"],
+    error: "state root /dev/null is not a directory",
+  },
+  {
+    name: "--root is /dev/null (delete --force)",
+    args: ["--root", "/dev/null", "delete", "--force", "c1"],
+    error: "state root /dev/null is not a directory",
+  },
+  {
+    name: "--root is /dev/null (start)",
+    args: ["--root", "/dev/null", "start", "c1"],
+    error: "state root /dev/null is not a directory",
+  },
+  {
+    name: "comma in --root",
+    args: ["--root", "{tmp}/a,b", "list"],
+    error: (_, tmp) => `--root ${tmp}/a,b: ${COMMA}`,
+  },
+  {
+    name: "comma in --root=",
+    args: ["--root={tmp}/a,", "state", "c1"],
+    error: (_, tmp) => `--root ${tmp}/a,: ${COMMA}`,
+  },
+  {
+    name: "comma in --log",
+    args: ["--log", "{tmp}/log,1", "list"],
+    error: (_, tmp) => `--log ${tmp}/log,1: ${COMMA}`,
+  },
+  {
+    name: "comma in --pid-file",
+    args: ["create", "--pid-file", "{tmp}/pid,1", "-b", "{bundle}", "pf1"],
+    error: (_, tmp) => `--pid-file ${tmp}/pid,1: ${COMMA}`,
+  },
+  {
+    name: "comma in --pid-file=",
+    args: ["create", "--pid-file={tmp}/pid,/etc", "-b", "{bundle}", "pf2"],
+    error: (_, tmp) => `--pid-file ${tmp}/pid,/etc: ${COMMA}`,
+  },
+  {
+    name: "comma in --sysroot",
+    args: ["--sysroot", "{tmp}/sys,root", "list"],
+    error: (_, tmp) => `--sysroot ${tmp}/sys,root: ${COMMA}`,
+  },
+  {
+    name: "read-only state root",
+    prepare: (_, env) =>
+      mountTmpfs(join(env.tmp, "ro-root"), { readOnly: true }),
+    args: ["--root", "{tmp}/ro-root", "create", "-b", "{bundle}", "ro1"],
+    error: (_, tmp) =>
+      `cannot create directory ${tmp}/ro-root/containers: read-only file system`,
+    teardown: (tmp) => unmount(join(tmp, "ro-root")),
+  },
+  {
+    name: "state root to be made on a read-only file system",
+    prepare: (_, env) =>
+      mountTmpfs(join(env.tmp, "ro-root2"), { readOnly: true }),
+    args: ["--root", "{tmp}/ro-root2/state", "create", "-b", "{bundle}", "ro2"],
+    error: (_, tmp) =>
+      `cannot create directory ${tmp}/ro-root2/state: read-only file system`,
+    teardown: (tmp) => unmount(join(tmp, "ro-root2")),
+  },
+  {
+    name: "full state root",
+    prepare: (_, env) => {
+      const root = join(env.tmp, "full-root");
+      mountTmpfs(root, { sizeKiB: 64 });
+      Deno.mkdirSync(join(root, "containers"));
+      fill(root);
+    },
+    args: ["--root", "{tmp}/full-root", "create", "-b", "{bundle}", "full1"],
+    error: (_, tmp) =>
+      `cannot write ${tmp}/full-root/containers/full1/state.json: no space left on device`,
+    teardown: (tmp) => unmount(join(tmp, "full-root")),
   },
   {
     name: "bad --log-format",
@@ -500,29 +648,26 @@ const CASES: Case[] = [
   },
 ];
 
-async function sha256(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
-  );
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with one exact line each and leaves nothing behind`, async (t) => {
   assert.ok(CASES.length >= 40);
-  const env = await setUp();
+  await using env = await setUp();
   try {
     const outcomes = await pool(CASES, 4, async (c, i) => {
       const bundle = env.bundle(c.bundle ?? {});
       c.prepare?.(bundle, env);
       const args = c.args
-        ? c.args.map((a) => a === "{bundle}" ? bundle : a)
+        ? c.args.map((a) =>
+          a === "{bundle}" ? bundle : a.replaceAll("{tmp}", env.tmp)
+        )
         : ["create", "-b", bundle, `hostile${i}`];
       return { bundle, result: await env.run(args) };
     });
     for (const [i, c] of CASES.entries()) {
       await t.step(c.name, () => {
         const { bundle, result } = outcomes[i]!;
-        const message = typeof c.error === "string" ? c.error : c.error(bundle);
+        const message = typeof c.error === "string"
+          ? c.error
+          : c.error(bundle, env.tmp);
         assert.equal(result.stderr, `remoteproc-runtime: ${message}\n`);
         assert.equal(result.code, 1);
         assert.equal(result.stdout, "");
@@ -531,26 +676,221 @@ Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with 
     await assertClean(env, "after the corpus");
     assert.deepEqual(env.sim.events, [], "no write reached a processor");
     assert.deepEqual(env.sim.violations, []);
+    assert.deepEqual(
+      [...Deno.readDirSync(join(env.tmp, "full-root/containers"))],
+      [],
+      "nothing left in the full state root",
+    );
   } finally {
-    await env.close();
+    for (const c of CASES) c.teardown?.(env.tmp);
   }
 });
 
 Deno.test("a symlink inside the rootfs is followed within it: an absolute link to /fw.elf is the rootfs file", async () => {
-  const env = await setUp();
-  try {
-    const bundle = env.bundle(
-      firmwareArg("boot/current", {
-        files: { "fw.elf": makeElf() },
-        symlinks: { boot: "/../../..", "current": "/fw.elf" },
-      }),
-    );
-    const created = await env.run(["create", "-b", bundle, "c1"]);
-    assert.equal(created.stderr, "");
-    assert.equal(created.code, 0);
-    assert.equal((await env.run(["start", "c1"])).code, 0);
-    assert.equal(env.sim.state(0), "running");
-  } finally {
-    await env.close();
+  await using env = await setUp();
+  const bundle = env.bundle(
+    firmwareArg("boot/current", {
+      files: { "fw.elf": makeElf() },
+      symlinks: { boot: "/../../..", "current": "/fw.elf" },
+    }),
+  );
+  const created = await env.run(["create", "-b", bundle, "c1"]);
+  assert.equal(created.stderr, "");
+  assert.equal(created.code, 0);
+  assert.equal((await env.run(["start", "c1"])).code, 0);
+  assert.equal(env.sim.state(0), "running");
+});
+
+/** A change made between `create` and `start`, which `start` must refuse. */
+interface StartCase {
+  /** What changed. */
+  name: string;
+  /** The bundle to create from (default: `fw.elf`, a valid ELF). */
+  bundle?: BundleOptions;
+  /** Changes the bundle after create; `host` holds a valid `fw.elf`. */
+  change: (bundle: string, host: string) => void;
+  /** The message after `remoteproc-runtime: `. */
+  error: (bundle: string, host: string) => string;
+}
+
+/** Moves `path` aside and puts a symlink to `target` in its place. */
+function replaceWithLink(path: string, target: string): void {
+  Deno.renameSync(path, `${path}.real`);
+  makeSymlinks([[target, path]]);
+}
+
+const NOT_REGULAR =
+  "firmware file /fw.elf is no longer a regular file in the rootfs";
+
+const START_CASES: StartCase[] = [
+  {
+    name: "rootfs replaced by a symlink to a host directory",
+    change: (b, host) => replaceWithLink(join(b, "rootfs"), host),
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it is now a symlink`,
+  },
+  {
+    name: "rootfs replaced by a relative symlink to a copy of itself",
+    change: (b) => {
+      Deno.renameSync(join(b, "rootfs"), join(b, "copy"));
+      makeSymlinks([["copy", join(b, "rootfs")]]);
+    },
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it is now a symlink`,
+  },
+  {
+    name: "rootfs replaced by another directory",
+    change: (b) => {
+      Deno.renameSync(join(b, "rootfs"), join(b, "old"));
+      Deno.mkdirSync(join(b, "rootfs"));
+      Deno.writeFileSync(join(b, "rootfs/fw.elf"), makeElf());
+    },
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it is another directory`,
+  },
+  {
+    name: "rootfs removed",
+    change: (b) => Deno.removeSync(join(b, "rootfs"), { recursive: true }),
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it no longer exists`,
+  },
+  {
+    name: "rootfs replaced by a file",
+    change: (b) => {
+      Deno.removeSync(join(b, "rootfs"), { recursive: true });
+      Deno.writeFileSync(join(b, "rootfs"), makeElf());
+    },
+    error: (b) =>
+      `root.path ${b}/rootfs changed since create: it is no longer a directory`,
+  },
+  {
+    name: "firmware replaced by an absolute symlink to a host file",
+    change: (b, host) =>
+      replaceWithLink(join(b, "rootfs/fw.elf"), join(host, "fw.elf")),
+    error: () => NOT_REGULAR,
+  },
+  {
+    name: "firmware replaced by a relative symlink out of the rootfs",
+    change: (b, host) =>
+      replaceWithLink(
+        join(b, "rootfs/fw.elf"),
+        `../../../../../../../../..${host}/fw.elf`,
+      ),
+    error: () => NOT_REGULAR,
+  },
+  {
+    name:
+      "a directory on the firmware path replaced by a symlink to a host directory",
+    bundle: firmwareArg("lib/fw.elf", { files: { "lib/fw.elf": makeElf() } }),
+    change: (b, host) => replaceWithLink(join(b, "rootfs/lib"), host),
+    error: () =>
+      "firmware file /lib/fw.elf is no longer a regular file in the rootfs",
+  },
+  {
+    name: "firmware replaced by a FIFO",
+    change: (b) => {
+      Deno.removeSync(join(b, "rootfs/fw.elf"));
+      mkfifo(join(b, "rootfs/fw.elf"));
+    },
+    error: () => NOT_REGULAR,
+  },
+  {
+    name: "firmware replaced by a directory",
+    change: (b) => {
+      Deno.removeSync(join(b, "rootfs/fw.elf"));
+      Deno.mkdirSync(join(b, "rootfs/fw.elf"));
+    },
+    error: () => NOT_REGULAR,
+  },
+  {
+    name: "firmware replaced by a device node",
+    change: (b) => {
+      Deno.removeSync(join(b, "rootfs/fw.elf"));
+      mknod(join(b, "rootfs/fw.elf"));
+    },
+    error: () => NOT_REGULAR,
+  },
+  {
+    name:
+      "firmware rewritten as something that is not ELF (the stored copy is checked)",
+    change: (b) =>
+      Deno.writeTextFileSync(
+        join(b, "rootfs/fw.elf"),
+        `#!/bin/sh\n${"# a shell script, not firmware\n".repeat(4)}id\n`,
+      ),
+    error: () => "firmware /fw.elf: is not an ELF image (bad magic)",
+  },
+  {
+    name: "firmware grown past the limit",
+    change: (b) =>
+      Deno.truncateSync(join(b, "rootfs/fw.elf"), 256 * 1024 * 1024 + 1),
+    error: () =>
+      "firmware /fw.elf: 268435457 bytes is more than the limit of 268435456",
+  },
+];
+
+Deno.test(`a corpus of ${START_CASES.length} changes between create and start: start refuses each with one exact line, before any firmware reaches a processor`, async (t) => {
+  const processors = START_CASES.map((_, i) => ({ name: `p${i}` }));
+  await using env = await setUp(processors);
+  const host = join(env.tmp, "host");
+  Deno.mkdirSync(host);
+  Deno.writeFileSync(join(host, "fw.elf"), makeElf());
+  const outcomes = await pool(START_CASES, 4, async (c, i) => {
+    const options = c.bundle ?? {};
+    const bundle = env.bundle({
+      ...options,
+      annotations: { "remoteproc.name": `p${i}` },
+    });
+    const created = await env.run(["create", "-b", bundle, `late${i}`]);
+    assert.equal(created.code, 0, `${c.name}: ${created.stderr}`);
+    c.change(bundle, host);
+    return { bundle, result: await env.run(["start", `late${i}`]) };
+  });
+  for (const [i, c] of START_CASES.entries()) {
+    await t.step(c.name, () => {
+      const { bundle, result } = outcomes[i]!;
+      assert.equal(
+        result.stderr,
+        `remoteproc-runtime: ${c.error(bundle, host)}\n`,
+      );
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, "");
+      assert.equal(env.sim.state(i), "offline");
+      assert.equal(env.sim.firmware(i), `rproc-p${i}-fw`, "no name written");
+    });
   }
+  assert.deepEqual(env.storedFirmware(), [], "no copy left behind");
+  assert.deepEqual(env.sim.events, [], "no processor ever started");
+  await pool(START_CASES, 4, async (_, i) => {
+    const deleted = await env.run(["delete", "--force", `late${i}`]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stderr, "");
+  });
+  await assertClean(env, "after the start corpus", processors.length);
+  assert.deepEqual(env.sim.violations, []);
+});
+
+Deno.test("an image's mode bits never reach the firmware directory: setuid and world-writable images are stored 0644, owned by the runtime", async (t) => {
+  await using env = await setUp();
+  for (const mode of [0o4755, 0o6777, 0o666]) {
+    await t.step(`image mode ${mode.toString(8)}`, async () => {
+      const bundle = env.bundle();
+      Deno.chmodSync(join(bundle, "rootfs/fw.elf"), mode);
+      assert.equal(
+        Deno.statSync(join(bundle, "rootfs/fw.elf")).mode! & 0o7777,
+        mode,
+      );
+      assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
+      const started = await env.run(["start", "c1"]);
+      assert.equal(started.code, 0, started.stderr);
+      const [stored] = env.storedFirmware();
+      const info = Deno.statSync(join(env.sysroot, "lib/firmware", stored!));
+      assert.equal((info.mode! & 0o7777).toString(8), "644");
+      assert.equal(info.uid, Deno.uid());
+      assert.equal(info.gid, Deno.gid());
+      const deleted = await env.run(["delete", "--force", "c1"]);
+      assert.equal(deleted.code, 0, deleted.stderr);
+    });
+  }
+  await assertClean(env, "after deploying odd modes");
 });

@@ -6,8 +6,9 @@ import {
   landlockAbi,
   type LandlockSyscalls,
   restrictSelf,
-} from "../core/landlock.ts";
-import { RuntimeError } from "../core/errors.ts";
+} from "../core/os/landlock.ts";
+import { RuntimeError } from "../core/util/errors.ts";
+import { makeSymlinks } from "../sim/symlinks.ts";
 
 const HELPER = fileURLToPath(
   new URL("./helpers/landlock_confined.ts", import.meta.url),
@@ -58,11 +59,11 @@ function fakeSyscalls(
       calls.noNewPrivs++;
       return 0;
     },
-    openPath(path, directory) {
+    openPath(path, directory, noFollow) {
       // Classifies the target as the kernel would, from the real file.
       let info: Deno.FileInfo;
       try {
-        info = Deno.statSync(path);
+        info = noFollow ? Deno.lstatSync(path) : Deno.statSync(path);
       } catch {
         return -2; // ENOENT
       }
@@ -243,6 +244,27 @@ Deno.test("restrictSelf() grants a missing write path's parent only file creatio
       `${dir}/absent`,
       `${dir}/no/such/dir`,
     ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("restrictSelf() gives a noFollow directory that became a symlink no rule, where a plain rule would follow it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/host`);
+    await Deno.mkdir(`${dir}/rootfs`);
+    makeSymlinks([[`${dir}/host`, `${dir}/link`]]);
+    const { syscalls, calls } = fakeSyscalls(7);
+    const status = restrictSelf({
+      read: [`${dir}/rootfs`, `${dir}/link`],
+      noFollow: [`${dir}/rootfs`, `${dir}/link`],
+    }, { syscalls });
+    assert.deepEqual(calls.rules.map((r) => r.path), [`${dir}/rootfs`]);
+    assert.deepEqual(status.skipped, [`${dir}/link`]);
+    const plain = fakeSyscalls(7);
+    restrictSelf({ read: [`${dir}/link`] }, { syscalls: plain.syscalls });
+    assert.deepEqual(plain.calls.rules.map((r) => r.path), [`${dir}/link`]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

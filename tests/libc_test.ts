@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { sendSignal } from "../core/libc.ts";
+import { pollUntil } from "../core/util/poll.ts";
+import { sendSignal } from "../core/os/libc.ts";
 
 Deno.test("sendSignal reports a missing process as NotFound, like Deno.kill", async () => {
   const child = new Deno.Command("true").spawn();
@@ -22,7 +23,7 @@ Deno.test("sendSignal delivers the named signal", async () => {
 });
 
 Deno.test("spawnSession starts a child in its own session with default signals, and reaps it", async () => {
-  const { spawnSession } = await import("../core/libc.ts");
+  const { spawnSession } = await import("../core/os/libc.ts");
   const child = spawnSession("/bin/sh", ["-c", "sleep 0.3; exit 3"]);
   assert.ok(child, "FFI is permitted in tests");
   // Deno refuses /proc to the tests' permissions; ps reads it.
@@ -36,22 +37,19 @@ Deno.test("spawnSession starts a child in its own session with default signals, 
   assert.match(ignored!, /^0+$/);
   assert.match(blocked!, /^0+$/);
   assert.equal(child.exited(), undefined);
-  const deadline = Date.now() + 5_000;
-  while (child.exited() === undefined && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await pollUntil(() => child.exited(), { timeoutMs: 5_000, delayMs: 20 });
   assert.deepEqual(child.exited(), { code: 3, signal: 0 });
   // Reaped: the pid names nothing any more.
   assert.equal(ps("-p", String(child.pid)).code, 1);
 });
 
 Deno.test("a child started with blockSignals takes them from its signal queue instead of dying of them", async () => {
-  const { spawnSession } = await import("../core/libc.ts");
+  const { spawnSession } = await import("../core/os/libc.ts");
   const tmp = Deno.makeTempDirSync();
   try {
     const out = `${tmp}/out`;
     const script = `${tmp}/child.ts`;
-    const libc = new URL("../core/libc.ts", import.meta.url).href;
+    const libc = new URL("../core/os/libc.ts", import.meta.url).href;
     Deno.writeTextFileSync(
       script,
       `import { openSignalQueue } from ${JSON.stringify(libc)};
@@ -73,11 +71,11 @@ Deno.writeTextFileSync(${JSON.stringify(out)}, seen.join(" "));
     );
     assert.ok(child);
     const until = async (done: () => boolean) => {
-      const deadline = Date.now() + 10_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error("timed out");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      const met = await pollUntil(() => done() || undefined, {
+        timeoutMs: 10_000,
+        delayMs: 10,
+      });
+      if (!met) throw new Error("timed out");
     };
     const exists = (path: string) => {
       try {

@@ -23,151 +23,123 @@ const dspBundle = {
 };
 
 Deno.test("imx: a core the bootloader started is stopped, then our firmware runs", async () => {
-  const env = await setUp([{ ...M4, bootState: "attached" }]);
-  try {
-    await env.deploy("c1", { annotations: { "remoteproc.name": "imx-rproc" } });
-    assert.equal(env.sim.state(0), "running");
-    assert.deepEqual(env.sim.events, [
-      "remoteproc0: attached -> offline",
-      "remoteproc0: offline -> running",
-    ]);
-    const state = await env.state("c1");
-    assert.equal(env.sim.firmware(0), state.annotations["remoteproc.firmware"]);
-    assert.equal(state.annotations["remoteproc.firmware.machine"], "ARM");
-    assert.equal(state.annotations["remoteproc.firmware.format"], "elf");
-    assert.deepEqual(env.sim.violations, []);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp([{ ...M4, bootState: "attached" }]);
+  await env.deploy("c1", { annotations: { "remoteproc.name": "imx-rproc" } });
+  assert.equal(env.sim.state(0), "running");
+  assert.deepEqual(env.sim.events, [
+    "remoteproc0: attached -> offline",
+    "remoteproc0: offline -> running",
+  ]);
+  const state = await env.state("c1");
+  assert.equal(env.sim.firmware(0), state.annotations["remoteproc.firmware"]);
+  assert.equal(state.annotations["remoteproc.firmware.machine"], "ARM");
+  assert.equal(state.annotations["remoteproc.firmware.format"], "elf");
+  assert.deepEqual(env.sim.violations, []);
 });
 
 Deno.test("imx: remoteproc.attached=refuse leaves a bootloader-started core alone", async () => {
-  const env = await setUp([{ ...M4, bootState: "attached" }]);
-  try {
-    const bundle = env.bundle({
-      annotations: {
-        "remoteproc.name": "imx-rproc",
-        "remoteproc.attached": "refuse",
-      },
-    });
-    assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
-    const started = await env.run(["start", "c1"]);
-    assert.equal(started.code, 1);
-    assert.match(started.stderr, /remoteproc.attached is "refuse"/);
-    assert.equal(env.sim.state(0), "attached");
-    assert.deepEqual(env.sim.violations, []);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp([{ ...M4, bootState: "attached" }]);
+  const bundle = env.bundle({
+    annotations: {
+      "remoteproc.name": "imx-rproc",
+      "remoteproc.attached": "refuse",
+    },
+  });
+  assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
+  const started = await env.run(["start", "c1"]);
+  assert.equal(started.code, 1);
+  assert.match(started.stderr, /remoteproc.attached is "refuse"/);
+  assert.equal(env.sim.state(0), "attached");
+  assert.deepEqual(env.sim.violations, []);
 });
 
 Deno.test("imx: an attached core whose control method refuses stop fails with why", async () => {
-  const env = await setUp([{
+  await using env = await setUp([{
     ...M4,
     compatible: ["fsl,imx8qm-cm4"],
     bootState: "attached",
     refuseStopAttached: "EOPNOTSUPP",
   }]);
-  try {
-    const bundle = env.bundle({
-      annotations: { "remoteproc.name": "imx-rproc" },
-    });
-    assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
-    const started = await env.run(["start", "c1"]);
-    assert.equal(started.code, 1);
-    assert.match(
-      started.stderr,
-      /remoteproc0 \(imx-rproc\) runs firmware the bootloader started \(attached\) and refused to stop \(EOPNOTSUPP\): /,
-    );
-    assert.equal(env.sim.state(0), "attached");
-    assert.deepEqual(env.storedFirmware(), []);
-    assert.deepEqual(env.sim.violations, []);
-  } finally {
-    await env.close();
-  }
+  const bundle = env.bundle({
+    annotations: { "remoteproc.name": "imx-rproc" },
+  });
+  assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
+  const started = await env.run(["start", "c1"]);
+  assert.equal(started.code, 1);
+  assert.match(
+    started.stderr,
+    /remoteproc0 \(imx-rproc\) runs firmware the bootloader started \(attached\) and refused to stop \(EOPNOTSUPP\): /,
+  );
+  assert.equal(env.sim.state(0), "attached");
+  assert.deepEqual(env.storedFirmware(), []);
+  assert.deepEqual(env.sim.violations, []);
 });
 
 Deno.test("imx: an i.MX8ULP core started by the bootloader is refused at create", async () => {
-  const env = await setUp([{
+  await using env = await setUp([{
     ...M4,
     compatible: ["fsl,imx8ulp-cm33"],
     bootState: "attached",
     refuseStopAttached: "EOPNOTSUPP",
   }]);
-  try {
-    const bundle = env.bundle({
-      annotations: { "remoteproc.name": "imx-rproc" },
-    });
-    const created = await env.run(["create", "-b", bundle, "c1"]);
-    assert.equal(created.code, 1);
-    assert.match(created.stderr, /i\.MX7ULP\/8ULP .*cannot stop/);
-    assert.match(created.stderr, /build the firmware into the boot image/);
-    assert.deepEqual(env.containers(), []);
-    assert.deepEqual(env.sim.events, []);
-  } finally {
-    await env.close();
-  }
+  const bundle = env.bundle({
+    annotations: { "remoteproc.name": "imx-rproc" },
+  });
+  const created = await env.run(["create", "-b", bundle, "c1"]);
+  assert.equal(created.code, 1);
+  assert.match(created.stderr, /i\.MX7ULP\/8ULP .*cannot stop/);
+  assert.match(created.stderr, /build the firmware into the boot image/);
+  assert.deepEqual(env.containers(), []);
+  assert.deepEqual(env.sim.events, []);
 });
 
 Deno.test("imx: DSP firmware goes to imx/dsp/ and a start that times out is retried", async () => {
-  const env = await setUp([{
+  await using env = await setUp([{
     ...DSP,
     refuseStart: "ETIMEDOUT",
     refuseStartTimes: 2,
   }]);
-  try {
-    await env.deploy("c1", dspBundle);
-    assert.equal(env.sim.state(0), "running");
-    const stored = env.storedFirmware(
-      join(env.sysroot, "lib/firmware/imx/dsp"),
-    );
-    assert.equal(stored.length, 1);
-    assert.equal(env.sim.firmware(0), `imx/dsp/${stored[0]}`);
-    assert.equal(
-      env.sim.errors.filter((e) => e.includes("ETIMEDOUT")).length,
-      2,
-    );
-    assert.deepEqual(env.sim.violations, []);
-  } finally {
-    await env.close();
-  }
+  await env.deploy("c1", dspBundle);
+  assert.equal(env.sim.state(0), "running");
+  const stored = env.storedFirmware(
+    join(env.sysroot, "lib/firmware/imx/dsp"),
+  );
+  assert.equal(stored.length, 1);
+  assert.equal(env.sim.firmware(0), `imx/dsp/${stored[0]}`);
+  assert.equal(
+    env.sim.errors.filter((e) => e.includes("ETIMEDOUT")).length,
+    2,
+  );
+  assert.deepEqual(env.sim.violations, []);
 });
 
 Deno.test("imx: a DSP that never rings its doorbell fails after the retries, with advice", async () => {
-  const env = await setUp([{ ...DSP, refuseStart: "ETIMEDOUT" }]);
-  try {
-    const bundle = env.bundle(dspBundle);
-    assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
-    const started = await env.run(["start", "c1"]);
-    assert.equal(started.code, 1);
-    assert.match(
-      started.stderr,
-      /did not start: ETIMEDOUT after 3 attempts .*ready doorbell/,
-    );
-    assert.equal(env.sim.state(0), "offline");
-    assert.deepEqual(
-      env.storedFirmware(join(env.sysroot, "lib/firmware/imx/dsp")),
-      [],
-    );
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp([{ ...DSP, refuseStart: "ETIMEDOUT" }]);
+  const bundle = env.bundle(dspBundle);
+  assert.equal((await env.run(["create", "-b", bundle, "c1"])).code, 0);
+  const started = await env.run(["start", "c1"]);
+  assert.equal(started.code, 1);
+  assert.match(
+    started.stderr,
+    /did not start: ETIMEDOUT after 3 attempts .*ready doorbell/,
+  );
+  assert.equal(env.sim.state(0), "offline");
+  assert.deepEqual(
+    env.storedFirmware(join(env.sysroot, "lib/firmware/imx/dsp")),
+    [],
+  );
 });
 
 Deno.test("imx: an ARM image for the HiFi4 DSP is refused at create", async () => {
-  const env = await setUp([DSP]);
-  try {
-    const bundle = env.bundle({
-      ...dspBundle,
-      files: { "hifi4.elf": makeElf() },
-    });
-    const created = await env.run(["create", "-b", bundle, "c1"]);
-    assert.equal(created.code, 1);
-    assert.equal(
-      created.stderr,
-      "remoteproc-runtime: firmware hifi4.elf: built for ARM, but the processor is a HiFi4 DSP (Xtensa): rebuild it for that core\n",
-    );
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp([DSP]);
+  const bundle = env.bundle({
+    ...dspBundle,
+    files: { "hifi4.elf": makeElf() },
+  });
+  const created = await env.run(["create", "-b", bundle, "c1"]);
+  assert.equal(created.code, 1);
+  assert.equal(
+    created.stderr,
+    "remoteproc-runtime: firmware hifi4.elf: built for ARM, but the processor is a HiFi4 DSP (Xtensa): rebuild it for that core\n",
+  );
 });

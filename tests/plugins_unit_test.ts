@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { firmwareName, placementProblem } from "../core/placement.ts";
-import { stateMeaning } from "../core/state_meaning.ts";
+import { firmwareName, placementProblem } from "../core/firmware/placement.ts";
+import { stateMeaning } from "../core/device/processor_state.ts";
 import { selectPlugin } from "../plugins/registry.ts";
 import { parseProfile, profilePlugin } from "../plugins/profile.ts";
-import { ConfigError } from "../core/errors.ts";
-import type { Device } from "../core/sysfs.ts";
+import { ConfigError } from "../core/util/errors.ts";
+import type { Device } from "../core/device/sysfs.ts";
 
 function device(over: Partial<Device>): Device {
   return {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as node from "node:path";
-import * as ours from "../core/posix_path.ts";
+import * as ours from "../core/util/posix_path.ts";
 
 const SEGMENTS = [
   "",

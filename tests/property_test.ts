@@ -15,15 +15,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadBundle, resolveFirmware } from "../core/bundle.ts";
-import { resolveDevice } from "../core/device.ts";
-import { RuntimeError, StateError } from "../core/errors.ts";
-import { isStoredFirmwareName } from "../core/firmware.ts";
-import { firmwareName } from "../core/placement.ts";
-import { verifyFirmware } from "../core/integrity.ts";
-import { isContainerRecord, parseRecord } from "../core/record.ts";
-import { recordSchema } from "../core/record_schema.ts";
-import { createSysfs } from "../core/sysfs.ts";
+import { loadBundle, resolveFirmware } from "../core/firmware/bundle.ts";
+import { resolveDevice } from "../core/device/claims.ts";
+import { RuntimeError, StateError } from "../core/util/errors.ts";
+import { isStoredFirmwareName } from "../core/firmware/store.ts";
+import { firmwareName } from "../core/firmware/placement.ts";
+import { verifyFirmware } from "../core/firmware/integrity.ts";
+import { isContainerRecord, parseRecord } from "../core/container/record.ts";
+import { recordSchema } from "../core/container/record_schema.ts";
+import { createSysfs } from "../core/device/sysfs.ts";
 import { selectPlugin } from "../plugins/registry.ts";
 import { setUp } from "./helpers/harness.ts";
 import { assertClean, pool } from "./helpers/inspect.ts";
@@ -190,6 +190,7 @@ const VALID_RECORD: Json = {
   pid: 0,
   bundle: "/tmp/bundle",
   rootfs: "/tmp/bundle/rootfs",
+  rootfsIdentity: { dev: 2049, ino: 131 },
   created: "2026-11-28T00:00:00.000Z",
   annotations: { "remoteproc.name": "m4" },
   device: {
@@ -238,40 +239,36 @@ const RECORD_CASES = 3_000;
 const RECORD_CLI_CASES = 60;
 
 Deno.test(`${CONFIG_CASES} mutated config.json files: create refuses each with one line, in-process and through the CLI, and leaves nothing behind`, async () => {
-  const env = await setUp();
-  try {
-    const m = new Mutator(prng(SEED));
-    const bundle = env.bundle();
-    const refused: { text: string; message: string }[] = [];
-    for (let i = 0; i < CONFIG_CASES; i++) {
-      const text = m.variant(VALID_CONFIG);
-      Deno.writeTextFileSync(join(bundle, "config.json"), text);
-      const message = await createChecks(bundle, env.sysroot);
-      if (message !== undefined) refused.push({ text, message });
-    }
-    // Most mutations break something; some are harmless (an extra key).
-    assert.ok(refused.length > CONFIG_CASES / 2, `${refused.length} refused`);
-    const sample = refused.filter((_, i) =>
-      i % Math.ceil(refused.length / CONFIG_CLI_CASES) === 0
-    );
-    const results = await pool(sample, 4, async ({ text }, i) => {
-      const dir = env.bundle({ config: text });
-      return await env.run(["create", "-b", dir, `p${i}`]);
-    });
-    for (const [i, result] of results.entries()) {
-      const { text, message } = sample[i]!;
-      assert.equal(
-        result.stderr,
-        `remoteproc-runtime: ${message}\n`,
-        `seed ${SEED}, config ${JSON.stringify(text.slice(0, 300))}`,
-      );
-      assert.equal(result.code, 1);
-    }
-    await assertClean(env, `seed ${SEED}`);
-    assert.deepEqual(env.sim.events, []);
-  } finally {
-    await env.close();
+  await using env = await setUp();
+  const m = new Mutator(prng(SEED));
+  const bundle = env.bundle();
+  const refused: { text: string; message: string }[] = [];
+  for (let i = 0; i < CONFIG_CASES; i++) {
+    const text = m.variant(VALID_CONFIG);
+    Deno.writeTextFileSync(join(bundle, "config.json"), text);
+    const message = await createChecks(bundle, env.sysroot);
+    if (message !== undefined) refused.push({ text, message });
   }
+  // Most mutations break something; some are harmless (an extra key).
+  assert.ok(refused.length > CONFIG_CASES / 2, `${refused.length} refused`);
+  const sample = refused.filter((_, i) =>
+    i % Math.ceil(refused.length / CONFIG_CLI_CASES) === 0
+  );
+  const results = await pool(sample, 4, async ({ text }, i) => {
+    const dir = env.bundle({ config: text });
+    return await env.run(["create", "-b", dir, `p${i}`]);
+  });
+  for (const [i, result] of results.entries()) {
+    const { text, message } = sample[i]!;
+    assert.equal(
+      result.stderr,
+      `remoteproc-runtime: ${message}\n`,
+      `seed ${SEED}, config ${JSON.stringify(text.slice(0, 300))}`,
+    );
+    assert.equal(result.code, 1);
+  }
+  await assertClean(env, `seed ${SEED}`);
+  assert.deepEqual(env.sim.events, []);
 });
 
 Deno.test(`${RECORD_CASES} mutated state files: parseRecord returns or throws one line, and the cheap guard and the zod schema agree`, async () => {
@@ -306,49 +303,45 @@ Deno.test(`${RECORD_CASES} mutated state files: parseRecord returns or throws on
 });
 
 Deno.test(`${RECORD_CLI_CASES} mutated state files through the CLI: state answers or fails with one line, delete --force always cleans`, async () => {
-  const env = await setUp();
-  try {
-    const m = new Mutator(prng(SEED + 2));
-    const cases = Array.from({ length: RECORD_CLI_CASES }, (_, i) => {
-      const id = `s${i}`;
-      const dir = join(env.root, id);
-      Deno.mkdirSync(dir, { recursive: true });
-      const text = m.variant(VALID_RECORD);
-      Deno.writeTextFileSync(join(dir, "state.json"), text);
-      return { id, text };
-    });
-    const results = await pool(cases, 4, async ({ id }) => ({
-      state: await env.run(["state", id]),
-      deleted: await env.run(["delete", "--force", id]),
-    }));
-    for (const [i, { state, deleted }] of results.entries()) {
-      const { id, text } = cases[i]!;
-      const context = `seed ${SEED + 2}, ${id}: ${text}`;
-      let expected: string | undefined;
-      try {
-        await parseRecord(text, id);
-      } catch (error) {
-        expected = (error as Error).message;
-      }
-      if (expected === undefined) {
-        assert.equal(state.code, 0, `${context}: ${state.stderr}`);
-        assert.equal(JSON.parse(state.stdout).status, "stopped", context);
-      } else {
-        assert.equal(
-          state.stderr,
-          `remoteproc-runtime: ${expected}\n`,
-          context,
-        );
-        assert.equal(state.code, 1);
-      }
-      assert.equal(deleted.code, 0, `${context}: ${deleted.stderr}`);
-      assert.doesNotMatch(deleted.stderr, /\n\s+at /, context);
+  await using env = await setUp();
+  const m = new Mutator(prng(SEED + 2));
+  const cases = Array.from({ length: RECORD_CLI_CASES }, (_, i) => {
+    const id = `s${i}`;
+    const dir = env.containerDir(id);
+    Deno.mkdirSync(dir, { recursive: true });
+    const text = m.variant(VALID_RECORD);
+    Deno.writeTextFileSync(join(dir, "state.json"), text);
+    return { id, text };
+  });
+  const results = await pool(cases, 4, async ({ id }) => ({
+    state: await env.run(["state", id]),
+    deleted: await env.run(["delete", "--force", id]),
+  }));
+  for (const [i, { state, deleted }] of results.entries()) {
+    const { id, text } = cases[i]!;
+    const context = `seed ${SEED + 2}, ${id}: ${text}`;
+    let expected: string | undefined;
+    try {
+      await parseRecord(text, id);
+    } catch (error) {
+      expected = (error as Error).message;
     }
-    await assertClean(env, `seed ${SEED + 2}`);
-    assert.deepEqual(env.sim.events, []);
-  } finally {
-    await env.close();
+    if (expected === undefined) {
+      assert.equal(state.code, 0, `${context}: ${state.stderr}`);
+      assert.equal(JSON.parse(state.stdout).status, "stopped", context);
+    } else {
+      assert.equal(
+        state.stderr,
+        `remoteproc-runtime: ${expected}\n`,
+        context,
+      );
+      assert.equal(state.code, 1);
+    }
+    assert.equal(deleted.code, 0, `${context}: ${deleted.stderr}`);
+    assert.doesNotMatch(deleted.stderr, /\n\s+at /, context);
   }
+  await assertClean(env, `seed ${SEED + 2}`);
+  assert.deepEqual(env.sim.events, []);
 });
 
 Deno.test("every stored firmware name the runtime makes is one it will remove, and no other", () => {

@@ -71,136 +71,116 @@ function running(env: Env): string[] {
 }
 
 Deno.test("REMOTEPROC_NAME in process.env selects the processor; the container's annotation beats it", async () => {
-  const env = await setUp(PROCESSORS);
-  try {
-    await env.deploy("c1", {
-      annotations: {},
-      config: {
-        process: {
-          args: ["fw.elf"],
-          cwd: "/",
-          env: ["REMOTEPROC_NAME=m4", "HOME=/", "REMOTEPROC_NAME=dsp"],
-        },
+  await using env = await setUp(PROCESSORS);
+  await env.deploy("c1", {
+    annotations: {},
+    config: {
+      process: {
+        args: ["fw.elf"],
+        cwd: "/",
+        env: ["REMOTEPROC_NAME=m4", "HOME=/", "REMOTEPROC_NAME=dsp"],
       },
-    });
-    assert.deepEqual(running(env), ["dsp"], "the last REMOTEPROC_NAME wins");
-    await env.deploy("c2", {
-      annotations: { "remoteproc.name": "r5" },
-      config: {
-        process: { args: ["fw.elf"], cwd: "/", env: ["REMOTEPROC_NAME=m4"] },
-      },
-    });
-    assert.deepEqual(running(env), ["dsp", "r5"]);
-    for (const id of ["c1", "c2"]) {
-      assert.equal((await env.run(["delete", "--force", id])).code, 0);
-    }
-    await assertClean(env, "", PROCESSORS.length);
-  } finally {
-    await env.close();
+    },
+  });
+  assert.deepEqual(running(env), ["dsp"], "the last REMOTEPROC_NAME wins");
+  await env.deploy("c2", {
+    annotations: { "remoteproc.name": "r5" },
+    config: {
+      process: { args: ["fw.elf"], cwd: "/", env: ["REMOTEPROC_NAME=m4"] },
+    },
+  });
+  assert.deepEqual(running(env), ["dsp", "r5"]);
+  for (const id of ["c1", "c2"]) {
+    assert.equal((await env.run(["delete", "--force", id])).code, 0);
   }
+  await assertClean(env, "", PROCESSORS.length);
 });
 
 Deno.test("two firmware containers in one pod on two processors: pod-wide name and per-container pod annotation", async () => {
-  const env = await setUp(PROCESSORS);
-  try {
-    const pod = { "remoteproc.name": "m4", "remoteproc.name.fw-b": "dsp" };
-    await runPod(env, "pod1", pod);
-    // fw-a takes the pod-wide name over its REMOTEPROC_NAME; fw-b its own
-    // key over the pod-wide name.
-    await env.deploy(
-      "fw-a",
-      criContainer("pod1", "fw-a", pod, {}, ["REMOTEPROC_NAME=m7"]),
-    );
-    await env.deploy("fw-b", criContainer("pod1", "fw-b", pod));
-    assert.deepEqual(running(env), ["m4", "dsp"]);
-    assert.equal((await env.state("fw-a")).status, "running");
-    assert.equal((await env.state("fw-b")).status, "running");
-    assert.equal((await env.state("pod1")).status, "running");
-    for (const id of ["fw-a", "fw-b", "pod1"]) {
-      assert.equal((await env.run(["delete", "--force", id])).code, 0);
-    }
-    await assertClean(env, "", PROCESSORS.length);
-  } finally {
-    await env.close();
+  await using env = await setUp(PROCESSORS);
+  const pod = { "remoteproc.name": "m4", "remoteproc.name.fw-b": "dsp" };
+  await runPod(env, "pod1", pod);
+  // fw-a takes the pod-wide name over its REMOTEPROC_NAME; fw-b its own
+  // key over the pod-wide name.
+  await env.deploy(
+    "fw-a",
+    criContainer("pod1", "fw-a", pod, {}, ["REMOTEPROC_NAME=m7"]),
+  );
+  await env.deploy("fw-b", criContainer("pod1", "fw-b", pod));
+  assert.deepEqual(running(env), ["m4", "dsp"]);
+  assert.equal((await env.state("fw-a")).status, "running");
+  assert.equal((await env.state("fw-b")).status, "running");
+  assert.equal((await env.state("pod1")).status, "running");
+  for (const id of ["fw-a", "fw-b", "pod1"]) {
+    assert.equal((await env.run(["delete", "--force", id])).code, 0);
   }
+  await assertClean(env, "", PROCESSORS.length);
 });
 
 Deno.test("the container's own remoteproc.name beats the per-container pod annotation, which beats the pod-wide one", async () => {
-  const env = await setUp(PROCESSORS);
-  try {
-    const pod = { "remoteproc.name": "m4", "remoteproc.name.fw-c": "dsp" };
-    await runPod(env, "pod1", pod);
-    // Its own r5 overrides the pod's m4 under the same key.
-    await env.deploy(
-      "fw-c",
-      criContainer("pod1", "fw-c", pod, { "remoteproc.name": "r5" }),
-    );
-    assert.deepEqual(running(env), ["r5"]);
-    assert.equal((await env.run(["delete", "--force", "fw-c"])).code, 0);
-    // Without one, its pod annotation wins over the pod-wide name.
-    await env.deploy("fw-c2", criContainer("pod1", "fw-c", pod));
-    assert.deepEqual(running(env), ["dsp"]);
-    for (const id of ["fw-c2", "pod1"]) {
-      assert.equal((await env.run(["delete", "--force", id])).code, 0);
-    }
-    await assertClean(env, "", PROCESSORS.length);
-  } finally {
-    await env.close();
+  await using env = await setUp(PROCESSORS);
+  const pod = { "remoteproc.name": "m4", "remoteproc.name.fw-c": "dsp" };
+  await runPod(env, "pod1", pod);
+  // Its own r5 overrides the pod's m4 under the same key.
+  await env.deploy(
+    "fw-c",
+    criContainer("pod1", "fw-c", pod, { "remoteproc.name": "r5" }),
+  );
+  assert.deepEqual(running(env), ["r5"]);
+  assert.equal((await env.run(["delete", "--force", "fw-c"])).code, 0);
+  // Without one, its pod annotation wins over the pod-wide name.
+  await env.deploy("fw-c2", criContainer("pod1", "fw-c", pod));
+  assert.deepEqual(running(env), ["dsp"]);
+  for (const id of ["fw-c2", "pod1"]) {
+    assert.equal((await env.run(["delete", "--force", id])).code, 0);
   }
+  await assertClean(env, "", PROCESSORS.length);
 });
 
 Deno.test("a pod whose sandbox is not known here: remoteproc.name counts as the pod's", async () => {
-  const env = await setUp(PROCESSORS);
-  try {
-    const pod = { "remoteproc.name": "m4", "remoteproc.name.fw-b": "dsp" };
-    await env.deploy("fw-b", criContainer("elsewhere", "fw-b", pod));
-    assert.deepEqual(running(env), ["dsp"]);
-    assert.equal((await env.run(["delete", "--force", "fw-b"])).code, 0);
-    await assertClean(env, "", PROCESSORS.length);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp(PROCESSORS);
+  const pod = { "remoteproc.name": "m4", "remoteproc.name.fw-b": "dsp" };
+  await env.deploy("fw-b", criContainer("elsewhere", "fw-b", pod));
+  assert.deepEqual(running(env), ["dsp"]);
+  assert.equal((await env.run(["delete", "--force", "fw-b"])).code, 0);
+  await assertClean(env, "", PROCESSORS.length);
 });
 
 Deno.test("when nothing names a processor the error says where the runtime looked", async () => {
-  const env = await setUp(PROCESSORS);
-  try {
-    await runPod(env, "pod1", {});
-    const result = await env.run([
-      "create",
-      "-b",
-      env.bundle(criContainer("pod1", "fw-a", {})),
-      "fw-a",
-    ]);
-    assert.equal(result.code, 1);
-    assert.equal(
-      result.stderr,
-      "remoteproc-runtime: annotation remoteproc.name is required (or REMOTEPROC_NAME in process.env): it names the processor to deploy to (looked at annotation remoteproc.name, annotation remoteproc.name.fw-a, pod annotation remoteproc.name and REMOTEPROC_NAME in process.env; available: m4 (remoteproc0), dsp (remoteproc1), r5 (remoteproc2), m7 (remoteproc3))\n",
-    );
-    const bad = await env.run([
-      "create",
-      "-b",
-      env.bundle(
-        criContainer("pod1", "fw-a", {}, {}, ["REMOTEPROC_NAME=../m4"]),
-      ),
-      "fw-a",
-    ]);
-    assert.equal(bad.code, 1);
-    assert.equal(
-      bad.stderr,
-      'remoteproc-runtime: REMOTEPROC_NAME in process.env is not a processor name: "../m4"\n',
-    );
-    const perContainer = await env.run([
-      "create",
-      "-b",
-      env.bundle(criContainer("pod1", "fw-a", { "remoteproc.name.fw-a": "x" })),
-      "fw-a",
-    ]);
-    assert.equal(perContainer.code, 1);
-    assert.match(perContainer.stderr, /no remote processor named "x"/);
-    assert.equal((await env.run(["delete", "--force", "pod1"])).code, 0);
-    await assertClean(env, "", PROCESSORS.length);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp(PROCESSORS);
+  await runPod(env, "pod1", {});
+  const result = await env.run([
+    "create",
+    "-b",
+    env.bundle(criContainer("pod1", "fw-a", {})),
+    "fw-a",
+  ]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    "remoteproc-runtime: annotation remoteproc.name is required (or REMOTEPROC_NAME in process.env): it names the processor to deploy to (looked at annotation remoteproc.name, annotation remoteproc.name.fw-a, pod annotation remoteproc.name and REMOTEPROC_NAME in process.env; available: m4 (remoteproc0), dsp (remoteproc1), r5 (remoteproc2), m7 (remoteproc3))\n",
+  );
+  const bad = await env.run([
+    "create",
+    "-b",
+    env.bundle(
+      criContainer("pod1", "fw-a", {}, {}, ["REMOTEPROC_NAME=../m4"]),
+    ),
+    "fw-a",
+  ]);
+  assert.equal(bad.code, 1);
+  assert.equal(
+    bad.stderr,
+    'remoteproc-runtime: REMOTEPROC_NAME in process.env is not a processor name: "../m4"\n',
+  );
+  const perContainer = await env.run([
+    "create",
+    "-b",
+    env.bundle(criContainer("pod1", "fw-a", { "remoteproc.name.fw-a": "x" })),
+    "fw-a",
+  ]);
+  assert.equal(perContainer.code, 1);
+  assert.match(perContainer.stderr, /no remote processor named "x"/);
+  assert.equal((await env.run(["delete", "--force", "pod1"])).code, 0);
+  await assertClean(env, "", PROCESSORS.length);
 });

@@ -23,98 +23,86 @@ function loaded(env: Env): string {
 }
 
 Deno.test("after a crash the next container takes the processor over while the old one is kept; deleting the old one disturbs nothing", async () => {
-  const env = await setUp([{ name: "m4", recovery: "disabled" }]);
-  try {
-    await env.deploy("attempt0");
-    const old = await firmwareOf(env, "attempt0");
-    env.sim.crash(0);
-    await env.until(async () =>
-      (await env.state("attempt0")).status === "stopped"
-    );
-    assert.equal(env.sim.state(0), "crashed");
+  await using env = await setUp([{ name: "m4", recovery: "disabled" }]);
+  await env.deploy("attempt0");
+  const old = await firmwareOf(env, "attempt0");
+  env.sim.crash(0);
+  await env.until(async () =>
+    (await env.state("attempt0")).status === "stopped"
+  );
+  assert.equal(env.sim.state(0), "crashed");
 
-    // The crashed core is stopped and loaded with the new firmware.
-    await env.deploy("attempt1");
-    const fresh = await firmwareOf(env, "attempt1");
-    assert.notEqual(fresh, old);
-    assert.equal(env.sim.state(0), "running");
-    assert.equal(loaded(env), fresh);
-    assert.deepEqual(env.storedFirmware(), [old, fresh].sort());
-    assert.equal((await env.state("attempt0")).status, "stopped");
+  // The crashed core is stopped and loaded with the new firmware.
+  await env.deploy("attempt1");
+  const fresh = await firmwareOf(env, "attempt1");
+  assert.notEqual(fresh, old);
+  assert.equal(env.sim.state(0), "running");
+  assert.equal(loaded(env), fresh);
+  assert.deepEqual(env.storedFirmware(), [old, fresh].sort());
+  assert.equal((await env.state("attempt0")).status, "stopped");
 
-    const deleted = await env.run(["delete", "attempt0"]);
-    assert.equal(deleted.code, 0, deleted.stderr);
-    assert.equal(env.sim.state(0), "running");
-    assert.equal(loaded(env), fresh);
-    assert.deepEqual(env.storedFirmware(), [fresh]);
-    assert.equal((await env.state("attempt1")).status, "running");
-    assert.equal(env.claims().length, 1);
+  const deleted = await env.run(["delete", "attempt0"]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.equal(env.sim.state(0), "running");
+  assert.equal(loaded(env), fresh);
+  assert.deepEqual(env.storedFirmware(), [fresh]);
+  assert.equal((await env.state("attempt1")).status, "running");
+  assert.equal(env.claims().length, 1);
 
-    assert.equal((await env.run(["kill", "attempt1", "TERM"])).code, 0);
-    await env.until(async () =>
-      (await env.state("attempt1")).status === "stopped"
-    );
-    assert.equal((await env.run(["delete", "attempt1"])).code, 0);
-    await assertClean(env);
-    assert.deepEqual(env.sim.violations, []);
-  } finally {
-    await env.close();
-  }
+  assert.equal((await env.run(["kill", "attempt1", "TERM"])).code, 0);
+  await env.until(async () =>
+    (await env.state("attempt1")).status === "stopped"
+  );
+  assert.equal((await env.run(["delete", "attempt1"])).code, 0);
+  await assertClean(env);
+  assert.deepEqual(env.sim.violations, []);
 });
 
 Deno.test("deleting the stopped container between the next one's create and start leaves the processor to it", async () => {
-  const env = await setUp([{ name: "m4", recovery: "disabled" }]);
-  try {
-    await env.deploy("attempt0");
-    env.sim.crash(0);
-    await env.until(async () =>
-      (await env.state("attempt0")).status === "stopped"
-    );
-    const created = await env.run(["create", "-b", env.bundle(), "attempt1"]);
-    assert.equal(created.code, 0, created.stderr);
+  await using env = await setUp([{ name: "m4", recovery: "disabled" }]);
+  await env.deploy("attempt0");
+  env.sim.crash(0);
+  await env.until(async () =>
+    (await env.state("attempt0")).status === "stopped"
+  );
+  const created = await env.run(["create", "-b", env.bundle(), "attempt1"]);
+  assert.equal(created.code, 0, created.stderr);
 
-    assert.equal((await env.run(["delete", "attempt0"])).code, 0);
-    assert.equal(env.sim.state(0), "crashed", "untouched by the old delete");
-    assert.equal(env.claims().length, 1);
+  assert.equal((await env.run(["delete", "attempt0"])).code, 0);
+  assert.equal(env.sim.state(0), "crashed", "untouched by the old delete");
+  assert.equal(env.claims().length, 1);
 
-    const started = await env.run(["start", "attempt1"]);
-    assert.equal(started.code, 0, started.stderr);
-    assert.equal(env.sim.state(0), "running");
-    assert.equal(loaded(env), await firmwareOf(env, "attempt1"));
-    assert.equal((await env.run(["delete", "--force", "attempt1"])).code, 0);
-    await assertClean(env);
-    assert.deepEqual(env.sim.violations, []);
-  } finally {
-    await env.close();
-  }
+  const started = await env.run(["start", "attempt1"]);
+  assert.equal(started.code, 0, started.stderr);
+  assert.equal(env.sim.state(0), "running");
+  assert.equal(loaded(env), await firmwareOf(env, "attempt1"));
+  assert.equal((await env.run(["delete", "--force", "attempt1"])).code, 0);
+  await assertClean(env);
+  assert.deepEqual(env.sim.violations, []);
 });
 
 Deno.test("a container whose proxy was SIGKILLed does not block its processor either", async () => {
-  const env = await setUp();
-  try {
-    await env.deploy("c1");
-    const old = await firmwareOf(env, "c1");
-    assert.equal((await env.run(["kill", "c1", "KILL"])).code, 0);
-    await env.until(async () => (await env.state("c1")).status === "stopped");
-    assert.equal(env.sim.state(0), "running", "still running c1's firmware");
+  await using env = await setUp();
+  await env.deploy("c1");
+  const old = await firmwareOf(env, "c1");
+  assert.equal((await env.run(["kill", "c1", "KILL"])).code, 0);
+  await env.until(async () => (await env.state("c1")).status === "stopped");
+  assert.equal(env.sim.state(0), "running", "still running c1's firmware");
 
-    await env.deploy("c2");
-    const fresh = await firmwareOf(env, "c2");
-    assert.equal(loaded(env), fresh);
-    assert.equal((await env.run(["delete", "c1"])).code, 0);
-    assert.equal(env.sim.state(0), "running");
-    assert.equal(loaded(env), fresh);
-    assert.deepEqual(env.storedFirmware(), [fresh]);
-    assert.notEqual(old, fresh);
-    assert.equal((await env.run(["delete", "--force", "c2"])).code, 0);
-    await assertClean(env);
-  } finally {
-    await env.close();
-  }
+  await env.deploy("c2");
+  const fresh = await firmwareOf(env, "c2");
+  assert.equal(loaded(env), fresh);
+  assert.equal((await env.run(["delete", "c1"])).code, 0);
+  assert.equal(env.sim.state(0), "running");
+  assert.equal(loaded(env), fresh);
+  assert.deepEqual(env.storedFirmware(), [fresh]);
+  assert.notEqual(old, fresh);
+  assert.equal((await env.run(["delete", "--force", "c2"])).code, 0);
+  await assertClean(env);
 });
 
 Deno.test("a stopped container under another --root (another engine) is taken over too, and a live one is not", async () => {
-  const env = await setUp();
+  await using env = await setUp();
   const [podman, docker] = ["podman", "docker"].map((e) =>
     `--root=${join(env.sysroot, `run/${e}`)}`
   );
@@ -156,29 +144,24 @@ Deno.test("a stopped container under another --root (another engine) is taken ov
   } finally {
     await env.run([podman!, "delete", "--force", "c1"]);
     await env.run([docker!, "delete", "--force", "c2"]);
-    await env.close();
   }
 });
 
 Deno.test("a created or running container still holds its processor", async () => {
-  const env = await setUp();
-  try {
-    const created = await env.run(["create", "-b", env.bundle(), "c1"]);
-    assert.equal(created.code, 0, created.stderr);
-    const refused = await env.run(["create", "-b", env.bundle(), "c2"]);
-    assert.equal(refused.code, 1);
-    assert.match(
-      refused.stderr,
-      /remoteproc0 \(m4\) is in use by container c1/,
-    );
-    assert.equal((await env.run(["start", "c1"])).code, 0);
-    const again = await env.run(["create", "-b", env.bundle(), "c3"]);
-    assert.equal(again.code, 1);
-    assert.match(again.stderr, /is in use by container c1/);
-    assert.equal(env.sim.state(0), "running");
-    assert.equal((await env.run(["delete", "--force", "c1"])).code, 0);
-    await assertClean(env);
-  } finally {
-    await env.close();
-  }
+  await using env = await setUp();
+  const created = await env.run(["create", "-b", env.bundle(), "c1"]);
+  assert.equal(created.code, 0, created.stderr);
+  const refused = await env.run(["create", "-b", env.bundle(), "c2"]);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /remoteproc0 \(m4\) is in use by container c1/,
+  );
+  assert.equal((await env.run(["start", "c1"])).code, 0);
+  const again = await env.run(["create", "-b", env.bundle(), "c3"]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /is in use by container c1/);
+  assert.equal(env.sim.state(0), "running");
+  assert.equal((await env.run(["delete", "--force", "c1"])).code, 0);
+  await assertClean(env);
 });

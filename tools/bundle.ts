@@ -1,7 +1,7 @@
 /**
  * `deno task bundle`: builds `dist/js/`, the form of the program that
  * `bin/remoteproc-runtime` runs: one ES module per entry (the CLI and every
- * module loaded through `core/lazy.ts`), shared code in chunks, npm
+ * module loaded through `core/util/lazy.ts`), shared code in chunks, npm
  * packages included, made by `deno bundle` (esbuild, fetched from the npm
  * registry on first use). The proxy, a process of its own that loads
  * nothing lazily, is one self-contained file (`proxy.js`): its start-up is
@@ -19,35 +19,35 @@
  *
  * @module
  */
-import { fileURLToPath } from "../core/posix_path.ts";
-
-/**
- * The bundle's entry points besides the proxy, project-relative: the CLI
- * and every module `lazyImport()` loads (tests/bundle_test.ts checks that
- * the list covers every `lazyImport` in the sources). They share code
- * through chunks, so a class is one class whichever entry loaded it.
- */
-export const ENTRIES = [
-  "cli.ts",
-  "cli/create.ts",
-  "cli/start.ts",
-  "cli/kill.ts",
-  "cli/delete.ts",
-  "cli/state.ts",
-  "cli/list.ts",
-  "cli/ps.ts",
-  "cli/features.ts",
-  "cli/processors.ts",
-  "cli/device_plugin.ts",
-  "cli/configure.ts",
-  "cli/logging.ts",
-  "core/record_schema.ts",
-  "core/config_schema.ts",
-  "plugins/profile.ts",
-] as const;
+import { fileURLToPath } from "../core/util/posix_path.ts";
+import { removeIfPresent } from "../core/util/fs.ts";
+import { LAZY_MODULES } from "../core/util/lazy.ts";
+import { VERBS } from "../cli/verbs.ts";
+import { generateOrSay } from "./plugins.ts";
 
 /** The proxy's entry, bundled on its own into `proxy.js`. */
 export const PROXY_ENTRY = "proxy.ts";
+
+/**
+ * Every module `lazyImport()` loads, project-relative: each verb's (from
+ * the verb table, cli/verbs.ts) and the others (`LAZY_MODULES` in
+ * core/util/lazy.ts); tests/bundle_test.ts checks it against the sources.
+ * tools/compile.ts embeds the same list.
+ */
+export const LAZY_ENTRIES: readonly string[] = [
+  ...Object.values(VERBS).map((verb) => verb.module),
+  ...LAZY_MODULES,
+];
+
+/**
+ * The bundle's entry points besides the proxy, project-relative: the CLI
+ * and every lazily loaded module. They share code through chunks, so a
+ * class is one class whichever entry loaded it.
+ */
+export const ENTRIES: readonly string[] = [
+  "cli.ts",
+  ...LAZY_ENTRIES.filter((m) => m !== PROXY_ENTRY),
+];
 
 /** The project checkout. */
 export const PROJECT = fileURLToPath(new URL("..", import.meta.url)).replace(
@@ -69,7 +69,7 @@ export async function bundle(
   outDir = OUT_DIR,
 ): Promise<{ code: number; stderr: string }> {
   const staging = `${outDir}.new`;
-  removeIfPresent(staging);
+  removeIfPresent(staging, { recursive: true });
   for (
     const output of [
       [
@@ -83,7 +83,7 @@ export async function bundle(
     const out = await denoBundle(output);
     if (out.code !== 0) return out;
   }
-  removeIfPresent(outDir);
+  removeIfPresent(outDir, { recursive: true });
   Deno.renameSync(staging, outDir);
   const now = new Date();
   Deno.utimeSync(`${outDir}/cli.js`, now, now);
@@ -110,15 +110,9 @@ async function denoBundle(
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
-function removeIfPresent(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
 if (import.meta.main) {
+  // The configured vendor plugins first (plugins/vendor.gen.ts).
+  if (!await generateOrSay()) Deno.exit(1);
   const { code, stderr } = await bundle();
   if (code !== 0) {
     Deno.stderr.writeSync(

@@ -14,6 +14,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { LAZY_ENTRIES } from "./bundle.ts";
+import { generateOrSay } from "./plugins.ts";
 
 /** Targets built by default. */
 export const TARGETS = [
@@ -23,16 +25,53 @@ export const TARGETS = [
 
 const project = fileURLToPath(new URL("..", import.meta.url));
 
-/** Modules loaded through core/lazy.ts (the verbs, the proxy, zod, logtape). */
-const LAZY_MODULES = [
-  ...[...Deno.readDirSync(join(project, "cli"))]
-    .filter((e) => e.isFile && e.name.endsWith(".ts"))
-    .map((e) => `cli/${e.name}`),
-  "proxy.ts",
-  "core/record_schema.ts",
-  "core/config_schema.ts",
-  "plugins/profile.ts",
+/** The binary's entry point, project-relative. */
+export const ENTRY = "cli.ts";
+
+/**
+ * What `deno compile` must embed besides the static graph of
+ * {@linkcode ENTRY}, project-relative: build_info.json (`--version`) and
+ * every module loaded through core/util/lazy.ts (`LAZY_ENTRIES` of
+ * tools/bundle.ts: the verbs, the proxy, zod and logtape behind them),
+ * which it cannot see. tools/standalone.ts builds the stand-in for the
+ * binary from the same list.
+ */
+export const INCLUDES: readonly string[] = [
+  "build_info.json",
+  ...LAZY_ENTRIES,
 ];
+
+/**
+ * Writes build_info.json (the git commit) into a project directory.
+ *
+ * @param dir The directory (the checkout, or the stand-in's copy).
+ */
+export function writeBuildInfo(dir = project): void {
+  Deno.writeTextFileSync(
+    join(dir, "build_info.json"),
+    JSON.stringify({ commit: gitCommit() }) + "\n",
+  );
+}
+
+/**
+ * The arguments of `deno compile` for one target.
+ *
+ * @param target An LLVM target triple.
+ * @param output The binary to write.
+ * @returns Arguments after the `deno` executable.
+ */
+export function compileArgs(target: string, output: string): string[] {
+  return [
+    "compile",
+    "-q",
+    "-A",
+    `--config=${join(project, "deno.json")}`,
+    `--target=${target}`,
+    ...INCLUDES.map((m) => `--include=${join(project, m)}`),
+    `--output=${output}`,
+    join(project, ENTRY),
+  ];
+}
 const say = (line: string) =>
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
 
@@ -68,11 +107,10 @@ function gitCommit(): string {
 }
 
 async function main(): Promise<number> {
+  // The configured vendor plugins, imported statically by the registry.
+  if (!await generateOrSay()) return 1;
   const targets = Deno.args.length > 0 ? Deno.args : [...TARGETS];
-  Deno.writeTextFileSync(
-    join(project, "build_info.json"),
-    JSON.stringify({ commit: gitCommit() }) + "\n",
-  );
+  writeBuildInfo();
   Deno.mkdirSync(join(project, "dist"), { recursive: true });
   let failures = 0;
   for (const target of targets) {
@@ -88,18 +126,7 @@ async function main(): Promise<number> {
     }
     const output = join(project, "dist", `remoteproc-runtime-${target}`);
     const { code } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "compile",
-        "-q",
-        "-A",
-        `--config=${join(project, "deno.json")}`,
-        `--target=${target}`,
-        `--include=${join(project, "build_info.json")}`,
-        // Loaded by core/lazy.ts, which deno compile cannot see through.
-        ...LAZY_MODULES.map((m) => `--include=${join(project, m)}`),
-        `--output=${output}`,
-        join(project, "cli.ts"),
-      ],
+      args: compileArgs(target, output),
       env: { DENORT_BIN: denort },
       stdout: "inherit",
       stderr: "inherit",

@@ -1,5 +1,5 @@
 /**
- * What the device plugin may touch under Landlock (core/confine.ts): it
+ * What the device plugin may touch under Landlock (core/os/confinement.ts): it
  * reads sysfs, the runtime's state and claims (to tell a processor held by
  * a container from one held outside the runtime), and makes, serves and
  * removes its sockets in the kubelet's directory. Connecting to the
@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { basicReads, type Plan } from "../confine.ts";
+import { basicReads, type Plan } from "../os/confinement.ts";
 import type { Runtime } from "../runtime.ts";
 
 /**
@@ -28,5 +28,6 @@ export function devicePluginPlan(
     readWrite: [kubeletDir],
     write: log ? [log] : [],
     execute: [],
+    noFollow: [],
   };
 }

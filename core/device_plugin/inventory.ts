@@ -7,12 +7,12 @@
  *
  * @module
  */
-import { holder } from "../processors.ts";
+import { holder } from "../ops/processors.ts";
 import type { Runtime } from "../runtime.ts";
-import type { Device, StateReader } from "../sysfs.ts";
-import type { Plugin } from "../../plugins/types.ts";
+import type { Device, StateReader } from "../device/sysfs.ts";
+import type { Plugin } from "../plugin/types.ts";
 import { selectPlugin } from "../../plugins/registry.ts";
-import { hostPath } from "../paths.ts";
+import { hostPath } from "../container/paths.ts";
 
 /** The domain of every resource name. */
 export const RESOURCE_DOMAIN = "remoteproc.io";

@@ -26,10 +26,13 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { join } from "../posix_path.ts";
-import { ALLOCATED_ANNOTATION, NAME_ANNOTATION } from "../annotations.ts";
+import { join } from "../util/posix_path.ts";
+import {
+  ALLOCATED_ANNOTATION,
+  NAME_ANNOTATION,
+} from "../container/annotations.ts";
 import type { Runtime } from "../runtime.ts";
-import type { Plugin } from "../../plugins/types.ts";
+import type { Plugin } from "../plugin/types.ts";
 import {
   Inventory,
   type PluginDevice,

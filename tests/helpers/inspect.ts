@@ -5,62 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Env } from "./harness.ts";
-
-/**
- * Pids of live processes whose command line mentions the environment's
- * temp directory and is a proxy (`proxy.ts`, the bundle's `proxy.js` or
- * `__proxy`).
- *
- * @param env The environment.
- * @returns Pids, possibly empty.
- */
-export function proxies(env: Env): number[] {
-  // Deno refuses /proc to anything less than --allow-all; ps reads it.
-  const out = new Deno.Command("/usr/bin/ps", {
-    args: ["-eo", "pid=,args="],
-    stdout: "piped",
-    stderr: "null",
-  }).outputSync();
-  const pids: number[] = [];
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const match = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (!match) continue;
-    const args = match[2]!;
-    if (
-      args.includes(`--dir=${env.root}/`) &&
-      /\bproxy\.(ts|js) |__proxy /.test(args)
-    ) {
-      pids.push(Number(match[1]));
-    }
-  }
-  return pids;
-}
-
-/**
- * Asserts the system is clean: no container directory (tombstones count),
- * no claim, no stored firmware, no proxy, every processor offline.
- *
- * @param env The environment.
- * @param message Context for a failure.
- * @param processors How many processors the simulator has.
- */
-export async function assertClean(
-  env: Env,
-  message = "",
-  processors = 1,
-): Promise<void> {
-  assert.deepEqual(env.containers(), [], `state dirs ${message}`);
-  assert.deepEqual(env.claims(), [], `claims ${message}`);
-  assert.deepEqual(env.storedFirmware(), [], `stored firmware ${message}`);
-  // A SIGKILLed proxy may take a moment to disappear from /proc.
-  await env.until(() => proxies(env).length === 0, 3_000).catch(() => {
-    assert.deepEqual(proxies(env), [], `proxies ${message}`);
-  });
-  for (let i = 0; i < processors; i++) {
-    assert.equal(env.sim.state(i), "offline", `processor ${i} ${message}`);
-  }
-}
+export { assertClean, proxies } from "../../testing/assertions.ts";
 
 /**
  * Runs `fn` over `items` with at most `limit` at a time.
@@ -86,4 +31,60 @@ export async function pool<T, R>(
     }),
   );
   return results;
+}
+
+/**
+ * The SHA-256 digest of some bytes as lower-case hex, computed here rather
+ * than by the runtime's own `sha256File` so that a test checks it.
+ *
+ * @param data The bytes.
+ * @returns 64 hex digits.
+ */
+export async function sha256(data: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
+  );
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** One open descriptor of a process. */
+export interface Descriptor {
+  fd: number;
+  /** What it names (`readlink /proc/PID/fd/N`). */
+  target: string;
+  /** Whether it is close-on-exec (a child would not inherit it). */
+  cloexec: boolean;
+}
+
+/**
+ * The open descriptors of a process, from `/proc/PID/fd` and `fdinfo`
+ * (read by a shell: Deno refuses /proc to the tests' permissions).
+ *
+ * @param pid The process.
+ * @returns Its descriptors, by number.
+ */
+export function descriptors(pid: number): Descriptor[] {
+  const out = new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      'cd "/proc/$1/fd" || exit 1; for fd in *; do ' +
+      'flags=$(sed -n "s/^flags:[[:space:]]*//p" "../fdinfo/$fd" 2>/dev/null) && ' +
+      'printf "%s %s %s\\n" "$fd" "$flags" "$(readlink "$fd")"; done',
+      "sh",
+      String(pid),
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  assert.ok(out.success, `cannot read the descriptors of ${pid}`);
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l)
+    .map((line) => {
+      const [fd, flags, ...target] = line.split(" ");
+      return {
+        fd: Number(fd),
+        target: target.join(" "),
+        // O_CLOEXEC, octal in fdinfo.
+        cloexec: (parseInt(flags!, 8) & 0o2000000) !== 0,
+      };
+    }).sort((a, b) => a.fd - b.fd);
 }

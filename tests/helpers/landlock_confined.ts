@@ -10,7 +10,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { defaultReadPaths, restrictSelf } from "../../core/landlock.ts";
+import { defaultReadPaths, restrictSelf } from "../../core/os/landlock.ts";
 
 /** Paths the test prepared. */
 interface Setup {

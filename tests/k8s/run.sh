@@ -226,7 +226,9 @@ export RPRT_K8S_TMP=$tmp RPRT_K8S_SOCKET=$csock RPRT_K8S_SYSROOT=$sysroot \
   RPRT_K8S_STATE_ROOT=$tmp/runc/k8s.io RPRT_K8S_WRAPPER=$wrapper \
   RPRT_K8S_FW_IMAGE=$fw_image RPRT_K8S_PAUSE_IMAGE=$pause_image \
   RPRT_K8S_PODS=$tmp/pods
-"$deno" test -A "$here/scenarios.ts" 2>&1 | tee "$logs/test.log"
+# Indented, so that the tier's own last line is the only summary .ci/run
+# reads.
+"$deno" test -A "$here/scenarios.ts" 2>&1 | tee "$logs/test.log" | sed "s/^/  /"
 summary=$(grep -aE '^(ok|FAILED) \| [0-9]+ passed' "$logs/test.log" | tail -n 1)
 passed=$(sed -E 's/^[A-Z a-z]+\| ([0-9]+) passed.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")

@@ -92,7 +92,7 @@ baseline() {
 # nothing_left ID: no container, no state dir, no stored firmware, core offline
 nothing_left() {
 	if rt state "$1" >/dev/null 2>&1; then die "container $1 still exists after delete: $RT_OUT"; fi
-	[ ! -e "$RTROOT/$1" ] || die "state dir $RTROOT/$1 left behind: $(ls -la "$RTROOT/$1")"
+	[ ! -e "$RTROOT/containers/$1" ] || die "state dir $RTROOT/containers/$1 left behind: $(ls -la "$RTROOT/containers/$1")"
 	_now=$(fw_listing)
 	[ "$_now" = "$FW_BASE" ] || die "files left under $KT_FW: $(echo "$_now" | grep -vxF "$FW_BASE" | tr '\n' ' ')"
 	_now=$(find /tmp/kfw-cli 2>/dev/null | sort)
@@ -208,6 +208,20 @@ t_refuse_truncated() {
 	expect_eq "$(modparam starts)" 0 "driver starts"
 }
 
+# The guest's own busybox (static, AArch64: the host's architecture) is a
+# Linux program, not firmware: refused at create, before the kernel sees it.
+t_refuse_linux_program() {
+	need_cli
+	load_mod
+	baseline
+	make_bundle /tmp/b-prog /bin/busybox
+	must_fail prog /tmp/b-prog "Linux program (busybox)"
+	expect_eq "$_step" create "the step refusing a Linux program"
+	echo "$MF_ERR" | grep -qF "is a Linux program (built for AArch64, the host's own architecture" ||
+		die "error does not say Linux program: $MF_ERR"
+	expect_eq "$(modparam starts)" 0 "driver starts"
+}
+
 t_missing_firmware() {
 	need_cli
 	load_mod
@@ -280,6 +294,43 @@ t_crash_recovery() {
 	nothing_left recover
 }
 
+# The kubelet's restart after a crash: the exited container is kept (for
+# logs --previous) while the next attempt takes the core over; deleting the
+# old one afterwards touches neither the core nor the new firmware. On 6.1
+# the crashed core cannot be stopped directly: the runtime recovers it from
+# the old firmware (still stored) and then stops it.
+t_restart_kept() {
+	need_cli
+	load_mod
+	baseline
+	echo -n disabled >"$RP/recovery"
+	make_bundle /tmp/b-att0 "$KT_FW/fw.elf"
+	crash_start att0 /tmp/b-att0
+	wait_for 50 sysfs_state_is crashed || die "sysfs state $(cat "$RP/state") after the crash"
+	wait_for 300 pid_gone "$CR_PID" || die "process $CR_PID still alive 30 s after the crash"
+	expect_status att0 stopped
+	_old=$(cat "$RP/firmware")
+	make_bundle /tmp/b-att1 "$KT_FW/fw.elf"
+	rt create --bundle /tmp/b-att1 --pid-file /tmp/att1.pid att1 || die "create of the next attempt: $RT_ERR"
+	rt start att1 || die "start of the next attempt: $RT_ERR"
+	expect_eq "$(cat "$RP/state")" running "sysfs state of the next attempt"
+	_new=$(cat "$RP/firmware")
+	[ "$_new" != "$_old" ] || die "the core still names the old firmware $_old"
+	expect_status att0 stopped
+	rt delete att0 || die "delete of the old attempt: $RT_ERR"
+	expect_eq "$(cat "$RP/state")" running "sysfs state after the old attempt's delete"
+	expect_eq "$(cat "$RP/firmware")" "$_new" "firmware after the old attempt's delete"
+	expect_status att1 running
+	[ -e "$KT_FW/$_new" ] || die "the next attempt's firmware $_new is gone"
+	[ ! -e "$KT_FW/$_old" ] || die "the old attempt's firmware $_old is left"
+	rt kill att1 || die "kill: $RT_ERR"
+	wait_for 50 sysfs_state_is offline || die "sysfs state $(cat "$RP/state") after kill"
+	wait_for 150 pid_gone "$(cat /tmp/att1.pid)" || die "process alive after kill"
+	rt delete att1 || die "delete: $RT_ERR"
+	nothing_left att1
+	echo -n enabled >"$RP/recovery"
+}
+
 # A core started by a bootloader: the runtime must not write "start" to it
 # blindly (6.1 would accept it silently, bump the refcount, run nothing).
 t_attached() {
@@ -299,7 +350,7 @@ t_attached() {
 	info "attached core: $failed fails: $(echo "$RT_ERR" | tail -n 1)"
 	expect_eq "$(cat "$RP/state")" attached "sysfs state after refused $failed"
 	rt delete --force att >/dev/null 2>&1
-	[ ! -e "$RTROOT/att" ] || die "state dir left behind"
+	[ ! -e "$RTROOT/containers/att" ] || die "state dir left behind"
 	# exactly one stop takes it offline: no power reference was added
 	echo -n stop >"$RP/state" || die "stop"
 	expect_eq "$(cat "$RP/state")" offline "after one stop (an extra start would have needed two)"
@@ -356,11 +407,13 @@ run_test cli_lifecycle_sigkill t_lifecycle_sigkill
 run_test cli_no_second_start t_no_second_start
 run_test cli_refuse_not_elf t_refuse_not_elf
 run_test cli_refuse_truncated_elf t_refuse_truncated
+run_test cli_refuse_linux_program t_refuse_linux_program
 run_test cli_missing_firmware t_missing_firmware
 run_test cli_driver_start_error t_driver_start_error
 run_test cli_custom_firmware_path t_custom_fw_path
 run_test cli_crash_no_recovery t_crash_no_recovery
 run_test cli_crash_recovery t_crash_recovery
+run_test cli_restart_while_kept t_restart_kept
 run_test cli_attached_core t_attached
 (unload_mod) || echo "KTEST fail cli_unload: fake_rproc could not be unloaded at the end"
 run_test cli_kernel_log_clean t_kernel_clean

@@ -24,7 +24,7 @@ fwdir() {
 	if [ -n "$p" ]; then echo "$p"; else echo /lib/firmware; fi
 }
 load() {
-	d=$ROOT/$1
+	d=$ROOT/containers/$1
 	[ -d "$d" ] || err "container does not exist"
 	rp=$(cat "$d/rp")
 	pid=$(cat "$d/pid")
@@ -51,7 +51,7 @@ create)
 		esac
 	done
 	id=$1
-	d=$ROOT/$id
+	d=$ROOT/containers/$id
 	[ -e "$d" ] && err "container with given ID already exists"
 	name=$(sed -n 's/.*"remoteproc.name":"\([^"]*\)".*/\1/p' "$bundle/config.json")
 	rp=$(find_rp "$name") || err "no remote processor named $name"

@@ -296,8 +296,11 @@ boot() {
 	log "booting $ABI under qemu-system-aarch64 -M virt -cpu $CPU (TCG), timeout ${TIMEOUT}s"
 	local t0
 	t0=$(date +%s)
+	# -nic none: the default NIC (virtio-net-pci) needs efi-virtio.rom from
+	# ipxe-qemu, a Recommends of qemu-system-arm that --no-install-recommends
+	# leaves out; the guest needs no network.
 	timeout --kill-after=10 "$TIMEOUT" qemu-system-aarch64 -M virt -cpu "$CPU" -accel tcg,thread=multi \
-		-smp "$SMP" -m "$MEM" -display none -monitor none -serial stdio -no-reboot \
+		-smp "$SMP" -m "$MEM" -nic none -display none -monitor none -serial stdio -no-reboot \
 		-kernel "$KDIR/Image" -initrd "$BUILD/initrd.cpio" \
 		-append "console=ttyAMA0 rdinit=/init panic=-1 loglevel=4 quiet" \
 		</dev/null 2>"$BUILD/qemu.err" | tr -d '\r' | tee "$console" || rc=$?
