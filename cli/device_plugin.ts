@@ -14,7 +14,7 @@ import { prepareDirs } from "../core/os/confinement.ts";
 import { openRuntime } from "../core/runtime.ts";
 import { absolute } from "../core/container/paths.ts";
 import { ConfigError } from "../core/util/errors.ts";
-import { loadPlugins } from "../plugins/registry.ts";
+import { loadPlugins, selectPlugin } from "../plugins/registry.ts";
 import {
   DEFAULT_KUBELET_DIR,
   DevicePluginService,
@@ -71,7 +71,7 @@ export async function run({ globals, args }: VerbContext): Promise<void> {
   );
   const service = new DevicePluginService({
     rt,
-    plugins,
+    pluginFor: (device) => selectPlugin(device, {}, plugins),
     kubeletDir,
     log: logLine,
   });

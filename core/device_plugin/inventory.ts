@@ -11,7 +11,6 @@ import { holder } from "../ops/processors.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Device, StateReader } from "../device/sysfs.ts";
 import type { Plugin } from "../plugin/types.ts";
-import { selectPlugin } from "../../plugins/registry.ts";
 import { hostPath } from "../container/paths.ts";
 
 /** The domain of every resource name. */
@@ -111,18 +110,19 @@ interface Known {
  */
 export class Inventory {
   #rt: Runtime;
-  #plugins: readonly Plugin[];
+  #pluginFor: (device: Device) => Plugin;
   #classDir: string;
   #listing: string | undefined;
   #known: Known[] = [];
 
   /**
    * @param rt The runtime context.
-   * @param plugins The plugins (built-in and profiles), loaded once.
+   * @param pluginFor The plugin matching a processor (from the plugins,
+   * built-in and profiles, loaded once: plugins/registry.ts).
    */
-  constructor(rt: Runtime, plugins: readonly Plugin[]) {
+  constructor(rt: Runtime, pluginFor: (device: Device) => Plugin) {
     this.#rt = rt;
-    this.#plugins = plugins;
+    this.#pluginFor = pluginFor;
     this.#classDir = hostPath(rt.roots.sysroot, "/sys/class/remoteproc");
   }
 
@@ -140,7 +140,7 @@ export class Inventory {
         device,
         resource: resourceName(
           device.name,
-          selectPlugin(device, {}, this.#plugins).resource,
+          this.#pluginFor(device).resource,
         ),
         reader: undefined,
       }));

@@ -33,6 +33,7 @@ import {
 } from "../container/annotations.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Plugin } from "../plugin/types.ts";
+import type { Device } from "../device/sysfs.ts";
 import {
   Inventory,
   type PluginDevice,
@@ -80,8 +81,11 @@ export function allocationAnnotations(id: string): Record<string, string> {
 export interface DevicePluginConfig {
   /** The runtime context (sysroot, state root). */
   rt: Runtime;
-  /** The plugins, loaded once (vendor profiles name resources). */
-  plugins: readonly Plugin[];
+  /**
+   * The plugin matching a processor, from the plugins loaded once (vendor
+   * profiles name resources).
+   */
+  pluginFor: (device: Device) => Plugin;
   /** The kubelet's device-plugins directory (absolute). */
   kubeletDir: string;
   /** Where log lines go. */
@@ -133,7 +137,7 @@ export class DevicePluginService {
       registerTimeoutMs: 5000,
       ...config,
     };
-    this.#inventory = new Inventory(config.rt, config.plugins);
+    this.#inventory = new Inventory(config.rt, config.pluginFor);
   }
 
   /** Starts serving and registering; returns after the first poll. */
