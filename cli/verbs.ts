@@ -78,6 +78,15 @@ export const VERBS = {
     ],
     access: "read",
   },
+  "device-plugin": {
+    module: "cli/device_plugin.ts",
+    usage: [
+      "device-plugin [--kubelet-dir DIR]",
+      "the Kubernetes device plugin (runs until TERM)",
+    ],
+    // Confines itself (core/device_plugin/confine.ts): it serves gRPC on
+    // the kubelet's directory, which no container verb may touch.
+  },
   __configure: { module: "cli/configure.ts" },
 } as const satisfies Record<string, VerbEntry>;
 

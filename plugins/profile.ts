@@ -8,6 +8,7 @@
  * {
  *   "name": "acme-m7",
  *   "description": "ACME A1 Cortex-M7",
+ *   "resource": "cortex-m7",
  *   "match": { "drivers": ["acme-rproc"], "compatibles": ["acme,a1-m7"], "names": ["m7*"] },
  *   "attached": "stop",
  *   "stateAliases": { "suspended": "running" },
@@ -70,6 +71,10 @@ export const profileSchema = z.strictObject({
     "must be lower-case letters, digits, . _ - (up to 64)",
   ),
   description: z.string().optional(),
+  resource: z.string().regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    "must be a DNS label: lower-case letters, digits and - (up to 63)",
+  ).optional(),
   match,
   attached: z.enum(["stop", "refuse"]).optional(),
   stateAliases: z.record(
@@ -179,6 +184,7 @@ export function profilePlugin(profile: Profile, file: string): Plugin {
   const plugin: Plugin = {
     name: profile.name,
     description: profile.description ?? `vendor profile ${file}`,
+    ...(profile.resource ? { resource: profile.resource } : {}),
     ...(profile.attached === "stop"
       ? { annotations: { [ATTACHED_ANNOTATION]: ATTACHED_DOC } }
       : {}),

@@ -6,6 +6,11 @@
 
 /** Names the processor: its `name`, or `remoteprocN`. Required. */
 export const NAME_ANNOTATION = "remoteproc.name";
+/**
+ * Set by the Kubernetes device plugin's `Allocate` (with `remoteproc.name`):
+ * the processor the kubelet allocated. Ranks above every other selector.
+ */
+export const ALLOCATED_ANNOTATION = "remoteproc.allocated";
 /** Added by `start`: the stored firmware name written to the processor. */
 export const FIRMWARE_ANNOTATION = "remoteproc.firmware";
 /**
@@ -35,6 +40,8 @@ export const SANDBOX_ID_ANNOTATION = "io.kubernetes.cri.sandbox-id";
 export const HONOURED_ANNOTATIONS: Readonly<Record<string, string>> = {
   [NAME_ANNOTATION]:
     "required: the processor to deploy to, by name or as remoteprocN",
+  [ALLOCATED_ANNOTATION]:
+    "set by the Kubernetes device plugin: the processor the kubelet allocated (remoteprocN); ranks above remoteproc.name",
   [PLUGIN_ANNOTATION]: "optional: the SoC plugin to use instead of matching",
   [FIRMWARE_SHA256_ANNOTATION]:
     "optional: the firmware's expected SHA-256 digest; any other image is refused",

@@ -5,6 +5,9 @@
  * container's spec, under the container's own; so the runtime looks, in
  * this order, at:
  *
+ * 0. `remoteproc.allocated`, set by the Kubernetes device plugin's
+ *    `Allocate` (core/device_plugin/): the processor the kubelet allocated
+ *    wins over any name a pod gives;
  * 1. the container's own `remoteproc.name` annotation;
  * 2. the pod annotation `remoteproc.name.<container-name>`, the container
  *    named by `io.kubernetes.cri.container-name`;
@@ -23,6 +26,7 @@
  * @module
  */
 import {
+  ALLOCATED_ANNOTATION,
   CONTAINER_NAME_ANNOTATION,
   NAME_ANNOTATION,
 } from "../container/annotations.ts";
@@ -88,6 +92,15 @@ function perContainerKey(input: SelectionInput): string | undefined {
 
 /** The selectors, highest precedence first. */
 export const SELECTORS: readonly Selector[] = [
+  {
+    // Named in messages only where set: only the device plugin sets it.
+    place: (input) =>
+      input.annotations[ALLOCATED_ANNOTATION] === undefined ? undefined : {
+        key: ALLOCATED_ANNOTATION,
+        text: `annotation ${ALLOCATED_ANNOTATION}`,
+      },
+    pick: (input) => input.annotations[ALLOCATED_ANNOTATION],
+  },
   {
     place: () => ({
       key: NAME_ANNOTATION,

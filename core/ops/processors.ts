@@ -80,7 +80,7 @@ export async function listProcessors(rt: Runtime): Promise<ProcessorInfo[]> {
 }
 
 /** The claim's container while its state directory exists (else stale). */
-function holder(rt: Runtime, index: string): string | null {
+export function holder(rt: Runtime, index: string): string | null {
   const claim = claimOf(rt.roots, index);
   if (claim === undefined) return null;
   try {

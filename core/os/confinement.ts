@@ -275,7 +275,14 @@ export function probeReads(): void {
   }
 }
 
-function basicReads(roots: Roots): string[] {
+/**
+ * What every verb reads: Deno's own files, `/proc`, sysfs, plugin profiles,
+ * the state root and claims.
+ *
+ * @param roots The roots.
+ * @returns The paths.
+ */
+export function basicReads(roots: Roots): string[] {
   return [
     ...defaultReadPaths(),
     // Deno's stack-growth check (stacker) reads /proc/self/maps through

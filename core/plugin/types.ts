@@ -329,6 +329,12 @@ export interface Plugin {
    */
   readonly annotations?: Readonly<Record<string, string>>;
   /**
+   * The Kubernetes resource the device plugin advertises this plugin's
+   * processors as, after `remoteproc.io/` (`cortex-m4`); default: the
+   * processor's name. A DNS label: lower-case letters, digits and `-`.
+   */
+  readonly resource?: string;
+  /**
    * Whether the plugin applies to this processor. The first plugin in the
    * registry whose predicate is true wins; it must only read the device
    * facts (name, driver, compatibles), never write.

@@ -17,6 +17,7 @@ import {
   CriError,
   type PodSandboxConfig,
 } from "./cri_client.ts";
+import { FakeKubelet } from "../helpers/kubelet.ts";
 
 function setting(name: string): string {
   const value = Deno.env.get(name);
@@ -520,4 +521,77 @@ Deno.test("StopPodSandbox + RemovePodSandbox leave no proxy, claim, state direct
     await cri.removePodSandbox(pod.id);
     await assertNothingLeft();
   });
+});
+
+// ---------------------------------------------------------------- device plugin
+
+const LAUNCHER = new URL("../../bin/remoteproc-runtime", import.meta.url)
+  .pathname;
+
+Deno.test("a pod that requests remoteproc.io/dsp runs on the processor the device plugin allocated, with no annotation written by hand", async () => {
+  const dir = join(setting("RPRT_K8S_TMP"), "device-plugins");
+  Deno.mkdirSync(dir, { recursive: true });
+  const kubelet = new FakeKubelet(dir);
+  await kubelet.start();
+  const plugin = new Deno.Command(LAUNCHER, {
+    args: [
+      `--sysroot=${SYSROOT}`,
+      "--root",
+      STATE_ROOT,
+      "device-plugin",
+      "--kubelet-dir",
+      dir,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    await until(
+      () => kubelet.registrations.length === PROCESSORS.length,
+      "the device plugin's registrations",
+    );
+    const registration = kubelet.registrations.find((r) =>
+      r.resource_name === "remoteproc.io/dsp"
+    )!;
+    const dsp = kubelet.plugin(registration.endpoint);
+    const watch = dsp.watch();
+    try {
+      // The kubelet: a healthy device of the resource, then Allocate.
+      const devices = await watch.until(() => true);
+      assert.deepEqual(devices, { remoteproc1: "Healthy" });
+      const allocated = await dsp.allocate({
+        container_requests: [{ devicesIDs: ["remoteproc1"] }],
+      }) as { container_responses: { annotations: Record<string, string> }[] };
+      const annotations = allocated.container_responses[0]!.annotations;
+      await withCri(async (cri) => {
+        const pod = await runPod(cri, "allocated");
+        try {
+          const id = await pod.run(containerConfig("fw", { annotations }));
+          const status = await cri.containerStatus(id);
+          assert.equal(status.state, "CONTAINER_RUNNING");
+          assert.equal(rpState(1), "running");
+          assert.equal(rpState(0), "offline");
+          await logHas(cri, pod, id, "remoteproc1 (dsp): firmware");
+          // Held by the runtime: still Healthy a poll later.
+          await new Promise((r) => setTimeout(r, 1500));
+          assert.deepEqual(watch.lists.at(-1), { remoteproc1: "Healthy" });
+          await cri.stopContainer(id, 10);
+          await exited(cri, id);
+          await cri.removeContainer(id);
+        } finally {
+          await pod.remove();
+        }
+      });
+    } finally {
+      watch.cancel();
+      dsp.close();
+    }
+  } finally {
+    plugin.kill("SIGTERM");
+    assert.equal((await plugin.status).code, 0);
+    kubelet.stop();
+  }
+  assert.deepEqual(list(dir), []);
+  await assertNothingLeft();
 });
