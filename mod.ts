@@ -54,7 +54,7 @@ import {
   type RuntimeOptions,
 } from "./core/runtime.ts";
 import { features as featuresOf } from "./core/ops/features.ts";
-import { allPlugins, registry } from "./plugins/registry.ts";
+import { allPlugins, pluginSource, registry } from "./plugins/registry.ts";
 import type { Plugin } from "./core/plugin/types.ts";
 
 /** `create`: validate the bundle and firmware, claim the processor, spawn the proxy. */
@@ -67,6 +67,20 @@ export { kill, type KillOptions } from "./core/ops/kill.ts";
 export { deleteContainer, type DeleteOptions } from "./core/ops/delete.ts";
 /** `state`, `list` and `ps`: report containers without changing them. */
 export { list, type OciState, processes, state } from "./core/ops/state.ts";
+/** `processors`: each remote processor, its state, plugin and holder. */
+export { listProcessors, type ProcessorInfo } from "./core/ops/processors.ts";
+/** Which processor a container asks for: annotations, its pod's, `REMOTEPROC_NAME`. */
+export {
+  NAME_ENV,
+  type Place,
+  type Selection,
+  type SelectionInput,
+  type Selector,
+  SELECTORS,
+  selectProcessor,
+} from "./core/device/selection.ts";
+/** Pod sandboxes, recognised by the CRI runtimes' annotations. */
+export { isSandbox } from "./core/ops/sandbox.ts";
 /** The context every operation takes (roots, sysfs access, plugins). */
 export type { Runtime, RuntimeOptions } from "./core/runtime.ts";
 /** Sysfs access, the one way to a processor. */
@@ -117,7 +131,10 @@ export {
   type FirmwarePlacement,
   type Operation,
   type Plugin,
+  PLUGIN_API_VERSION,
+  PLUGIN_API_VERSIONS,
   type PluginContext,
+  type PluginDefinition,
   type PluginRegistry,
   type StartPolicy,
   type StateMeaning,
@@ -126,8 +143,10 @@ export {
 /** The registry: built-in plugins, vendor profiles, and selection. */
 export {
   allPlugins,
+  configuredPlugins,
   loadPlugins,
   PLUGINS,
+  pluginSource,
   registry,
   selectPlugin,
 } from "./plugins/registry.ts";
@@ -165,5 +184,5 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
 export function features(
   plugins: readonly Plugin[] = allPlugins(),
 ): Record<string, unknown> {
-  return featuresOf(plugins);
+  return featuresOf(plugins, pluginSource);
 }

@@ -35,6 +35,7 @@ import {
   createTraceForwarder,
   type TraceForwarder,
 } from "./core/proxy/trace.ts";
+import { isPlaceholderArgs, runPlaceholder } from "./core/proxy/placeholder.ts";
 import {
   EXIT,
   parseProxyArgs,
@@ -354,7 +355,8 @@ export function runProxy(
  */
 export function proxyMain(args: string[]): void {
   try {
-    runProxy(parseProxyArgs(args));
+    if (isPlaceholderArgs(args)) runPlaceholder(args);
+    else runProxy(parseProxyArgs(args));
   } catch (error) {
     say(`proxy failed: ${describeError(error)}`);
     Deno.exit(EXIT.failed);

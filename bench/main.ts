@@ -7,11 +7,13 @@
  * exact flags, interleaved run by run so that the machine's noise hits both
  * alike. See BENCHMARKS.md for what each figure means.
  *
- * Sections: graph, latency, detection, idle, memory, copy, scale, soak.
+ * Sections: graph, latency, sandbox, detection, idle, memory, copy, scale,
+ * soak, device-plugin.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { FakeKubelet } from "../tests/helpers/kubelet.ts";
 import { join } from "node:path";
 import {
   type BenchEnv,
@@ -21,6 +23,7 @@ import {
   DENO,
   DENO_DIR,
   IDLE_SCRIPT,
+  LAUNCHER,
   list,
   median,
   type Memory,
@@ -292,6 +295,64 @@ async function latency(): Promise<void> {
       lifecycleMs: t.lifecycle,
       fourEmptyMs: t.empty4,
     },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// sandbox: a pod sandbox's placeholder (core/ops/sandbox.ts) must cost no more
+// to create and start than a firmware container: both measured in turn,
+// round by round.
+
+async function sandbox(): Promise<void> {
+  const env = await setUpBench();
+  const rounds = quick ? 8 : 30;
+  const warm = 2;
+  const t: Record<"firmware" | "placeholder", number[]> = {
+    firmware: [],
+    placeholder: [],
+  };
+  try {
+    const firmware = env.bundle("p0");
+    const pod = join(env.tmp, "pod-bundle");
+    Deno.mkdirSync(join(pod, "rootfs"), { recursive: true });
+    Deno.writeTextFileSync(
+      join(pod, "config.json"),
+      JSON.stringify({
+        ociVersion: "1.0.2",
+        process: { args: ["/pause"], cwd: "/", terminal: false },
+        root: { path: "rootfs" },
+        annotations: {
+          "io.kubernetes.cri.container-type": "sandbox",
+          "remoteproc.name": "p0",
+        },
+      }),
+    );
+    for (let i = 0; i < rounds + warm; i++) {
+      for (const kind of ["firmware", "placeholder"] as const) {
+        const id = `${kind}${i}`;
+        const bundle = kind === "firmware" ? firmware : pod;
+        const took =
+          await must("create", env.cli(["create", "-b", bundle, id])) +
+          await must("start", env.cli(["start", id]));
+        await must("kill", env.cli(["kill", id]));
+        await waitReleased(env.lockPath(id));
+        await must("delete", env.cli(["delete", id]));
+        if (i >= warm) t[kind].push(took);
+      }
+    }
+  } finally {
+    await env.close();
+  }
+  const ratio = median(t.placeholder) / median(t.firmware);
+  add({
+    section: "sandbox",
+    name: "pod sandbox placeholder create+start vs a firmware container's",
+    measured: `${x(ratio)} (${ms(median(t.placeholder))} vs ${
+      ms(median(t.firmware))
+    })`,
+    target: "<= 1x",
+    ok: ratio <= 1,
+    detail: { ratioOfMedians: ratio, ...t },
   });
 }
 
@@ -823,11 +884,125 @@ async function soak(): Promise<void> {
   });
 }
 
+// device-plugin: the idle plugin (registered, one ListAndWatch open per
+// resource, as the kubelet keeps them) next to an idle Deno script waking
+// at the plugin's 1 s poll.
+
+async function devicePlugin(): Promise<void> {
+  const env = await setUpBench({
+    processors: [{ name: "m4" }, { name: "dsp" }, { name: "m4" }],
+  });
+  const windowS = quick ? 10 : 30;
+  const dir = join(env.tmp, "device-plugins");
+  Deno.mkdirSync(dir);
+  const kubelet = new FakeKubelet(dir);
+  await kubelet.start();
+  const plugin = new Deno.Command(LAUNCHER, {
+    args: ["device-plugin", "--kubelet-dir", dir],
+    env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const floor = new Deno.Command(DENO, {
+    args: [...env.denoArgs(IDLE_SCRIPT), "1000"],
+    env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // What any gRPC server costs under Deno (its node:http2 and grpc-js).
+  const grpcFloor = new Deno.Command(DENO, {
+    args: [
+      "run",
+      "-q",
+      "-A",
+      join(PROJECT, "bench/fixtures/idle_grpc.ts"),
+      dir,
+    ],
+    env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const clients = [];
+  try {
+    const deadline = Date.now() + 30_000;
+    while (kubelet.registrations.length < 2) {
+      if (Date.now() > deadline) throw new Error("the plugin did not register");
+      await sleep(50);
+    }
+    for (const r of kubelet.registrations) {
+      const client = kubelet.plugin(r.endpoint);
+      clients.push([client, client.watch()] as const);
+    }
+    await sleep(2_000); // past start-up
+    const pluginUss: number[] = [];
+    const floorUss: number[] = [];
+    const grpcUss: number[] = [];
+    let last = memory(plugin.pid);
+    const a0 = cpuTicks(plugin.pid);
+    const b0 = cpuTicks(floor.pid);
+    const t0 = performance.now();
+    for (let i = 0; i < 6; i++) {
+      await sleep(windowS * 1_000 / 6);
+      last = memory(plugin.pid);
+      pluginUss.push(last.uss);
+      floorUss.push(memory(floor.pid).uss);
+      grpcUss.push(memory(grpcFloor.pid).uss);
+    }
+    const seconds = (performance.now() - t0) / 1_000;
+    const pct = (cpuTicks(plugin.pid) - a0) / CLK_TCK / seconds * 100;
+    const floorPct = (cpuTicks(floor.pid) - b0) / CLK_TCK / seconds * 100;
+    add({
+      section: "device-plugin",
+      name:
+        `device plugin idle CPU over ${windowS} s, 3 processors, 2 resources, 1 s poll (% of one core)`,
+      measured: `${pct.toFixed(3)} % (idle deno: ${floorPct.toFixed(3)} %)`,
+      target: "<= 0.5 %",
+      ok: pct <= 0.5,
+      detail: { pluginPct: pct, idleDenoPct: floorPct, seconds },
+    });
+    const uss = median(pluginUss);
+    const base = median(floorUss);
+    const grpcBase = median(grpcUss);
+    add({
+      section: "device-plugin",
+      name:
+        "device plugin USS, median of 6 samples, vs an idle deno serving an empty gRPC server",
+      measured: `${mib(uss)} (idle gRPC deno: ${mib(grpcBase)}; idle deno: ${
+        mib(base)
+      }; RSS ${mib(last.rss)})`,
+      target: "<= idle gRPC deno + 4 MiB",
+      ok: uss <= grpcBase + 4 * 1024,
+      detail: {
+        pluginUssKiB: pluginUss,
+        idleGrpcDenoUssKiB: grpcUss,
+        idleDenoUssKiB: floorUss,
+      },
+    });
+  } finally {
+    for (const [client, watch] of clients) {
+      watch.cancel();
+      client.close();
+    }
+    floor.kill("SIGKILL");
+    await floor.status;
+    grpcFloor.kill("SIGKILL");
+    await grpcFloor.status;
+    plugin.kill("SIGTERM");
+    await plugin.status;
+    kubelet.stop();
+    await env.close();
+  }
+}
+
 // ---------------------------------------------------------------------------
 
 const sections: Record<string, () => Promise<void>> = {
   graph,
   latency,
+  sandbox,
   detection,
   idle: () => idleAndMemory(true, only?.includes("memory") ?? true),
   memory: () =>
@@ -835,6 +1010,7 @@ const sections: Record<string, () => Promise<void>> = {
   copy,
   scale,
   soak,
+  "device-plugin": devicePlugin,
 };
 
 const began = performance.now();

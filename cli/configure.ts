@@ -1,8 +1,8 @@
 /**
  * Hidden verb `__configure ENGINE FILE BINARY` used by install.sh: updates
  * an engine's configuration file idempotently, keeping a `.bak` copy of
- * what it changes. ENGINE is podman (FILE is the drop-in to write), docker
- * or containerd.
+ * what it changes. ENGINE is podman (FILE is the drop-in to write), docker,
+ * containerd or k3s (containerd's block in k3s's config.toml.tmpl).
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { UsageError } from "../core/util/errors.ts";
 import {
   containerdToml,
   dockerDaemonJson,
+  K3S_TEMPLATE_BASE,
   podmanDropIn,
 } from "../core/engine_config.ts";
 
@@ -39,6 +40,8 @@ export function run({ args }: VerbContext): Promise<void> {
       ? dockerDaemonJson(current, binary)
       : engine === "containerd"
       ? containerdToml(current, binary)
+      : engine === "k3s"
+      ? containerdToml(current, binary, K3S_TEMPLATE_BASE)
       : (() => {
         throw new UsageError(
           `__configure: unknown engine ${JSON.stringify(engine)}`,

@@ -63,7 +63,7 @@ export function run(context: VerbContext): Promise<void> {
     });
     await confineStage(
       globals,
-      createPlan(rt, prepared.bundle, prepared.device.dir, files),
+      createPlan(rt, prepared.bundle, prepared.device?.dir, files),
       "create (bundle read)",
     );
     await commitCreate(rt, prepared);

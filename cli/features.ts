@@ -5,7 +5,7 @@
  */
 import { parseVerb, print, type VerbContext } from "./args.ts";
 import { features } from "../core/ops/features.ts";
-import { loadPlugins } from "../plugins/registry.ts";
+import { loadPlugins, pluginSource } from "../plugins/registry.ts";
 
 /**
  * Runs `features`.
@@ -15,5 +15,5 @@ import { loadPlugins } from "../plugins/registry.ts";
 export async function run({ globals, args }: VerbContext): Promise<void> {
   parseVerb("features", args, {}, { min: 0, max: 0 });
   const plugins = await loadPlugins(globals.sysroot || "/");
-  print(JSON.stringify(features(plugins), null, 2));
+  print(JSON.stringify(features(plugins, pluginSource), null, 2));
 }

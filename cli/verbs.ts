@@ -70,6 +70,23 @@ export const VERBS = {
     module: "cli/features.ts",
     usage: ["features", "print the OCI features document"],
   },
+  processors: {
+    module: "cli/processors.ts",
+    usage: [
+      "processors [--format table|json]",
+      "the remote processors: state, plugin, holder",
+    ],
+    access: "read",
+  },
+  "device-plugin": {
+    module: "cli/device_plugin.ts",
+    usage: [
+      "device-plugin [--kubelet-dir DIR]",
+      "the Kubernetes device plugin (runs until TERM)",
+    ],
+    // Confines itself (core/device_plugin/confine.ts): it serves gRPC on
+    // the kubelet's directory, which no container verb may touch.
+  },
   __configure: { module: "cli/configure.ts" },
 } as const satisfies Record<string, VerbEntry>;
 

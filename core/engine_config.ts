@@ -63,17 +63,30 @@ export function dockerDaemonJson(
 }
 
 /**
+ * How k3s's `config.toml.tmpl` starts when install.sh makes it: with k3s's
+ * own generated configuration (k3s releases since January 2024 define the
+ * `base` template), to which the managed block is added.
+ */
+export const K3S_TEMPLATE_BASE = '{{ template "base" . }}\n';
+
+/**
  * Adds or replaces the managed block in containerd's config.toml (also
- * k3s's config.toml.tmpl): a CRI runtime that uses the stock runc shim with
- * our binary, passing the `remoteproc.*` pod annotations through.
+ * k3s's config.toml.tmpl): the CRI runtime handler `remoteproc` (what a
+ * RuntimeClass names), which uses the stock runc shim with our binary and
+ * passes the pod's and the container's `remoteproc.*` annotations into the
+ * OCI spec. A `remoteproc` runtime of type `io.containerd.remoteproc.v1`
+ * (the Go remoteproc-runtime's configuration) is kept as it is: that name
+ * reaches this runtime through `containerd-shim-remoteproc-v1`.
  *
  * @param current The file's text, or undefined when it does not exist.
  * @param binary Absolute path of the runtime.
+ * @param base What a new file starts with (k3s: {@linkcode K3S_TEMPLATE_BASE}).
  * @returns The new text.
  */
 export function containerdToml(
   current: string | undefined,
   binary: string,
+  base = "version = 2\n",
 ): string {
   const table =
     `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${RUNTIME_NAME}`;
@@ -82,18 +95,29 @@ export function containerdToml(
     `[${table}]`,
     `  runtime_type = "io.containerd.runc.v2"`,
     `  pod_annotations = ["remoteproc.*"]`,
+    `  container_annotations = ["remoteproc.*"]`,
     `[${table}.options]`,
     `  BinaryName = ${JSON.stringify(binary)}`,
     END,
   ].join("\n");
-  let text = current ?? "version = 2\n";
+  let text = current ?? base;
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   if (start >= 0 && end > start) {
     text = text.slice(0, start) + block + text.slice(end + END.length);
     return text.endsWith("\n") ? text : text + "\n";
   }
-  if (text.includes(`[${table}]`)) {
+  const header = text.indexOf(`[${table}]`);
+  if (header >= 0) {
+    // The Go remoteproc-runtime's documented block: its shim name now
+    // reaches this runtime (containerd-shim-remoteproc-v1, installed beside
+    // it), so the block is left as it is.
+    const body = text.slice(header + table.length + 2).split(/\n\s*\[/)[0]!;
+    if (
+      /^\s*runtime_type\s*=\s*"io\.containerd\.remoteproc\.v1"\s*$/m.test(body)
+    ) {
+      return text;
+    }
     throw new SyntaxError(
       `config.toml already defines [${table}] outside the managed block`,
     );

@@ -28,6 +28,7 @@ import { definePlugin, type Plugin } from "../core/plugin/types.ts";
  * ```
  */
 export const genericPlugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "generic",
   description: "kernel remoteproc semantics, no SoC quirks",
   matches: () => true,

@@ -67,6 +67,7 @@ function isDsp(device: Device): boolean {
  * ```
  */
 export const imxPlugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "imx",
   description:
     "NXP i.MX Cortex-M and HiFi4 DSP (imx-rproc, imx-dsp-rproc): stops bootloader-started cores, DSP firmware in imx/dsp/, ETIMEDOUT start retry",

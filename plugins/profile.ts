@@ -8,6 +8,7 @@
  * {
  *   "name": "acme-m7",
  *   "description": "ACME A1 Cortex-M7",
+ *   "resource": "cortex-m7",
  *   "match": { "drivers": ["acme-rproc"], "compatibles": ["acme,a1-m7"], "names": ["m7*"] },
  *   "attached": "stop",
  *   "stateAliases": { "suspended": "running" },
@@ -33,7 +34,11 @@ import {
   requireResourceTable,
   stopAttached,
 } from "./_common.ts";
-import { definePlugin, type Plugin } from "../core/plugin/types.ts";
+import {
+  definePlugin,
+  type Plugin,
+  PLUGIN_API_VERSION,
+} from "../core/plugin/types.ts";
 
 const errno = z.string().regex(
   /^E[A-Z0-9]+$/,
@@ -66,6 +71,10 @@ export const profileSchema = z.strictObject({
     "must be lower-case letters, digits, . _ - (up to 64)",
   ),
   description: z.string().optional(),
+  resource: z.string().regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    "must be a DNS label: lower-case letters, digits and - (up to 63)",
+  ).optional(),
   match,
   attached: z.enum(["stop", "refuse"]).optional(),
   stateAliases: z.record(
@@ -175,6 +184,7 @@ export function profilePlugin(profile: Profile, file: string): Plugin {
   const plugin: Plugin = {
     name: profile.name,
     description: profile.description ?? `vendor profile ${file}`,
+    ...(profile.resource ? { resource: profile.resource } : {}),
     ...(profile.attached === "stop"
       ? { annotations: { [ATTACHED_ANNOTATION]: ATTACHED_DOC } }
       : {}),
@@ -223,7 +233,7 @@ export function profilePlugin(profile: Profile, file: string): Plugin {
     ...(profile.start ? { startPolicy: stripUndefined(profile.start) } : {}),
     ...(profile.stop ? { stopPolicy: stripUndefined(profile.stop) } : {}),
   };
-  return definePlugin(plugin);
+  return definePlugin({ ...plugin, apiVersion: PLUGIN_API_VERSION });
 }
 
 type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };

@@ -2,8 +2,9 @@
  * The static, ordered plugin registry and the rule that picks exactly one
  * plugin per processor: the `remoteproc.plugin` annotation names one
  * explicitly; otherwise the first plugin whose `matches` is true, in this
- * order: vendor profiles (by file name), then {@linkcode PLUGINS}; otherwise
- * `generic`.
+ * order: vendor profiles (by file name), then the vendor plugin modules of
+ * the configuration (built in by `tools/plugins.ts`), then
+ * {@linkcode PLUGINS}; otherwise `generic`.
  *
  * Vendor profiles are JSON files in {@linkcode PROFILES_DIR} under the
  * sysroot. They are read only by the verbs that select a plugin (`create`,
@@ -19,30 +20,61 @@ import { hostPath, PROFILES_DIR } from "../core/container/paths.ts";
 import { lazyImport } from "../core/util/lazy.ts";
 import type { Device } from "../core/device/sysfs.ts";
 import { genericPlugin } from "./generic.ts";
-import { imxPlugin } from "./imx.ts";
-import { stm32mpPlugin } from "./stm32mp.ts";
-import { tiK3Plugin } from "./ti_k3.ts";
+import { PLUGINS } from "./builtin.ts";
 import type { Plugin, PluginRegistry } from "../core/plugin/types.ts";
+import { vendorPlugins } from "./vendor.ts";
+import { VENDOR_MODULES } from "./vendor.gen.ts";
+
+export { PLUGINS };
+
+/** Where each plugin comes from, for `features`. */
+const SOURCES = new WeakMap<Plugin, string>();
+
+let configured: readonly Plugin[] | undefined;
 
 /**
- * SoC plugins in match order; `generic` is the fallback, not listed.
+ * The vendor plugins of the configuration, in its order (checked again
+ * here: a stale generated module fails with one line, like the build).
  *
- * @example The SoC plugins in match order
+ * @returns The plugins.
+ * @throws {ConfigError} Naming the module at fault.
+ */
+export function configuredPlugins(): readonly Plugin[] {
+  if (!configured) {
+    const pairs = vendorPlugins(
+      VENDOR_MODULES,
+      [...PLUGINS, genericPlugin].map((p) => p.name),
+    );
+    for (const { plugin, entry } of pairs) {
+      SOURCES.set(plugin, `configuration: ${entry}`);
+    }
+    configured = pairs.map((p) => p.plugin);
+  }
+  return configured;
+}
+
+/**
+ * Where a plugin comes from: `built-in`, `configuration: <entry>` (a vendor
+ * module built in) or `profile: <file>` (a JSON profile).
+ *
+ * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { PLUGINS } from "./registry.ts";
+ * import { pluginSource, PLUGINS } from "./registry.ts";
  *
- * assert.deepEqual(PLUGINS.map((p) => p.name), ["imx", "stm32mp", "ti-k3"]);
+ * assert.equal(pluginSource(PLUGINS[0]!), "built-in");
  * ```
+ *
+ * @param plugin A plugin of the registry.
+ * @returns Its source.
  */
-export const PLUGINS: readonly Plugin[] = [
-  imxPlugin,
-  stm32mpPlugin,
-  tiK3Plugin,
-];
+export function pluginSource(plugin: Plugin): string {
+  return SOURCES.get(plugin) ?? "built-in";
+}
 
 /**
- * The built-in plugins, the fallback last (no vendor profiles).
+ * The plugins built into the runtime, the fallback last (no vendor
+ * profiles): the configured vendor modules, then {@linkcode PLUGINS}.
  *
  * @example The built-ins with the fallback last
  * ```ts
@@ -55,11 +87,12 @@ export const PLUGINS: readonly Plugin[] = [
  * @returns The plugins in match order.
  */
 export function allPlugins(): readonly Plugin[] {
-  return [...PLUGINS, genericPlugin];
+  return [...configuredPlugins(), ...PLUGINS, genericPlugin];
 }
 
 /**
- * Every plugin in match order: vendor profiles, built-ins, `generic`.
+ * Every plugin in match order: vendor profiles, configured vendor modules,
+ * built-ins, `generic`.
  *
  * @example Without profiles, the built-ins
  * ```ts
@@ -107,7 +140,9 @@ export async function loadPlugins(sysroot: string): Promise<readonly Plugin[]> {
         } is already taken by another plugin`,
       );
     }
-    profiles.push(profilePlugin(profile, file));
+    const plugin = profilePlugin(profile, file);
+    SOURCES.set(plugin, `profile: ${file}`);
+    profiles.push(plugin);
   }
   return [...profiles, ...allPlugins()];
 }

@@ -79,6 +79,7 @@ function isTee({ device, annotations }: PluginContext): boolean {
  * ```
  */
 export const stm32mpPlugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "stm32mp",
   description:
     "ST STM32MP1/MP2 Cortex-M (stm32-rproc, -tee): stops bootloader-started cores, TEE-signed images",

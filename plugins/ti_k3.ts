@@ -109,6 +109,7 @@ const STOP_POLICY: Partial<StopPolicy> = {
  * ```
  */
 export const tiK3Plugin: Plugin = definePlugin({
+  apiVersion: 1,
   name: "ti-k3",
   description:
     "TI K3 R5F, C66x/C71x DSP and M4F (k3_r5_rproc, k3-dsp-rproc, k3-m4-rproc): mandatory resource table, IPC-only mode, AM62 DM R5F untouched, EBUSY stop retry",

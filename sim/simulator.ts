@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { makeSymlinks } from "./symlinks.ts";
 
 /**
@@ -88,10 +88,56 @@ export interface ProcessorSpec {
  * ```
  */
 export interface SimulatorOptions {
-  /** The sysroot to build under (created if missing). */
+  /**
+   * The sysroot to build under: a new or empty directory, or one an earlier
+   * simulator built (it holds {@linkcode SIMULATOR_MARK}).
+   */
   root: string;
   /** The processors, in index order. */
   processors: ProcessorSpec[];
+  /**
+   * What to do with a tree an earlier simulator left under `root`. By
+   * default it is reused: the tree is rebuilt in place for `processors`
+   * (a processor at the same place with the same name keeps its state,
+   * firmware name, recovery setting and trace buffer, so the runtime's
+   * containers and proxies carry on), and everything else under the root
+   * (the runtime's state, stored firmware, plugin profiles,
+   * `firmware_class.path`) is kept. With `reset`, every processor still
+   * running is first set `offline` (as at a power cut: the proxies watching
+   * them exit) and the whole tree is removed.
+   */
+  reset?: boolean;
+}
+
+/**
+ * The file that marks a directory as a simulator root. Reuse and reset
+ * touch only a directory holding it: never a directory the simulator did
+ * not build.
+ */
+export const SIMULATOR_MARK = ".remoteproc-simulator";
+
+/**
+ * A simulator that cannot be built: the root is not one the simulator may
+ * use, or a processor is described wrongly. The message is one line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SimulatorError } from "./simulator.ts";
+ *
+ * const error = new SimulatorError("no processors");
+ * assert.ok(error instanceof Error);
+ * assert.equal(error.name, "SimulatorError");
+ * ```
+ */
+export class SimulatorError extends Error {
+  /**
+   * @param message One line saying what is wrong and what to do.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "SimulatorError";
+  }
 }
 
 interface Processor {
@@ -109,7 +155,41 @@ interface Processor {
   stops: number;
 }
 
+/** A processor as {@linkcode Simulator.describe} shows it. */
+export interface ProcessorSummary {
+  /** `remoteprocN`. */
+  index: string;
+  /** The rproc `name`. */
+  name: string;
+  /** The kernel state now. */
+  state: string;
+  /** The bound platform driver. */
+  driver: string;
+  /** Device tree compatibles. */
+  compatible: string[];
+  /** `enabled`: the kernel restarts a crashed core. */
+  recovery: string;
+  /** Whether there is a debugfs trace buffer `trace0`. */
+  trace: boolean;
+}
+
 const COMMANDS = new Set(["start", "stop", "detach"]);
+/** Kernel states a reused processor keeps. */
+const STATES = new Set([
+  "offline",
+  "running",
+  "crashed",
+  "attached",
+  "detached",
+]);
+/** The state a pending command was written in (the runtime writes each only there). */
+const BEFORE: Record<string, string> = {
+  start: "offline",
+  stop: "running",
+  detach: "attached",
+};
+const DEFAULT_DRIVER = "sim-rproc";
+const DEFAULT_COMPATIBLE = ["sim,rproc"];
 
 /**
  * A running simulator. Close it when done.
@@ -193,20 +273,86 @@ export class Simulator {
    * @returns The simulator.
    */
   static async create(options: SimulatorOptions): Promise<Simulator> {
+    if (options.processors.length === 0) {
+      throw new SimulatorError("no processors to simulate");
+    }
     Deno.mkdirSync(options.root, { recursive: true });
     const root = Deno.realPathSync(options.root);
+    const mark = join(root, SIMULATOR_MARK);
+    const entries = [...Deno.readDirSync(root)].map((e) => e.name);
+    if (entries.length > 0 && !entries.includes(SIMULATOR_MARK)) {
+      throw new SimulatorError(
+        `${root} is neither empty nor a simulator root (it has no ${SIMULATOR_MARK}): choose a new or empty directory`,
+      );
+    }
+    if (options.reset) resetTree(root, entries);
+    Deno.writeTextFileSync(
+      mark,
+      "This directory is a remoteproc simulator root (sim/simulator.ts).\n",
+    );
     const links: Array<[string, string]> = [];
     const processors = options.processors.map((spec, n) =>
       build(root, spec, n, links)
     );
-    makeSymlinks(links);
+    removeStale(root, processors);
+    makeSymlinks(links.filter(([target, path]) => !linkReads(path, target)));
     Deno.mkdirSync(join(root, "lib/firmware"), { recursive: true });
     const params = join(root, "sys/module/firmware_class/parameters");
     Deno.mkdirSync(params, { recursive: true });
-    Deno.writeTextFileSync(join(params, "path"), "\n");
+    if (!exists(join(params, "path"))) {
+      Deno.writeTextFileSync(join(params, "path"), "\n");
+    }
     const sim = new Simulator(root, processors);
     await sim.#start();
+    for (const p of processors) {
+      // A command written while no simulator answered is answered now.
+      if (COMMANDS.has(read(join(p.dir, "state")))) sim.#onState(p);
+      else if (p.state === "crashed" && p.recovery === "enabled") {
+        sim.#after(20, () => sim.#recover(p));
+      }
+    }
     return sim;
+  }
+
+  /**
+   * What each processor is, as the simulator's command line shows it at
+   * start: index, name, state, driver, compatibles, recovery, trace buffer.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Simulator } from "./simulator.ts";
+   *
+   * const tmp = Deno.makeTempDirSync();
+   * const sim = await Simulator.create({
+   *   root: tmp,
+   *   processors: [{ name: "m4", recovery: "disabled" }],
+   * });
+   * assert.deepEqual(sim.describe(), [{
+   *   index: "remoteproc0",
+   *   name: "m4",
+   *   state: "offline",
+   *   driver: "sim-rproc",
+   *   compatible: ["sim,rproc"],
+   *   recovery: "disabled",
+   *   trace: false,
+   * }]);
+   * await sim.close();
+   * Deno.removeSync(tmp, { recursive: true });
+   * ```
+   *
+   * @returns One entry per processor, in index order.
+   */
+  describe(): ProcessorSummary[] {
+    return this.#processors.map((p) => ({
+      index: p.index,
+      name: p.spec.name,
+      state: p.state,
+      driver: p.spec.driver ?? DEFAULT_DRIVER,
+      compatible: p.spec.compatible ?? DEFAULT_COMPATIBLE,
+      recovery: p.recovery,
+      trace: p.spec.trace ?? false,
+    }));
   }
 
   /** Path of `/sys/class/remoteproc/remoteprocN` of processor `n`. */
@@ -446,6 +592,7 @@ export class Simulator {
     // A writer truncates before it writes: an empty read is that moment,
     // not a value (answering it would race the writer's own write).
     if (text === "") return;
+    const before = p.recovery;
     if (text === "recover") {
       if (p.state === "crashed") this.#recover(p);
     } else if (text === "enabled" || text === "disabled") {
@@ -454,10 +601,16 @@ export class Simulator {
     } else {
       this.errors.push(`${p.index}: recovery ${text}: EINVAL`);
     }
-    for (
-      const file of [join(p.dir, "recovery"), join(p.debugDir, "recovery")]
-    ) {
-      if (read(file) !== p.recovery) write(file, p.recovery);
+    // The written file then reads the setting, as sysfs would answer.
+    if (text !== p.recovery) write(path, p.recovery);
+    // The other file follows a change, unless a writer has changed it as
+    // well: its own event comes next. (An event can be late, and a write
+    // makes several: copying regardless would undo a newer write there.)
+    const other = path === join(p.dir, "recovery")
+      ? join(p.debugDir, "recovery")
+      : join(p.dir, "recovery");
+    if (p.recovery !== before && read(other) === before) {
+      write(other, p.recovery);
     }
   }
 
@@ -525,36 +678,59 @@ function build(
     : join(platform, deviceName);
   const deviceDir = spec.cluster ? join(bindDir, deviceName) : bindDir;
   const dir = join(deviceDir, "remoteproc", index);
+  const debugDir = join(root, "sys/kernel/debug/remoteproc", index);
+  // A processor an earlier simulator left at the same place under the same
+  // name is the same processor: it keeps what it was doing.
+  const kept = read(join(dir, "name")) === spec.name
+    ? {
+      state: read(join(dir, "state")),
+      firmware: read(join(dir, "firmware")),
+      recovery: read(join(dir, "recovery")),
+    }
+    : undefined;
   Deno.mkdirSync(dir, { recursive: true });
-  const driver = spec.driver ?? "sim-rproc";
+  const driver = spec.driver ?? DEFAULT_DRIVER;
   const driverDir = join(root, "sys/bus/platform/drivers", driver);
   Deno.mkdirSync(driverDir, { recursive: true });
   links.push([relative(bindDir, driverDir), join(bindDir, "driver")]);
   Deno.mkdirSync(join(bindDir, "of_node"), { recursive: true });
   Deno.writeTextFileSync(
     join(bindDir, "of_node/compatible"),
-    (spec.compatible ?? ["sim,rproc"]).map((c) => `${c}\0`).join(""),
+    (spec.compatible ?? DEFAULT_COMPATIBLE).map((c) => `${c}\0`).join(""),
   );
   links.push(["../..", join(dir, "device")]);
   const classDir = join(root, "sys/class/remoteproc");
   Deno.mkdirSync(classDir, { recursive: true });
   links.push([relative(classDir, dir), join(classDir, index)]);
 
-  const state = spec.bootState ?? "offline";
-  const recovery = spec.recovery ?? "enabled";
-  const firmware = state === "attached" ? "unknown" : `rproc-${spec.name}-fw`;
+  const bootState = spec.bootState ?? "offline";
+  let state: string = bootState;
+  let firmware = state === "attached" ? "unknown" : `rproc-${spec.name}-fw`;
+  let recovery: string = spec.recovery ?? "enabled";
+  if (kept) {
+    state = STATES.has(kept.state)
+      ? kept.state
+      : BEFORE[kept.state] ?? bootState;
+    if (kept.firmware !== "") firmware = kept.firmware;
+    if (spec.recovery === undefined && /^(en|dis)abled$/.test(kept.recovery)) {
+      recovery = kept.recovery;
+    }
+  }
   write(join(dir, "name"), spec.name);
-  write(join(dir, "state"), state);
+  // A pending command stays in `state` for the simulator to answer.
+  if (!kept || !COMMANDS.has(kept.state)) write(join(dir, "state"), state);
   write(join(dir, "firmware"), firmware);
   write(join(dir, "recovery"), recovery);
   write(join(dir, "coredump"), "disabled");
+  if (exists(join(dir, ".errno"))) write(join(dir, ".errno"), "");
 
-  const debugDir = join(root, "sys/kernel/debug/remoteproc", index);
   Deno.mkdirSync(debugDir, { recursive: true });
   write(join(debugDir, "name"), spec.name);
   write(join(debugDir, "recovery"), recovery);
   write(join(debugDir, "crash"), "");
-  if (spec.trace) Deno.writeTextFileSync(join(debugDir, "trace0"), "");
+  const trace = join(debugDir, "trace0");
+  if (spec.trace && !exists(trace)) Deno.writeTextFileSync(trace, "");
+  if (!spec.trace && exists(trace)) Deno.removeSync(trace);
   return {
     spec,
     index,
@@ -563,12 +739,99 @@ function build(
     state,
     firmware,
     recovery,
-    power: state === "attached" ? 1 : 0,
+    power: state === "running" || state === "attached" ? 1 : 0,
     pending: undefined,
     generation: 0,
     starts: 0,
     stops: 0,
   };
+}
+
+/**
+ * Empties a simulator root: first every processor that still runs goes
+ * `offline` (in place, so a proxy watching it through an open descriptor
+ * sees it and exits), then everything under the root goes.
+ */
+function resetTree(root: string, entries: string[]): void {
+  const classDir = join(root, "sys/class/remoteproc");
+  let indices: string[] = [];
+  try {
+    indices = [...Deno.readDirSync(classDir)].map((e) => e.name);
+  } catch {
+    // no processors
+  }
+  for (const index of indices) {
+    const state = join(classDir, index, "state");
+    if (read(state) !== "" && read(state) !== "offline") {
+      write(state, "offline");
+    }
+  }
+  for (const name of entries) {
+    Deno.removeSync(join(root, name), { recursive: true });
+  }
+}
+
+/** Removes what an earlier simulator built that the processors now do not use. */
+function removeStale(root: string, processors: Processor[]): void {
+  const keep = new Set<string>();
+  for (const p of processors) {
+    for (let path = p.dir; path !== root; path = dirname(path)) keep.add(path);
+  }
+  const indices = new Set(processors.map((p) => p.index));
+  const drivers = new Set(
+    processors.map((p) => p.spec.driver ?? DEFAULT_DRIVER),
+  );
+  const prune = (dir: string, wanted: (name: string) => boolean) => {
+    let names: string[] = [];
+    try {
+      names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!wanted(name)) Deno.removeSync(join(dir, name), { recursive: true });
+    }
+  };
+  prune(join(root, "sys/class/remoteproc"), (name) => indices.has(name));
+  prune(join(root, "sys/kernel/debug/remoteproc"), (name) => indices.has(name));
+  prune(join(root, "sys/bus/platform/drivers"), (name) => drivers.has(name));
+  prune(
+    join(root, "sys/devices/platform"),
+    (name) => keep.has(join(root, "sys/devices/platform", name)),
+  );
+  for (const p of processors) {
+    // Devices no longer under a cluster node, processors no longer under
+    // a device.
+    const deviceDir = dirname(dirname(p.dir));
+    const bindDir = p.spec.cluster ? dirname(deviceDir) : deviceDir;
+    prune(
+      bindDir,
+      (name) =>
+        keep.has(join(bindDir, name)) ||
+        ["driver", "of_node", "remoteproc"].includes(name),
+    );
+    prune(join(deviceDir, "remoteproc"), (name) => indices.has(name));
+  }
+}
+
+/** Whether `path` is a symlink that reads `target`. */
+function linkReads(path: string, target: string): boolean {
+  try {
+    if (Deno.readLinkSync(path) === target) return true;
+  } catch {
+    // missing, or not a link
+  }
+  if (exists(path)) Deno.removeSync(path, { recursive: true });
+  return false;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function read(path: string): string {

@@ -229,6 +229,7 @@ Deno.test("checkMachine() takes the host's own architecture for a Linux program,
   );
   checkMachine(x86, genericPlugin, context, "aarch64");
   const declared = definePlugin({
+    apiVersion: 1,
     name: "a53",
     description: "Cortex-A53 cores",
     matches: () => true,

@@ -42,7 +42,7 @@ Deno.test("a missing remoteproc.name annotation lists the processors that exist"
   await expectError(
     env,
     ["create", "-b", env.bundle({ annotations: {} }), "c1"],
-    "annotation remoteproc.name is required: it names the processor to deploy to (available: m4 (remoteproc0), dsp (remoteproc1))",
+    "annotation remoteproc.name is required (or REMOTEPROC_NAME in process.env): it names the processor to deploy to (looked at annotation remoteproc.name and REMOTEPROC_NAME in process.env; available: m4 (remoteproc0), dsp (remoteproc1))",
   );
   await expectError(
     env,

@@ -330,7 +330,7 @@ const CASES: Case[] = [
     name: "no remoteproc.name",
     bundle: annotations({}),
     error:
-      `annotation remoteproc.name is required: it names the processor to deploy to ${AVAILABLE}`,
+      "annotation remoteproc.name is required (or REMOTEPROC_NAME in process.env): it names the processor to deploy to (looked at annotation remoteproc.name and REMOTEPROC_NAME in process.env; available: m4 (remoteproc0))",
   },
   {
     name: "remoteproc.name with a newline",

@@ -117,3 +117,28 @@ Deno.test("no import cycle runs through core and plugins", () => {
   assert.deepEqual(onCycle, []);
   assert.ok(fromPlugins.has("core/plugin/types.ts"), "plugins use the core");
 });
+
+Deno.test("the verbs that pick no plugin (state, list, ps, kill) never load the configured vendor modules", () => {
+  const reached = (entry: string) => {
+    const seen = new Set<string>([entry]);
+    const stack = [entry];
+    while (stack.length > 0) {
+      const path = stack.pop()!;
+      const text = Deno.readTextFileSync(`${PROJECT}/${path}`);
+      for (const next of importsOf(path, text)) {
+        if (!seen.has(next) && next.endsWith(".ts")) {
+          seen.add(next);
+          stack.push(next);
+        }
+      }
+    }
+    return seen;
+  };
+  for (const verb of ["state", "list", "ps", "kill"]) {
+    const graph = reached(`cli/${verb}.ts`);
+    assert.ok(!graph.has("plugins/vendor.gen.ts"), verb);
+    assert.ok(!graph.has("plugins/registry.ts"), verb);
+  }
+  // The verbs that pick a plugin do load them.
+  assert.ok(reached("cli/create.ts").has("plugins/vendor.gen.ts"));
+});

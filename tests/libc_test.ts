@@ -24,7 +24,7 @@ Deno.test("sendSignal delivers the named signal", async () => {
 
 Deno.test("spawnSession starts a child in its own session with default signals, and reaps it", async () => {
   const { spawnSession } = await import("../core/os/libc.ts");
-  const child = spawnSession("/bin/sh", ["-c", "sleep 0.3; exit 3"]);
+  const child = spawnSession("/bin/sh", ["-c", "sleep 2; exit 3"]);
   assert.ok(child, "FFI is permitted in tests");
   // Deno refuses /proc to the tests' permissions; ps reads it.
   const ps = (...args: string[]) =>
@@ -37,7 +37,7 @@ Deno.test("spawnSession starts a child in its own session with default signals, 
   assert.match(ignored!, /^0+$/);
   assert.match(blocked!, /^0+$/);
   assert.equal(child.exited(), undefined);
-  await pollUntil(() => child.exited(), { timeoutMs: 5_000, delayMs: 20 });
+  await pollUntil(() => child.exited(), { timeoutMs: 15_000, delayMs: 20 });
   assert.deepEqual(child.exited(), { code: 3, signal: 0 });
   // Reaped: the pid names nothing any more.
   assert.equal(ps("-p", String(child.pid)).code, 1);

@@ -212,7 +212,10 @@ async function createChecks(
 ): Promise<string | undefined> {
   try {
     const b = await loadBundle(bundle);
-    const device = resolveDevice(createSysfs({ sysroot }), b.annotations);
+    const device = resolveDevice(createSysfs({ sysroot }), {
+      annotations: b.annotations,
+      env: b.env,
+    });
     selectPlugin(device, b.annotations);
     const source = resolveFirmware(b);
     await verifyFirmware(

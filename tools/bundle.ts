@@ -23,6 +23,7 @@ import { fileURLToPath } from "../core/util/posix_path.ts";
 import { removeIfPresent } from "../core/util/fs.ts";
 import { LAZY_MODULES } from "../core/util/lazy.ts";
 import { VERBS } from "../cli/verbs.ts";
+import { generateOrSay } from "./plugins.ts";
 
 /** The proxy's entry, bundled on its own into `proxy.js`. */
 export const PROXY_ENTRY = "proxy.ts";
@@ -110,6 +111,8 @@ async function denoBundle(
 }
 
 if (import.meta.main) {
+  // The configured vendor plugins first (plugins/vendor.gen.ts).
+  if (!await generateOrSay()) Deno.exit(1);
   const { code, stderr } = await bundle();
   if (code !== 0) {
     Deno.stderr.writeSync(

@@ -15,6 +15,7 @@
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { LAZY_ENTRIES } from "./bundle.ts";
+import { generateOrSay } from "./plugins.ts";
 
 /** Targets built by default. */
 export const TARGETS = [
@@ -106,6 +107,8 @@ function gitCommit(): string {
 }
 
 async function main(): Promise<number> {
+  // The configured vendor plugins, imported statically by the registry.
+  if (!await generateOrSay()) return 1;
   const targets = Deno.args.length > 0 ? Deno.args : [...TARGETS];
   writeBuildInfo();
   Deno.mkdirSync(join(project, "dist"), { recursive: true });

@@ -25,6 +25,7 @@
 import { dirname, join, relative } from "node:path";
 import { ENTRY, INCLUDES, writeBuildInfo } from "./compile.ts";
 import { PROJECT } from "./bundle.ts";
+import { generateOrSay } from "./plugins.ts";
 import { STANDALONE_ENV } from "../core/proxy/self.ts";
 import { removeIfPresent } from "../core/util/fs.ts";
 
@@ -187,6 +188,8 @@ function blackBoxTests(): string[] {
 }
 
 async function main(args: string[]): Promise<number> {
+  // The configured vendor plugins, embedded as deno compile embeds them.
+  if (!await generateOrSay()) return 1;
   const buildOnly = args.includes("--build-only");
   const files = args.filter((a) => a !== "--build-only");
   const bin = await buildStandIn();

@@ -59,6 +59,7 @@ export function reconcile(
         : "running";
     case "running": {
       if (!isProxyAlive(dir)) return "stopped";
+      if (record.placeholder) return "running"; // no processor to ask
       const state = sysfs.readState(record.device);
       return stateMeaning(state, record.stateAliases) === "stopped"
         ? "stopped"

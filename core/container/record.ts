@@ -80,6 +80,11 @@ export interface ContainerRecord {
    * `name` are set (before copying) once `start` deploys it.
    */
   firmware: { source: string; stored?: string; name?: string };
+  /**
+   * A pod sandbox's placeholder (core/ops/sandbox.ts): it claims no processor,
+   * its `device` fields and `plugin` are empty and it has no firmware.
+   */
+  placeholder?: true;
 }
 
 /** The record's file in a container's state directory. */
@@ -168,7 +173,8 @@ export function isContainerRecord(value: unknown): value is ContainerRecord {
     (v.stateAliases === undefined || isStringMap(v.stateAliases)) &&
     isObject(v.firmware) &&
     typeof v.firmware.source === "string" &&
-    optionalString(v.firmware.stored) && optionalString(v.firmware.name);
+    optionalString(v.firmware.stored) && optionalString(v.firmware.name) &&
+    (v.placeholder === undefined || v.placeholder === true);
 }
 
 function isIdentity(value: unknown): boolean {

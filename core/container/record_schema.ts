@@ -42,6 +42,7 @@ export const recordSchema = z.object({
     stored: z.string().optional(),
     name: z.string().optional(),
   }),
+  placeholder: z.literal(true).optional(),
 });
 
 /**

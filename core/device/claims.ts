@@ -7,40 +7,47 @@ import { join } from "../util/posix_path.ts";
 import { NAME_ANNOTATION } from "../container/annotations.ts";
 import { ConfigError, DeviceError, fileError } from "../util/errors.ts";
 import { claimsDir, type Roots } from "../container/paths.ts";
+import {
+  NAME_ENV,
+  placesLooked,
+  type SelectionInput,
+  selectProcessor,
+} from "./selection.ts";
 import { type Device, label, type Sysfs } from "./sysfs.ts";
+import { holdsProcessor } from "../container/takeover.ts";
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
 
 /**
- * Finds the processor named by the `remoteproc.name` annotation: a
+ * Finds the processor a container asks for (core/device/selection.ts: its
+ * `remoteproc.name` annotation, the pod's, or `REMOTEPROC_NAME`): a
  * processor `name`, or `remoteprocN` to pick one of several with the same
  * name (i.MX names every core `imx-rproc`).
  *
  * @param sysfs Sysfs access.
- * @param annotations The container's annotations.
+ * @param input The container's annotations and environment, and its pod's
+ * annotations when known.
  * @returns The processor.
- * @throws {ConfigError} When the annotation is missing or malformed.
+ * @throws {ConfigError} When no name is given, or it is malformed.
  * @throws {DeviceError} When no processor, or more than one, matches.
  */
-export function resolveDevice(
-  sysfs: Sysfs,
-  annotations: Readonly<Record<string, string>>,
-): Device {
-  const wanted = annotations[NAME_ANNOTATION];
+export function resolveDevice(sysfs: Sysfs, input: SelectionInput): Device {
+  const selected = selectProcessor(input);
   const devices = sysfs.listDevices();
   const available = devices.length > 0
     ? devices.map((d) => `${d.name} (${d.index})`).join(", ")
     : "none";
-  if (wanted === undefined) {
+  if (selected === undefined) {
     throw new ConfigError(
-      `annotation ${NAME_ANNOTATION} is required: it names the processor to deploy to (available: ${available})`,
+      `annotation ${NAME_ANNOTATION} is required (or ${NAME_ENV} in process.env): it names the processor to deploy to (looked at ${
+        placesLooked(input)
+      }; available: ${available})`,
     );
   }
+  const wanted = selected.name;
   if (!NAME_PATTERN.test(wanted)) {
     throw new ConfigError(
-      `annotation ${NAME_ANNOTATION} is not a processor name: ${
-        JSON.stringify(wanted)
-      }`,
+      `${selected.text} is not a processor name: ${JSON.stringify(wanted)}`,
     );
   }
   const byIndex = devices.find((d) => d.index === wanted);
@@ -51,7 +58,7 @@ export function resolveDevice(
     throw new DeviceError(
       `several processors are named "${wanted}" (${
         matches.map((d) => d.index).join(", ")
-      }): set ${NAME_ANNOTATION} to one of those`,
+      }): set ${selected.key} to one of those`,
     );
   }
   throw new DeviceError(
@@ -76,7 +83,7 @@ export interface Claim {
  * Claims a processor for a container. One container per processor, across
  * concurrent invocations and across state roots: the claim lives in a
  * global directory and is taken under an exclusive lock. A claim whose
- * holder's state directory is gone is stale and taken over.
+ * holder is gone or has stopped is taken over (core/container/takeover.ts).
  *
  * @param roots The roots in use.
  * @param device The processor.
@@ -87,7 +94,7 @@ export function claimDevice(roots: Roots, device: Device, claim: Claim): void {
   withClaimsLock(roots, (dir) => {
     const path = join(dir, device.index);
     const holder = readClaim(path);
-    if (holder && !sameClaim(holder, claim) && dirExists(holder.dir)) {
+    if (holder && !sameClaim(holder, claim) && holdsProcessor(holder.dir)) {
       throw new DeviceError(
         `${label(device)} is in use by container ${holder.id}`,
       );
@@ -188,10 +195,21 @@ function sameClaim(a: Claim, b: Claim): boolean {
   return a.id === b.id && a.dir === b.dir;
 }
 
-function dirExists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
+/**
+ * Whether another container's claim is on the processor: this container's
+ * was taken over (core/container/takeover.ts), and the processor is no longer its to
+ * touch.
+ *
+ * @param roots The roots in use.
+ * @param index The processor's `remoteprocN`.
+ * @param claim This container.
+ * @returns True when a claim names another container.
+ */
+export function claimedByOther(
+  roots: Roots,
+  index: string,
+  claim: Claim,
+): boolean {
+  const holder = claimOf(roots, index);
+  return holder !== undefined && !sameClaim(holder, claim);
 }

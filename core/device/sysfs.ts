@@ -138,6 +138,11 @@ export interface Sysfs {
   readonly sysroot: string;
   /** All processors, ordered by index. */
   listDevices(): Device[];
+  /**
+   * Whether `/sys/class/remoteproc` exists: absent when the kernel has no
+   * remoteproc support (`listDevices` then returns none).
+   */
+  hasClass(): boolean;
   /** Describes one processor by its index (`remoteproc3`). */
   device(index: string): Device | undefined;
   /** Reads `state`, trimmed. */
@@ -279,6 +284,13 @@ export function createSysfs(options: SysfsOptions = {}): Sysfs {
   return {
     sysroot,
     listDevices: () => listDevices(classDir),
+    hasClass() {
+      try {
+        return Deno.statSync(classDir).isDirectory;
+      } catch {
+        return false;
+      }
+    },
     device(index) {
       return /^remoteproc\d+$/.test(index)
         ? describeDevice(classDir, index)

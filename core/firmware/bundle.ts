@@ -13,6 +13,7 @@ import { fieldPath, oneLine } from "../util/message_text.ts";
 import { isValidConfig } from "./config_check.ts";
 import { lazyImport } from "../util/lazy.ts";
 import { errnoText } from "../device/sysfs.ts";
+import { isSandbox, placeholderBundle } from "../ops/sandbox.ts";
 import type { Config } from "./config_schema.ts";
 
 /** Largest config.json accepted. */
@@ -33,6 +34,10 @@ export interface Bundle {
   cwd: string;
   /** Annotations (empty when absent). */
   annotations: Record<string, string>;
+  /** `process.env` entries (`KEY=value`; empty when absent). */
+  env: string[];
+  /** A pod sandbox (core/ops/sandbox.ts): `process` was not read. */
+  placeholder?: true;
 }
 
 /**
@@ -76,6 +81,9 @@ export async function loadBundle(dir: string): Promise<Bundle> {
       `cannot parse config.json: ${oneLine((error as Error).message)}`,
     );
   }
+  if (isSandbox((raw as { annotations?: unknown } | null)?.annotations)) {
+    return placeholderBundle(raw as Record<string, unknown>, bundleDir);
+  }
   const config = isValidConfig(raw) ? raw : await explainConfig(raw);
   if (config.process.terminal === true) {
     throw new ConfigError(
@@ -92,7 +100,15 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     firmwareArg: config.process.args[0]!,
     cwd: config.process.cwd ?? "/",
     annotations: config.annotations ?? {},
+    env: envOf(config.process.env),
   };
+}
+
+/** The string entries of `process.env`, which the runtime only reads. */
+function envOf(env: unknown): string[] {
+  return Array.isArray(env)
+    ? env.filter((e): e is string => typeof e === "string")
+    : [];
 }
 
 /** Validates with zod (loaded only now) and throws its first issue. */

@@ -39,6 +39,11 @@ import {
   waitProxyReady,
 } from "../proxy/spawn.ts";
 import { type Plugin, startPolicyOf, stopPolicyOf } from "../plugin/types.ts";
+import {
+  commitPlaceholder,
+  podAnnotations,
+  type PreparedPlaceholder,
+} from "./sandbox.ts";
 
 /**
  * Options of {@linkcode create}.
@@ -139,8 +144,16 @@ export async function create(
   return await commitCreate(rt, await prepareCreate(rt, options));
 }
 
-/** A container `create` has checked and not yet made. */
-export interface PreparedCreate {
+/**
+ * A container `create` has checked and not yet made: one on a processor, or
+ * a pod sandbox's placeholder (./sandbox.ts), which has none.
+ */
+export type PreparedCreate = PreparedProcessor | PreparedPlaceholder;
+
+/** A container on a processor that `create` has checked and not yet made. */
+export interface PreparedProcessor {
+  /** Not a placeholder. */
+  placeholder?: undefined;
   /** The options it was given. */
   options: CreateOptions;
   /** The bundle read. */
@@ -179,7 +192,12 @@ export async function prepareCreate(
   }
   checkPassedFds(options.preserveFds ?? 0);
   const bundle = await loadBundle(options.bundle ?? ".");
-  const device = resolveDevice(rt.sysfs, bundle.annotations);
+  if (bundle.placeholder) return { placeholder: true, options, bundle };
+  const device = resolveDevice(rt.sysfs, {
+    annotations: bundle.annotations,
+    env: bundle.env,
+    pod: await podAnnotations(rt, bundle.annotations),
+  });
   const plugin = await rt.plugins.select(
     device,
     bundle.annotations,
@@ -225,6 +243,7 @@ export async function commitCreate(
   rt: Runtime,
   prepared: PreparedCreate,
 ): Promise<ContainerRecord> {
+  if (prepared.placeholder) return await commitPlaceholder(rt, prepared);
   const { options: { id }, device } = prepared;
   makeStateDirs(rt.roots);
   const dir = containerDir(rt.roots, id);
@@ -265,7 +284,8 @@ export async function commitCreate(
 
 /** The record of a container being created. */
 function newRecord(
-  { options, bundle, device, plugin, source, identity, found }: PreparedCreate,
+  { options, bundle, device, plugin, source, identity, found }:
+    PreparedProcessor,
 ): ContainerRecord {
   return {
     version: 1,
@@ -296,7 +316,7 @@ async function startProxy(
   rt: Runtime,
   dir: string,
   record: ContainerRecord,
-  { options, device, plugin }: PreparedCreate,
+  { options, device, plugin }: PreparedProcessor,
 ): Promise<SpawnedProxy> {
   const proxy = spawnProxy({
     args: proxyArgs({
@@ -330,7 +350,14 @@ async function startProxy(
   return proxy;
 }
 
-function writePidFile(pidFile: string | undefined, pid: number): void {
+/**
+ * Writes the proxy pid to `--pid-file` (no trailing newline).
+ *
+ * @param pidFile The path, if given.
+ * @param pid The proxy pid.
+ * @throws {RuntimeError} When it cannot be written.
+ */
+export function writePidFile(pidFile: string | undefined, pid: number): void {
   if (!pidFile) return;
   try {
     Deno.writeTextFileSync(pidFile, String(pid));

@@ -12,7 +12,7 @@ import { sendSignal } from "../os/libc.ts";
 import { join } from "../util/posix_path.ts";
 import { pausePoint } from "../util/test_pause_points.ts";
 import { removeContainerDir } from "../container/removal.ts";
-import { claimOf, releaseClaim } from "../device/claims.ts";
+import { claimedByOther, claimOf, releaseClaim } from "../device/claims.ts";
 import { describeError, DeviceError, RuntimeError } from "../util/errors.ts";
 import {
   isStoredFirmwareName,
@@ -97,7 +97,7 @@ export function deleteContainer(
     await killProxy(record.pid, dir);
     pausePoint("delete.killed");
     try {
-      await stopOurFirmware(rt, record, force, options.warn);
+      await stopOurFirmware(rt, dir, record, force, options.warn);
     } catch (error) {
       if (!force) throw error;
       options.warn?.(`processor not stopped: ${describeError(error)}`);
@@ -111,7 +111,9 @@ export function deleteContainer(
       });
     }
     pausePoint("delete.firmware-removed");
-    releaseClaim(rt.roots, record.device.index, { id, dir });
+    if (!record.placeholder) {
+      releaseClaim(rt.roots, record.device.index, { id, dir });
+    }
     pausePoint("delete.released");
     removeContainerDir(dir);
   }, {
@@ -131,6 +133,7 @@ export function deleteContainer(
  */
 async function stopOurFirmware(
   rt: Runtime,
+  dir: string,
   record: ContainerRecord,
   force: boolean,
   warn: DeleteOptions["warn"],
@@ -138,7 +141,9 @@ async function stopOurFirmware(
   const device = rt.sysfs.device(record.device.index);
   if (
     !record.firmware.name || !device || device.name !== record.device.name ||
-    rt.sysfs.readFirmware(device) !== record.firmware.name
+    rt.sysfs.readFirmware(device) !== record.firmware.name ||
+    // Taken over by the next container (../container/takeover.ts): not ours.
+    claimedByOther(rt.roots, device.index, { id: record.id, dir })
   ) return;
   let plugin: Plugin = rt.plugins.fallback;
   try {

@@ -31,11 +31,14 @@ import type { Plugin } from "../plugin/types.ts";
  * ```
  *
  * @param plugins The plugins in match order (the CLI passes vendor
- * profiles and the built-ins).
+ * profiles, the configured vendor modules and the built-ins).
+ * @param sourceOf Where a plugin comes from (`built-in`,
+ * `configuration: <entry>`, `profile: <file>`), listed as its `source`.
  * @returns The document.
  */
 export function features(
   plugins: readonly Plugin[],
+  sourceOf: (plugin: Plugin) => string = () => "built-in",
 ): Record<string, unknown> {
   return {
     ociVersionMin: "1.0.0",
@@ -57,6 +60,7 @@ export function features(
         `org.remoteproc-runtime.plugin.${p.name}`,
         JSON.stringify({
           description: p.description,
+          source: sourceOf(p),
           annotations: Object.keys(p.annotations ?? {}),
         }),
       ])),

@@ -39,6 +39,8 @@ import { START_SIGNAL, type StartResult } from "../proxy/protocol.ts";
 import { clearStartResult, readStartResult } from "../proxy/files.ts";
 import { type ContainerRecord, saveRecord } from "../container/record.ts";
 import { withContainer } from "./open.ts";
+import { isPlaceholder, startPlaceholder } from "./sandbox.ts";
+import { stopLeftBehind } from "../container/takeover.ts";
 import { type FirmwareSource, openFirmwareSource } from "../firmware/rootfs.ts";
 import type { Runtime } from "../runtime.ts";
 import { assertCanStart } from "../container/status.ts";
@@ -79,6 +81,7 @@ import {
 export function start(rt: Runtime, id: string): Promise<ContainerRecord> {
   return withContainer(rt, id, async ({ dir, record, status }) => {
     assertCanStart(status);
+    if (isPlaceholder(record)) return startPlaceholder(dir, record);
     const plugin = await rt.plugins.byName(record.plugin, rt.roots.sysroot);
     const device = currentDevice(rt, record);
     const context = {
@@ -88,6 +91,7 @@ export function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     };
     const refusal = plugin.refuses?.("deploy", context);
     if (refusal) throw new DeviceError(refusal);
+    await stopLeftBehind(context, plugin, stopPolicyOf(plugin, device));
     await plugin.prepareStart?.(context);
     // Whatever the plugin did: firmware and start only go to an offline core.
     assertOffline(rt.sysfs, device);

@@ -152,23 +152,38 @@ export function accessPlan(
 
 /**
  * The narrower plan `create` switches to once it knows the bundle and the
- * processor: the proxy it spawns keeps exactly this.
+ * processor: the proxy it spawns keeps exactly this. It may also read the
+ * state directory of the container that holds the processor now (possibly
+ * under another `--root`), to see whether that one has stopped and its
+ * claim can be taken over (core/container/takeover.ts).
  *
  * @param rt The runtime context.
  * @param bundle Bundle directory and rootfs.
- * @param deviceDir The claimed processor's sysfs directory.
+ * @param deviceDir The claimed processor's sysfs directory (none for a pod
+ * sandbox's placeholder).
  * @param files `--log` and `--pid-file`.
  * @returns The plan.
  */
 export function createPlan(
   rt: Runtime,
   bundle: { dir: string; rootfs: string },
-  deviceDir: string,
+  deviceDir: string | undefined,
   files: OutputFiles,
 ): Plan {
+  const index = deviceDir?.split("/").at(-1);
+  const holder = index === undefined ? undefined : claimOf(rt.roots, index);
   return {
-    read: [...basicReads(rt.roots), bundle.dir, bundle.rootfs],
-    readWrite: [rt.roots.stateRoot, claimsDir(rt.roots), deviceDir],
+    read: [
+      ...basicReads(rt.roots),
+      bundle.dir,
+      bundle.rootfs,
+      ...(holder === undefined ? [] : [holder.dir]),
+    ],
+    readWrite: [
+      rt.roots.stateRoot,
+      claimsDir(rt.roots),
+      ...(deviceDir === undefined ? [] : [deviceDir]),
+    ],
     write: outputs(files),
     execute: [...proxyExecutables(), ...SYSTEM_LIBRARIES],
     noFollow: [bundle.rootfs],
@@ -260,7 +275,14 @@ export function probeReads(): void {
   }
 }
 
-function basicReads(roots: Roots): string[] {
+/**
+ * What every verb reads: Deno's own files, `/proc`, sysfs, plugin profiles,
+ * the state root and claims.
+ *
+ * @param roots The roots.
+ * @returns The paths.
+ */
+export function basicReads(roots: Roots): string[] {
   return [
     ...defaultReadPaths(),
     // Deno's stack-growth check (stacker) reads /proc/self/maps through

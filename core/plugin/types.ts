@@ -17,6 +17,28 @@
  */
 import type { FirmwareInfo } from "../firmware/elf.ts";
 import type { Device, Sysfs } from "../device/sysfs.ts";
+import { ConfigError } from "../util/errors.ts";
+
+/**
+ * The plugin API version this runtime implements: the hooks of
+ * {@linkcode Plugin} and how each combines with the core. A plugin names
+ * the version it was written against in {@linkcode definePlugin}; a change
+ * to a hook's meaning or combination rule makes a new version.
+ */
+export const PLUGIN_API_VERSION = 1;
+
+/**
+ * Every plugin API version this runtime accepts.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PLUGIN_API_VERSION, PLUGIN_API_VERSIONS } from "./types.ts";
+ *
+ * assert.ok(PLUGIN_API_VERSIONS.includes(PLUGIN_API_VERSION));
+ * ```
+ */
+export const PLUGIN_API_VERSIONS: readonly number[] = [1];
 
 /**
  * What a hook gets to look at.
@@ -254,6 +276,7 @@ export interface FirmwareMachines {
  * import { definePlugin, type Operation } from "./types.ts";
  *
  * const plugin = definePlugin({
+ *   apiVersion: 1,
  *   name: "acme",
  *   description: "ACME MCU cores",
  *   matches: (device) => device.driver === "acme-rproc",
@@ -290,6 +313,12 @@ export type Operation = "deploy" | "stop";
  * ```
  */
 export interface Plugin {
+  /**
+   * The plugin API version the plugin was written against (set by
+   * {@linkcode definePlugin}; required of a plugin listed in the
+   * configuration).
+   */
+  readonly apiVersion?: number;
   /** Unique name; the `remoteproc.plugin` annotation selects by it. */
   readonly name: string;
   /** One line for `features` and docs. */
@@ -299,6 +328,12 @@ export interface Plugin {
    * `features`).
    */
   readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * The Kubernetes resource the device plugin advertises this plugin's
+   * processors as, after `remoteproc.io/` (`cortex-m4`); default: the
+   * processor's name. A DNS label: lower-case letters, digits and `-`.
+   */
+  readonly resource?: string;
   /**
    * Whether the plugin applies to this processor. The first plugin in the
    * registry whose predicate is true wins; it must only read the device
@@ -370,13 +405,25 @@ export interface Plugin {
     | ((device: Device) => Partial<StopPolicy>);
 }
 
+/** What {@linkcode definePlugin} takes: a plugin and its API version. */
+export interface PluginDefinition extends Plugin {
+  /**
+   * The plugin API version the plugin was written against; one of
+   * {@linkcode PLUGIN_API_VERSIONS}.
+   */
+  readonly apiVersion: number;
+}
+
 /**
- * Identity helper that types a plugin object.
+ * Defines a plugin: checks the API version it was written against and
+ * returns the object, typed. A plugin module listed in the configuration is
+ * imported when the runtime is built, so a mismatch fails the build.
  *
  * @example A plugin for a made-up SoC
  * ```ts
  * import { definePlugin } from "./types.ts";
  * const acme = definePlugin({
+ *   apiVersion: 1,
  *   name: "acme",
  *   description: "ACME MCU cores",
  *   matches: (device) => device.driver === "acme-rproc",
@@ -384,11 +431,45 @@ export interface Plugin {
  * });
  * ```
  *
+ * @example A version this runtime does not implement is refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { definePlugin } from "./types.ts";
+ *
+ * assert.throws(
+ *   () => definePlugin({
+ *     apiVersion: 99,
+ *     name: "acme",
+ *     description: "ACME MCU cores",
+ *     matches: () => false,
+ *   }),
+ *   /plugin acme: written for plugin API version 99; this runtime supports 1/,
+ * );
+ * ```
+ *
  * @param plugin The plugin object.
  * @returns The same object.
+ * @throws {ConfigError} When this runtime does not support its API version.
  */
-export function definePlugin(plugin: Plugin): Plugin {
+export function definePlugin(plugin: PluginDefinition): Plugin {
+  checkApiVersion(plugin);
   return plugin;
+}
+
+/**
+ * Checks that a plugin names an API version this runtime supports.
+ *
+ * @param plugin The plugin.
+ * @throws {ConfigError} Naming the plugin, its version and the supported ones.
+ */
+export function checkApiVersion(plugin: Plugin): void {
+  if (!PLUGIN_API_VERSIONS.includes(plugin.apiVersion as number)) {
+    throw new ConfigError(
+      `plugin ${plugin.name}: written for plugin API version ${
+        plugin.apiVersion ?? "(none)"
+      }; this runtime supports ${PLUGIN_API_VERSIONS.join(", ")}`,
+    );
+  }
 }
 
 /**
@@ -443,6 +524,7 @@ function resolvePolicy<T>(
  * import { DEFAULT_START_POLICY, definePlugin, startPolicyOf } from "./types.ts";
  *
  * const plugin = definePlugin({
+ *   apiVersion: 1,
  *   name: "x",
  *   description: "x",
  *   matches: () => true,

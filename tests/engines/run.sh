@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Engine test tier: real podman (conmon), containerd (ctr + the stock runc
-# shim) and, where it can run, Docker drive bin/remoteproc-runtime against
-# the remoteproc simulator.
+# shim, by --runc-binary and by the runtime name io.containerd.remoteproc.v1),
+# Docker and docker-compose drive bin/remoteproc-runtime against the
+# remoteproc simulator.
 #
 #   bash tests/engines/run.sh          (as root; deno task test:engines)
 #
 # Installs podman, conmon, runc, containerd, kmod and, where the kernel has
-# AppArmor on, apparmor from Debian when missing (docker.io too, unless
-# REMOTEPROC_ENGINES_DOCKER=0), with --no-install-recommends. Everything
-# else lives in a private temp directory: containers.conf, storage.conf,
-# runroot and graphroot, a private containerd (config, root, state, socket)
-# started here and stopped at the end. A trap removes every container, image, daemon,
+# AppArmor on, apparmor from Debian when missing (docker.io and
+# docker-compose too, unless REMOTEPROC_ENGINES_DOCKER=0), with
+# --no-install-recommends. Everything else lives in a private temp
+# directory: containers.conf, storage.conf, runroot and graphroot,
+# install.sh's output (the runtime and containerd-shim-remoteproc-v1), a
+# private containerd and dockerd (config, root, state, socket) started here
+# and stopped at the end. A trap removes every container, image, daemon,
 # mount and process this script made. Last line: "N passed, N failed".
 set -uo pipefail
 
@@ -59,8 +62,9 @@ command -v modprobe >/dev/null || want+=(kmod)
 if grep -qs '^Y' /sys/module/apparmor/parameters/enabled && ! command -v apparmor_parser >/dev/null; then
   want+=(apparmor)
 fi
-if [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ] && ! command -v dockerd >/dev/null; then
-  want+=(docker.io)
+if [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ]; then
+  command -v dockerd >/dev/null || want+=(docker.io)
+  command -v docker-compose >/dev/null || want+=(docker-compose)
 fi
 if [ ${#want[@]} -gt 0 ]; then
   say "=== installing ${want[*]}"
@@ -83,13 +87,13 @@ fi
 
 # ---------------------------------------------------------------- private dirs
 tmp=$(mktemp -d /tmp/rprt-engines.XXXXXX)
+ctr_ns=rprt-test
 sysroot=$tmp/sysroot
 log_dir=$tmp/logs
 mkdir -p "$log_dir" "$tmp/podman" "$tmp/containerd" "$tmp/build"
 sim_pid=
 containerd_pid=
 dockerd_pid=
-ctr_ns=rprt-test
 csock=$tmp/containerd/containerd.sock
 
 # Host directories the engines create whatever their configuration says
@@ -97,7 +101,10 @@ csock=$tmp/containerd/containerd.sock
 # they are empty again.
 # dockerd 20.10 writes its trust key to /etc/docker/key.json, whatever
 # daemon.json says.
-host_dirs=(/etc/docker/key.json /run/containerd/fifo /run/containerd/s /run/containerd /run/docker/plugins /run/docker)
+# A runtime reached by name (io.containerd.remoteproc.v1) gets the runc
+# shim's default --root, /run/containerd/runc/<namespace>.
+host_dirs=(/etc/docker/key.json /run/containerd/fifo /run/containerd/s
+  "/run/containerd/runc/$ctr_ns" /run/containerd/runc /run/containerd /run/docker/plugins /run/docker)
 made_dirs=()
 for d in "${host_dirs[@]}"; do [ -e "$d" ] || made_dirs+=("$d"); done
 
@@ -417,6 +424,18 @@ run_test "podman run errors are the runtime's messages; nothing left" t_podman_e
 
 # ---------------------------------------------------------------- containerd
 runc_root=$tmp/containerd/runc
+# install.sh --containerd under a private root: the runtime (a wrapper
+# around this checkout's launcher, as a release binary would be) and
+# containerd-shim-remoteproc-v1 beside it. containerd and dockerd get its
+# bin directory first in their PATH, as /usr/local/bin is on a board.
+inst=$tmp/inst
+mkdir -p "$tmp/inst-src"
+printf '#!/bin/sh\nexec %s "$@"\n' "$launcher" >"$tmp/inst-src/remoteproc-runtime"
+chmod 755 "$tmp/inst-src/remoteproc-runtime"
+if ! sh "$project/install.sh" --root "$inst" --containerd "$tmp/inst-src/remoteproc-runtime" >"$log_dir/install.log" 2>&1; then
+  cat "$log_dir/install.log"
+fi
+inst_bin=$inst/usr/local/bin
 cat >"$tmp/containerd/config.toml" <<EOF
 version = 2
 root = "$tmp/containerd/root"
@@ -429,7 +448,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [ttrpc]
   address = "$csock.ttrpc"
 EOF
-containerd --config "$tmp/containerd/config.toml" >"$log_dir/containerd.log" 2>&1 &
+PATH="$inst_bin:$PATH" containerd --config "$tmp/containerd/config.toml" >"$log_dir/containerd.log" 2>&1 &
 containerd_pid=$!
 C() { ctr -a "$csock" -n "$ctr_ns" "$@"; }
 # ctr run with the stock runc shim and our binary as its runc.
@@ -544,6 +563,50 @@ t_ctr_errors() {
   assert_clean
 }
 
+# The upstream Go runtime's name: containerd finds containerd-shim-remoteproc-v1
+# in its PATH; no runtime options, so the runc shim's default root.
+name_root=/run/containerd/runc/$ctr_ns
+by_name() { C run --runtime io.containerd.remoteproc.v1 "$@"; }
+
+t_ctr_by_name_lifecycle() {
+  [ -x "$inst_bin/containerd-shim-remoteproc-v1" ] || fail "install.sh did not install the shim: $(cat "$log_dir/install.log")"
+  by_name -d --annotation remoteproc.name=dsp --log-uri "file://$tmp/ctr-n1.log" "$image" n1 ||
+    fail "ctr run --runtime io.containerd.remoteproc.v1: $(tail -n 5 "$log_dir/containerd.log")"
+  C container info n1 | grep -q '"Name": "io.containerd.remoteproc.v1"' || fail "runtime: $(C container info n1 | grep -A2 Runtime)"
+  is_task n1 RUNNING || fail "ctr task ls: $(C task ls)"
+  is_state 1 running || fail "dsp reads $(rp_state 1)"
+  [ -f "$name_root/containers/n1/state.json" ] || fail "no state under the runc shim's default root $name_root: $(ls -R "$name_root" 2>&1)"
+  local pid
+  pid=$(C task ls | awk '$1 == "n1" { print $2 }')
+  C task ps n1 | grep -qw "$pid" || fail "ctr task ps: $(C task ps n1)"
+  wait_for 10 clog_has n1 "deployed and running" || fail "log: $(clog n1)"
+  trace 1 "dsp through the shim name
+"
+  wait_for 10 clog_has n1 "dsp through the shim name" || fail "trace not in log: $(clog n1)"
+  C task kill n1 || fail "ctr task kill"
+  wait_for 15 is_task n1 STOPPED || fail "ctr task ls: $(C task ls)"
+  is_state 1 offline || fail "dsp reads $(rp_state 1)"
+  C task delete n1 >"$tmp/out" 2>&1 || fail "ctr task delete: $(cat "$tmp/out")"
+  contains "$(cat "$tmp/out")" "exit code 143" "ctr task delete"
+  C container rm n1 || fail "ctr container rm"
+  [ ! -e "$name_root/containers/n1" ] || fail "state left: $(ls -R "$name_root/containers/n1")"
+  assert_clean
+}
+
+t_ctr_by_name_error() {
+  local code=0 out
+  out=$(timeout 60 ctr -a "$csock" -n "$ctr_ns" run --runtime io.containerd.remoteproc.v1 --null-io \
+    --annotation remoteproc.name=nope "$image" n2 2>&1) || code=$?
+  [ "$code" != 0 ] || fail "ctr run succeeded: $out"
+  [ "$code" != 124 ] || fail "ctr run hung"
+  contains "$out" 'OCI runtime create failed: no remote processor named "nope" (available: m4 (remoteproc0), dsp (remoteproc1), r5 (remoteproc2))' "ctr run output"
+  [ -z "$(task_status n2)" ] || fail "task n2 left: $(C task ls)"
+  C container rm n2 >/dev/null 2>&1
+  [ ! -e "$name_root/containers/n2" ] || fail "state left: $(ls -R "$name_root/containers/n2")"
+  assert_clean
+  say "$out"
+}
+
 say "=== containerd $(containerd --version | awk '{print $3}') (runc shim, --runc-binary $launcher)"
 run_test "containerd starts; image imported from podman" t_ctr_import
 run_test "ctr run -d deploys; task ls RUNNING; task ps; log has lifecycle and trace" t_ctr_run_ls_ps
@@ -551,12 +614,38 @@ run_test "ctr task kill: STOPPED, exit code 143, processor offline" t_ctr_kill
 run_test "a crash makes the task STOPPED on its own (exit 2)" t_ctr_crash
 run_test "ctr task delete --force of a running task" t_ctr_delete_force
 run_test "ctr run errors are the runtime's messages; -t fails fast" t_ctr_errors
+run_test "ctr run --runtime io.containerd.remoteproc.v1 (installed shim): deploy, ps, log, kill 143, delete" t_ctr_by_name_lifecycle
+run_test "ctr run --runtime io.containerd.remoteproc.v1 shows the runtime's error; nothing left" t_ctr_by_name_error
 
 # ---------------------------------------------------------------- docker
 if [ -f "$here/docker.sh" ] && [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ]; then
   # shellcheck source=tests/engines/docker.sh
   . "$here/docker.sh"
 fi
+
+# ---------------------------------------------------------------- docs
+# The pages' shell blocks marked `engine=NAME` (tests/helpers/doc_blocks.ts)
+# run as written, with this tier's engines and its simulator standing for
+# the README's /tmp/rprt-sim; skipped blocks are listed with their reason.
+docs_dir=$tmp/docs
+t_docs() { # ENGINE
+  "$deno" run -q -P=test "$here/docs.ts" --engine "$1" --simulator "$sysroot" \
+    --dir "$docs_dir/$1" >"$log_dir/docs-$1" 2>&1
+  local code=$?
+  cat "$log_dir/docs-$1"
+  [ "$code" = 0 ] || fail "a page's $1 blocks failed"
+}
+t_docs_podman() { t_docs podman; }
+t_docs_ctr() { t_docs ctr; }
+t_docs_docker() { DOCKER_HOST=unix://$docker_sock t_docs docker; }
+docs_engines=(podman ctr)
+if [ -n "${dockerd_pid:-}" ] && [ -n "${docker_sock:-}" ]; then docs_engines+=(docker); fi
+for e in "${docs_engines[@]}"; do
+  if [ "$("$deno" run -q -P=test "$here/docs.ts" --engine "$e" --count)" != 0 ]; then
+    run_test "docs: the pages' $e blocks run as written" "t_docs_$e"
+    grep '^skip ' "$log_dir/docs-$e" 2>/dev/null | sed 's/^/    /'
+  fi
+done
 
 # ---------------------------------------------------------------- leftovers
 t_nothing_left() {
@@ -570,6 +659,8 @@ t_nothing_left() {
   assert_clean
   podman ps -a -q | grep -q . && fail "podman containers left: $(podman ps -a)"
   C container ls -q | grep -q . && fail "containerd containers left: $(C container ls)"
+  left=$(find "$name_root" -mindepth 1 ! -path "$name_root/containers" ! -name '.*' 2>/dev/null)
+  [ -z "$left" ] || fail "left in $name_root: $left"
   true
 }
 run_test "no container, proxy or claim is left behind" t_nothing_left

@@ -38,9 +38,14 @@ let runs = 0;
  *
  * @param env The test environment.
  * @param args CLI arguments, e.g. `["create", "--bundle", dir, id]`.
+ * @param extraEnv More environment for the CLI.
  * @returns The running command.
  */
-export function runReaped(env: Env, args: string[]): ReapedRun {
+export function runReaped(
+  env: Env,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): ReapedRun {
   const n = runs++;
   const result = join(env.tmp, `reaped${n}.jsonl`);
   const out = join(env.tmp, `reaped${n}.out`);
@@ -64,7 +69,7 @@ export function runReaped(env: Env, args: string[]): ReapedRun {
       RUNTIME_BIN,
       ...args,
     ],
-    env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
+    env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot, ...extraEnv },
     cwd: env.tmp,
     stdin: "null",
     stdout: "null",

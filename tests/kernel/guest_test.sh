@@ -294,6 +294,43 @@ t_crash_recovery() {
 	nothing_left recover
 }
 
+# The kubelet's restart after a crash: the exited container is kept (for
+# logs --previous) while the next attempt takes the core over; deleting the
+# old one afterwards touches neither the core nor the new firmware. On 6.1
+# the crashed core cannot be stopped directly: the runtime recovers it from
+# the old firmware (still stored) and then stops it.
+t_restart_kept() {
+	need_cli
+	load_mod
+	baseline
+	echo -n disabled >"$RP/recovery"
+	make_bundle /tmp/b-att0 "$KT_FW/fw.elf"
+	crash_start att0 /tmp/b-att0
+	wait_for 50 sysfs_state_is crashed || die "sysfs state $(cat "$RP/state") after the crash"
+	wait_for 300 pid_gone "$CR_PID" || die "process $CR_PID still alive 30 s after the crash"
+	expect_status att0 stopped
+	_old=$(cat "$RP/firmware")
+	make_bundle /tmp/b-att1 "$KT_FW/fw.elf"
+	rt create --bundle /tmp/b-att1 --pid-file /tmp/att1.pid att1 || die "create of the next attempt: $RT_ERR"
+	rt start att1 || die "start of the next attempt: $RT_ERR"
+	expect_eq "$(cat "$RP/state")" running "sysfs state of the next attempt"
+	_new=$(cat "$RP/firmware")
+	[ "$_new" != "$_old" ] || die "the core still names the old firmware $_old"
+	expect_status att0 stopped
+	rt delete att0 || die "delete of the old attempt: $RT_ERR"
+	expect_eq "$(cat "$RP/state")" running "sysfs state after the old attempt's delete"
+	expect_eq "$(cat "$RP/firmware")" "$_new" "firmware after the old attempt's delete"
+	expect_status att1 running
+	[ -e "$KT_FW/$_new" ] || die "the next attempt's firmware $_new is gone"
+	[ ! -e "$KT_FW/$_old" ] || die "the old attempt's firmware $_old is left"
+	rt kill att1 || die "kill: $RT_ERR"
+	wait_for 50 sysfs_state_is offline || die "sysfs state $(cat "$RP/state") after kill"
+	wait_for 150 pid_gone "$(cat /tmp/att1.pid)" || die "process alive after kill"
+	rt delete att1 || die "delete: $RT_ERR"
+	nothing_left att1
+	echo -n enabled >"$RP/recovery"
+}
+
 # A core started by a bootloader: the runtime must not write "start" to it
 # blindly (6.1 would accept it silently, bump the refcount, run nothing).
 t_attached() {
@@ -376,6 +413,7 @@ run_test cli_driver_start_error t_driver_start_error
 run_test cli_custom_firmware_path t_custom_fw_path
 run_test cli_crash_no_recovery t_crash_no_recovery
 run_test cli_crash_recovery t_crash_recovery
+run_test cli_restart_while_kept t_restart_kept
 run_test cli_attached_core t_attached
 (unload_mod) || echo "KTEST fail cli_unload: fake_rproc could not be unloaded at the end"
 run_test cli_kernel_log_clean t_kernel_clean

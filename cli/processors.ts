@@ -1,0 +1,49 @@
+/**
+ * `processors [--format table|json]`: the remote processors, their state,
+ * plugin and holder.
+ *
+ * @module
+ */
+import { checkFormat, print, type VerbContext } from "./args.ts";
+import { runVerb } from "./run.ts";
+import { listProcessors } from "../core/ops/processors.ts";
+import { registry } from "../plugins/registry.ts";
+
+/**
+ * Runs `processors`.
+ *
+ * @param context Globals and arguments.
+ */
+export function run(context: VerbContext): Promise<void> {
+  return runVerb(context, {
+    verb: "processors",
+    flags: {
+      format: { type: "string", short: "f", default: "table" },
+    },
+    positionals: { min: 0, max: 0 },
+    id: false,
+    plugins: registry,
+    check: ({ values }) => checkFormat("processors", values.format),
+  }, async ({ rt, values }) => {
+    const processors = await listProcessors(rt);
+    if (values.format === "json") {
+      print(JSON.stringify(processors));
+      return;
+    }
+    const rows = [["INDEX", "NAME", "STATE", "PLUGIN", "CONTAINER"]].concat(
+      processors.map((
+        p,
+      ) => [p.index, p.name, p.state, p.plugin, p.container ?? "-"]),
+    );
+    const widths = rows[0]!.map((_, c) =>
+      Math.max(...rows.map((r) => r[c]!.length))
+    );
+    for (const row of rows) {
+      print(
+        row.map((cell, c) =>
+          c < row.length - 1 ? cell.padEnd(widths[c]! + 3) : cell
+        ).join(""),
+      );
+    }
+  });
+}

@@ -1,0 +1,253 @@
+/**
+ * Pod sandboxes. A CRI runtime (containerd, CRI-O) runs each pod's sandbox
+ * ("pause") container through the same runtime handler as the pod's
+ * containers. Here the sandbox becomes a placeholder: a container whose
+ * process is a proxy that claims no processor, deploys nothing, ignores
+ * `process.args` and any `remoteproc.*` annotation the pod carries, lives
+ * until it is killed and exits as a stopped proxy does (TERM 143, INT 130,
+ * KILL 137). It is recognised by the exact annotation values the CRI
+ * runtimes set, never by anything else.
+ *
+ * The placeholder's record also keeps the pod's annotations, which processor
+ * selection (core/device/selection.ts) consults to tell a container's own
+ * `remoteproc.name` from the pod's.
+ *
+ * @module
+ */
+import { join } from "../util/posix_path.ts";
+import {
+  SANDBOX_ID_ANNOTATION,
+  SANDBOX_MARKERS,
+} from "../container/annotations.ts";
+import type { Bundle } from "../firmware/bundle.ts";
+import { makeStateDirs, removeContainerDir } from "../container/removal.ts";
+import { validateId } from "../container/ids.ts";
+import {
+  ConfigError,
+  ContainerExistsError,
+  fileError,
+} from "../util/errors.ts";
+import { acquireOpLock, PROXY_LOCK } from "../container/locks.ts";
+import { containerDir } from "../container/paths.ts";
+import { placeholderArgs } from "../proxy/placeholder.ts";
+import {
+  type SpawnedProxy,
+  spawnProxy,
+  waitProxyReady,
+} from "../proxy/spawn.ts";
+import {
+  type ContainerRecord,
+  loadRecord,
+  saveRecord,
+} from "../container/record.ts";
+import type { Runtime } from "../runtime.ts";
+import { type CreateOptions, writePidFile } from "./create.ts";
+
+/** The device fields of a placeholder's record: it has no processor. */
+const NO_DEVICE = { index: "", name: "", dir: "" } as const;
+
+const OCI_VERSION = /^1\.\d+\.\d+(?:[-+].*)?$/;
+
+/**
+ * Whether annotations mark a pod's sandbox container: one of
+ * {@linkcode SANDBOX_MARKERS} with exactly its value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSandbox } from "./sandbox.ts";
+ *
+ * assert.ok(isSandbox({ "io.kubernetes.cri.container-type": "sandbox" }));
+ * assert.ok(!isSandbox({ "io.kubernetes.cri.container-type": "container" }));
+ * assert.ok(!isSandbox({ "io.kubernetes.cri.container-type": "Sandbox " }));
+ * assert.ok(!isSandbox(undefined));
+ * ```
+ *
+ * @param annotations A config's `annotations` (any value).
+ * @returns True for a sandbox.
+ */
+export function isSandbox(annotations: unknown): boolean {
+  if (!isObject(annotations)) return false;
+  return Object.entries(SANDBOX_MARKERS).some(([key, value]) =>
+    Object.hasOwn(annotations, key) && annotations[key] === value
+  );
+}
+
+/**
+ * Whether a record is a pod sandbox's placeholder.
+ *
+ * @param record A container record.
+ * @returns True for a placeholder.
+ */
+export function isPlaceholder(record: ContainerRecord): boolean {
+  return record.placeholder === true;
+}
+
+/**
+ * The bundle of a sandbox's config.json: only `ociVersion`, `root.path` and
+ * the annotations are read; `process` is ignored.
+ *
+ * @param raw The parsed config.json, marked by {@linkcode isSandbox}.
+ * @param dir The absolute bundle directory.
+ * @returns The bundle, with `placeholder` set.
+ * @throws {ConfigError} When those fields are malformed.
+ */
+export function placeholderBundle(
+  raw: Record<string, unknown>,
+  dir: string,
+): Bundle {
+  const { ociVersion, root, annotations } = raw;
+  if (typeof ociVersion !== "string" || !OCI_VERSION.test(ociVersion)) {
+    throw new ConfigError(
+      `unsupported ociVersion ${
+        JSON.stringify(ociVersion)
+      }: this runtime implements OCI runtime spec 1.x`,
+    );
+  }
+  const path = isObject(root) ? root.path : undefined;
+  if (typeof path !== "string" || path === "") {
+    throw new ConfigError("cannot parse config.json: root.path: is required");
+  }
+  const values = annotations as Record<string, unknown>;
+  if (Object.values(values).some((v) => typeof v !== "string")) {
+    throw new ConfigError(
+      "cannot parse config.json: annotations: values must be strings",
+    );
+  }
+  return {
+    dir,
+    ociVersion,
+    rootfs: path.startsWith("/") ? path : join(dir, path),
+    firmwareArg: "",
+    cwd: "/",
+    annotations: values as Record<string, string>,
+    env: [],
+    placeholder: true,
+  };
+}
+
+/** A pod sandbox's placeholder that `create` has checked and not yet made. */
+export interface PreparedPlaceholder {
+  /** A placeholder. */
+  placeholder: true;
+  /** The options `create` was given. */
+  options: CreateOptions;
+  /** A bundle from {@linkcode placeholderBundle}. */
+  bundle: Bundle;
+  /** No processor. */
+  device?: undefined;
+}
+
+/**
+ * The second half of `create` for a sandbox: records the container and
+ * spawns its placeholder proxy; no processor is resolved or claimed,
+ * nothing is read from the rootfs. On failure everything done is undone.
+ *
+ * @param rt The runtime context.
+ * @param prepared What `prepareCreate` read.
+ * @returns The stored record.
+ */
+export async function commitPlaceholder(
+  rt: Runtime,
+  { options, bundle }: PreparedPlaceholder,
+): Promise<ContainerRecord> {
+  const { id } = options;
+  makeStateDirs(rt.roots);
+  const dir = containerDir(rt.roots, id);
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new ContainerExistsError(id);
+    }
+    throw fileError("create directory", dir, error);
+  }
+  const lock = await acquireOpLock(dir, id);
+  let proxy: SpawnedProxy | undefined;
+  try {
+    const record: ContainerRecord = {
+      version: 1,
+      ociVersion: bundle.ociVersion,
+      id,
+      status: "creating",
+      pid: 0,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      annotations: { ...bundle.annotations },
+      device: { ...NO_DEVICE },
+      plugin: "",
+      firmware: { source: "" },
+      placeholder: true,
+    };
+    saveRecord(dir, record);
+    proxy = spawnProxy({
+      args: placeholderArgs(dir),
+      writable: [dir],
+      lockPath: join(dir, PROXY_LOCK),
+      passFds: options.preserveFds ?? 0,
+    });
+    record.pid = proxy.pid;
+    if (!proxy.holdsLock) {
+      saveRecord(dir, record);
+      await waitProxyReady(dir, proxy);
+    }
+    record.status = "created";
+    saveRecord(dir, record);
+    writePidFile(options.pidFile, proxy.pid);
+    return record;
+  } catch (error) {
+    proxy?.kill();
+    removeContainerDir(dir);
+    throw error;
+  } finally {
+    lock.close();
+  }
+}
+
+/**
+ * `start` for a placeholder (the caller holds the operation lock and has
+ * checked it can start): it is running from now on. Its proxy has nothing
+ * to do, so it is not told.
+ *
+ * @param dir The container's state directory.
+ * @param record Its record.
+ * @returns The updated record.
+ */
+export function startPlaceholder(
+  dir: string,
+  record: ContainerRecord,
+): ContainerRecord {
+  record.status = "running";
+  saveRecord(dir, record);
+  return record;
+}
+
+/**
+ * The annotations of the pod a CRI container belongs to, from its sandbox's
+ * placeholder record in the same state root (containerd names the sandbox
+ * in {@linkcode SANDBOX_ID_ANNOTATION}).
+ *
+ * @param rt The runtime context.
+ * @param annotations The container's annotations.
+ * @returns The pod's annotations, or undefined when there is no such
+ * placeholder here.
+ */
+export async function podAnnotations(
+  rt: Runtime,
+  annotations: Readonly<Record<string, string>>,
+): Promise<Record<string, string> | undefined> {
+  const sandbox = annotations[SANDBOX_ID_ANNOTATION];
+  if (sandbox === undefined) return undefined;
+  try {
+    validateId(sandbox);
+    const record = await loadRecord(containerDir(rt.roots, sandbox), sandbox);
+    return isPlaceholder(record) ? record.annotations : undefined;
+  } catch {
+    return undefined; // not an id, not ours, gone, or unreadable
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
