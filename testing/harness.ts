@@ -82,7 +82,7 @@ export interface Env extends AsyncDisposable {
   ): Promise<
     { status: string; pid: number; annotations: Record<string, string> }
   >;
-  /** Files now under the firmware directory. */
+  /** Files now under the firmware directory (at any depth, relative paths). */
   storedFirmware(dir?: string): string[];
   /** Where the runtime keeps the state of container `id`. */
   containerDir(id: string): string;
@@ -228,7 +228,7 @@ export async function setUp(
       return JSON.parse(result.stdout);
     },
     storedFirmware(dir = join(sim.root, "lib/firmware")) {
-      return list(dir);
+      return listFiles(dir);
     },
     containerDir(id) {
       return join(root, "containers", id);
@@ -265,6 +265,33 @@ export async function setUp(
     },
   };
   return env;
+}
+
+/**
+ * The files below a directory, at any depth, as paths relative to it
+ * (sorted; `[]` when it does not exist). Directories are not listed: a
+ * vendor's firmware subdirectory (`acme/`) may stay, its files may not.
+ *
+ * @param dir A directory.
+ * @returns Relative paths of the files (not directories) below it.
+ */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (sub: string) => {
+    for (const name of list(join(dir, sub))) {
+      const rel = sub ? `${sub}/${name}` : name;
+      let isDir = false;
+      try {
+        isDir = Deno.lstatSync(join(dir, rel)).isDirectory;
+      } catch {
+        continue; // removed meanwhile
+      }
+      if (isDir) walk(rel);
+      else out.push(rel);
+    }
+  };
+  walk("");
+  return out.sort();
 }
 
 /**
