@@ -231,6 +231,32 @@ export async function prepareCreate(
 }
 
 /**
+ * Makes a new container's state directory and takes its op lock, as the
+ * first step of every `create` (firmware container or pod placeholder).
+ *
+ * @param rt The runtime context.
+ * @param id The container id (validated).
+ * @returns The directory and its held op lock.
+ * @throws {ContainerExistsError} When the id is taken.
+ */
+export async function makeContainerDir(
+  rt: Runtime,
+  id: string,
+): Promise<{ dir: string; lock: Awaited<ReturnType<typeof acquireOpLock>> }> {
+  makeStateDirs(rt.roots);
+  const dir = containerDir(rt.roots, id);
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new ContainerExistsError(id);
+    }
+    throw fileError("create directory", dir, error);
+  }
+  return { dir, lock: await acquireOpLock(dir, id) };
+}
+
+/**
  * The second half of `create`: makes the container directory, records the
  * container, claims the processor, spawns the proxy and writes the pid
  * file. On any failure everything done is undone.
@@ -245,17 +271,7 @@ export async function commitCreate(
 ): Promise<ContainerRecord> {
   if (prepared.placeholder) return await commitPlaceholder(rt, prepared);
   const { options: { id }, device } = prepared;
-  makeStateDirs(rt.roots);
-  const dir = containerDir(rt.roots, id);
-  try {
-    Deno.mkdirSync(dir, { mode: 0o700 });
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new ContainerExistsError(id);
-    }
-    throw fileError("create directory", dir, error);
-  }
-  const lock = await acquireOpLock(dir, id);
+  const { dir, lock } = await makeContainerDir(rt, id);
   pausePoint("create.dir");
   let claimed = false;
   let proxy: SpawnedProxy | undefined;

@@ -20,14 +20,10 @@ import {
   SANDBOX_MARKERS,
 } from "../container/annotations.ts";
 import type { Bundle } from "../firmware/bundle.ts";
-import { makeStateDirs, removeContainerDir } from "../container/removal.ts";
+import { removeContainerDir } from "../container/removal.ts";
 import { validateId } from "../container/ids.ts";
-import {
-  ConfigError,
-  ContainerExistsError,
-  fileError,
-} from "../util/errors.ts";
-import { acquireOpLock, PROXY_LOCK } from "../container/locks.ts";
+import { ConfigError } from "../util/errors.ts";
+import { PROXY_LOCK } from "../container/locks.ts";
 import { containerDir } from "../container/paths.ts";
 import { placeholderArgs } from "../proxy/placeholder.ts";
 import {
@@ -41,7 +37,11 @@ import {
   saveRecord,
 } from "../container/record.ts";
 import type { Runtime } from "../runtime.ts";
-import { type CreateOptions, writePidFile } from "./create.ts";
+import {
+  type CreateOptions,
+  makeContainerDir,
+  writePidFile,
+} from "./create.ts";
 
 /** The device fields of a placeholder's record: it has no processor. */
 const NO_DEVICE = { index: "", name: "", dir: "" } as const;
@@ -152,17 +152,7 @@ export async function commitPlaceholder(
   { options, bundle }: PreparedPlaceholder,
 ): Promise<ContainerRecord> {
   const { id } = options;
-  makeStateDirs(rt.roots);
-  const dir = containerDir(rt.roots, id);
-  try {
-    Deno.mkdirSync(dir, { mode: 0o700 });
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new ContainerExistsError(id);
-    }
-    throw fileError("create directory", dir, error);
-  }
-  const lock = await acquireOpLock(dir, id);
+  const { dir, lock } = await makeContainerDir(rt, id);
   let proxy: SpawnedProxy | undefined;
   try {
     const record: ContainerRecord = {
