@@ -6,7 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type BundleOptions, type Env, setUp } from "./helpers/harness.ts";
+import {
+  type BundleOptions,
+  type Env,
+  LAUNCHER,
+  RUNTIME_BIN,
+  setUp,
+} from "./helpers/harness.ts";
 import { assertClean, pool, sha256 } from "./helpers/inspect.ts";
 import { makeElf } from "../fixtures/make_elf.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
@@ -648,11 +654,20 @@ const CASES: Case[] = [
   },
 ];
 
-Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with one exact line each and leaves nothing behind`, async (t) => {
+/**
+ * The cases for the runtime under test: a comma in a path is refused by the
+ * launcher (its Deno permission flags), which a compiled binary (or its
+ * stand-in, `REMOTEPROC_RUNTIME_BIN`) does not have.
+ */
+const RUN_CASES = RUNTIME_BIN === LAUNCHER
+  ? CASES
+  : CASES.filter((c) => !c.name.startsWith("comma in "));
+
+Deno.test(`a corpus of ${RUN_CASES.length} hostile bundles and arguments fails with one exact line each and leaves nothing behind`, async (t) => {
   assert.ok(CASES.length >= 40);
   await using env = await setUp();
   try {
-    const outcomes = await pool(CASES, 4, async (c, i) => {
+    const outcomes = await pool(RUN_CASES, 4, async (c, i) => {
       const bundle = env.bundle(c.bundle ?? {});
       c.prepare?.(bundle, env);
       const args = c.args
@@ -662,7 +677,7 @@ Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with 
         : ["create", "-b", bundle, `hostile${i}`];
       return { bundle, result: await env.run(args) };
     });
-    for (const [i, c] of CASES.entries()) {
+    for (const [i, c] of RUN_CASES.entries()) {
       await t.step(c.name, () => {
         const { bundle, result } = outcomes[i]!;
         const message = typeof c.error === "string"
@@ -682,7 +697,7 @@ Deno.test(`a corpus of ${CASES.length} hostile bundles and arguments fails with 
       "nothing left in the full state root",
     );
   } finally {
-    for (const c of CASES) c.teardown?.(env.tmp);
+    for (const c of RUN_CASES) c.teardown?.(env.tmp);
   }
 });
 

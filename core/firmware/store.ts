@@ -70,7 +70,6 @@ export function removeRecordedFirmware(
  * import assert from "node:assert/strict";
  * import { checkFirmwareDir } from "./store.ts";
  * import { DeviceError, RuntimeError } from "../util/errors.ts";
-import { oneLine } from "../util/message_text.ts";
  * const file = Deno.makeTempFileSync();
  * assert.throws(() => checkFirmwareDir(file, "firmware directory"), DeviceError);
  * Deno.removeSync(file);
