@@ -291,6 +291,15 @@ async function waitStartResult(
  * records the container stopped. Never throws: what it could not undo is
  * returned, one phrase each, for the error to name after the real cause.
  */
+/** Whether the proxy wrote its start result (a corrupt one counts as none). */
+function reported(dir: string): boolean {
+  try {
+    return readStartResult(dir) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 async function rollBack(
   rt: Runtime,
   record: ContainerRecord,
@@ -299,6 +308,15 @@ async function rollBack(
   policy: StopPolicy,
 ): Promise<string[]> {
   const problems: string[] = [];
+  // A proxy that reported a refusal exits 1 on its own: give it a moment, so
+  // that its engine sees that status rather than our SIGKILL (137).
+  if (isProxyAlive(dir) && reported(dir)) {
+    await pollUntil(() => isProxyAlive(dir) ? undefined : true, {
+      timeoutMs: 1_000,
+      delayMs: 2,
+      maxDelayMs: 20,
+    });
+  }
   if (isProxyAlive(dir)) {
     try {
       sendSignal(record.pid, "SIGKILL");
