@@ -181,3 +181,22 @@ export function print(text: string): void {
     written += Deno.stdout.writeSync(data.subarray(written));
   }
 }
+
+/**
+ * Prints rows as runc prints `list`: each column padded to its widest cell
+ * plus three spaces, the last column unpadded.
+ *
+ * @param rows The header row first, then one row per item.
+ */
+export function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, c) =>
+    Math.max(...rows.map((r) => r[c]!.length))
+  );
+  for (const row of rows) {
+    print(
+      row.map((cell, c) =>
+        c < row.length - 1 ? cell.padEnd(widths[c]! + 3) : cell
+      ).join(""),
+    );
+  }
+}

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { checkFormat, print, type VerbContext } from "./args.ts";
+import { checkFormat, print, printTable, type VerbContext } from "./args.ts";
 import { runVerb } from "./run.ts";
 import { list } from "../core/ops/state.ts";
 
@@ -52,14 +52,5 @@ function printStates(
   const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED"]].concat(
     states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created]),
   );
-  const widths = rows[0]!.map((_, c) =>
-    Math.max(...rows.map((r) => r[c]!.length))
-  );
-  for (const row of rows) {
-    print(
-      row.map((cell, c) =>
-        c < row.length - 1 ? cell.padEnd(widths[c]! + 3) : cell
-      ).join(""),
-    );
-  }
+  printTable(rows);
 }

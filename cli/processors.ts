@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkFormat, print, type VerbContext } from "./args.ts";
+import { checkFormat, print, printTable, type VerbContext } from "./args.ts";
 import { runVerb } from "./run.ts";
 import { listProcessors } from "../core/ops/processors.ts";
 import { registry } from "../plugins/registry.ts";
@@ -35,15 +35,6 @@ export function run(context: VerbContext): Promise<void> {
         p,
       ) => [p.index, p.name, p.state, p.plugin, p.container ?? "-"]),
     );
-    const widths = rows[0]!.map((_, c) =>
-      Math.max(...rows.map((r) => r[c]!.length))
-    );
-    for (const row of rows) {
-      print(
-        row.map((cell, c) =>
-          c < row.length - 1 ? cell.padEnd(widths[c]! + 3) : cell
-        ).join(""),
-      );
-    }
+    printTable(rows);
   });
 }
