@@ -174,8 +174,21 @@ class Proxy {
     say(`${this.#name}: firmware ${firmware} deployed and running`);
   }
 
-  /** Running: one look at the processor; exits once it left `running`. */
+  /**
+   * Running: one look at the processor; exits once it left `running`. A
+   * look that fails (its files went away) ends the proxy with one line,
+   * never an uncaught error.
+   */
   check(): void {
+    try {
+      this.#look();
+    } catch (error) {
+      say(`${this.#name}: stopped: ${describeError(error)}`);
+      this.exit(EXIT.lost);
+    }
+  }
+
+  #look(): void {
     if (this.phase !== "running" || !this.#reader) return;
     if (++this.#ticks >= this.#traceEvery) {
       this.#ticks = 0;
@@ -216,10 +229,10 @@ class Proxy {
    * crashed -> offline -> running. Wait for that before calling it a crash.
    */
   #crashed(): void {
-    const { device, start } = this.#options;
+    const { start } = this.#options;
     if (this.#crashedSince === 0) {
       this.#crashedSince = Date.now();
-      const recovery = this.#sysfs.readRecovery(device);
+      const recovery = this.#recovery();
       say(`${this.#name}: crashed (recovery ${recovery ?? "unknown"})`);
       if (recovery !== "enabled") {
         say(`${this.#name}: stopped: crashed`);
@@ -240,7 +253,7 @@ class Proxy {
   #offline(): void {
     if (
       this.#offlineSince === 0 &&
-      this.#sysfs.readRecovery(this.#options.device) === "enabled"
+      this.#recovery() === "enabled"
     ) {
       this.#offlineSince = Date.now();
       return;
@@ -251,6 +264,20 @@ class Proxy {
     ) return;
     say(`${this.#name}: stopped outside the runtime (offline)`);
     this.exit(EXIT.stoppedExternally);
+  }
+
+  /**
+   * The processor's `recovery` setting, or undefined when it cannot be
+   * read: its device went away (a driver unbound, a simulator reset) or
+   * the confinement inherited from `create` no longer reaches the file.
+   * Unknown is not enabled: the proxy then reports what it saw.
+   */
+  #recovery(): string | undefined {
+    try {
+      return this.#sysfs.readRecovery(this.#options.device);
+    } catch {
+      return undefined;
+    }
   }
 
   /** A requested stop: stops the processor (once it runs) and exits. */
