@@ -28,7 +28,11 @@ async function withPlugin(
   processors: ProcessorSpec[],
   fn: (env: Env, plugin: Running) => Promise<void>,
   options: {
-    before?: (dir: string, kubelet: FakeKubelet, env: Env) => void;
+    before?: (
+      dir: string,
+      kubelet: FakeKubelet,
+      env: Env,
+    ) => void | Promise<void>;
   } = {},
 ): Promise<void> {
   const env = await setUp(processors);
@@ -36,7 +40,7 @@ async function withPlugin(
   Deno.mkdirSync(dir);
   const kubelet = new FakeKubelet(dir);
   await kubelet.start();
-  options.before?.(dir, kubelet, env);
+  await options.before?.(dir, kubelet, env);
   const child = new Deno.Command(LAUNCHER, {
     args: ["--root", env.root, "device-plugin", "--kubelet-dir", dir],
     env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
@@ -88,7 +92,7 @@ async function withPlugin(
     await fn(env, plugin);
   } finally {
     await plugin.stop();
-    kubelet.stop();
+    await kubelet.close();
     await env.close();
   }
 }
@@ -331,7 +335,7 @@ Deno.test("device-plugin registers again, on sockets made anew, when the kubelet
     const { kubelet, dir } = plugin;
     await until(() => kubelet.registrations.length === 1);
     // The kubelet's start-up: it stops, removes every socket, serves anew.
-    kubelet.stop();
+    await kubelet.stop();
     for (const name of sockets(dir)) Deno.removeSync(join(dir, name));
     await plugin.line(
       `waiting for the kubelet: ${join(dir, "kubelet.sock")} does not exist`,
@@ -362,7 +366,7 @@ Deno.test("device-plugin logs a kubelet's refusal on one line and registers on a
     );
     await until(() => plugin.kubelet.registrations.length === 1);
     assert.equal(plugin.lines.filter((l) => l.includes("cannot")).length, 1);
-  }, { before: (_dir, kubelet) => kubelet.failNext = "resource name taken" });
+  }, { before: (_dir, kubelet) => kubelet.refuseNext("resource name taken") });
 });
 
 Deno.test("device-plugin waits while its socket path is taken by another file, then serves and registers", async () => {
@@ -395,9 +399,9 @@ Deno.test("device-plugin gives up on a kubelet that never answers after 5 s, on 
       ]);
       assert.equal(status, "running");
     }, {
-      before: (dir, kubelet) => {
+      before: async (dir, kubelet) => {
         // A kubelet that accepts and never says a word.
-        kubelet.stop();
+        await kubelet.stop();
         listener = Deno.listen({
           transport: "unix",
           path: join(dir, "kubelet.sock"),

@@ -3,66 +3,78 @@
  * `Registration` on `<dir>/kubelet.sock`, records each request, and opens
  * clients on the plugin's endpoints.
  *
+ * The gRPC side runs in a Node.js child (kubelet_peer.cjs), not in the test
+ * process: Deno 2.9's node:http2 can abort the whole process when a
+ * session receives a GOAWAY (denoland/deno#36788), and a test run must not
+ * die of its own kubelet stand-in. This class speaks to the child in JSON
+ * lines and keeps what it reports.
+ *
  * @module
  */
-import * as grpc from "@grpc/grpc-js";
-import { join } from "node:path";
+import { fromFileUrl } from "./paths.ts";
 import {
-  loadApi,
+  DEVICE_PLUGIN_PROTO,
   type RegisterRequest,
 } from "../../core/device_plugin/proto.ts";
 
-// deno-lint-ignore no-explicit-any
-type Method = (this: grpc.Client, ...args: any[]) => unknown;
+const PEER = fromFileUrl(new URL("./kubelet_peer.cjs", import.meta.url));
+
+/** A device list as streamed: ID -> health. */
+export type DeviceList = Record<string, string>;
+
+interface Reply {
+  id?: number;
+  value?: unknown;
+  error?: string;
+  event?: "register" | "list";
+  request?: RegisterRequest;
+  watch?: number;
+  list?: DeviceList;
+}
 
 /** A fake kubelet. */
 export class FakeKubelet {
   /** The registrations received, in order. */
   readonly registrations: RegisterRequest[] = [];
-  /** When set, Register answers with this error (then it is cleared). */
-  failNext: string | undefined;
-  #server: grpc.Server | undefined;
+  #child: Deno.ChildProcess | undefined;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #reading: Promise<void> | undefined;
+  #next = 0;
+  readonly #pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (error: Error) => void }
+  >();
+  readonly #watches = new Map<number, DeviceWatch>();
 
   /** @param dir The device-plugins directory. */
   constructor(readonly dir: string) {}
 
   /** Serves kubelet.sock (made anew). */
   async start(): Promise<void> {
-    const server = new grpc.Server();
-    server.addService(loadApi().Registration.service, {
-      Register: (
-        call: grpc.ServerUnaryCall<RegisterRequest, unknown>,
-        callback: grpc.sendUnaryData<unknown>,
-      ) => {
-        if (this.failNext !== undefined) {
-          const details = this.failNext;
-          this.failNext = undefined;
-          callback({ code: grpc.status.INVALID_ARGUMENT, details });
-          return;
-        }
-        this.registrations.push(call.request);
-        callback(null, {});
-      },
-    });
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(
-        `unix://${join(this.dir, "kubelet.sock")}`,
-        grpc.ServerCredentials.createInsecure(),
-        (error) => error ? reject(error) : resolve(),
-      )
-    );
-    this.#server = server;
+    await this.#ask("start");
   }
 
   /** Stops serving and removes kubelet.sock. */
-  stop(): void {
-    this.#server?.forceShutdown();
-    this.#server = undefined;
-    try {
-      Deno.removeSync(join(this.dir, "kubelet.sock"));
-    } catch {
-      // gone
-    }
+  async stop(): Promise<void> {
+    if (this.#child !== undefined) await this.#ask("stop");
+  }
+
+  /**
+   * Answers the next Register with INVALID_ARGUMENT and these details.
+   *
+   * @param details The error's text.
+   */
+  async refuseNext(details: string): Promise<void> {
+    await this.#ask("failNext", { details });
+  }
+
+  /** Stops serving, closes every client and ends the child. */
+  async close(): Promise<void> {
+    if (this.#child === undefined) return;
+    await this.#stdin!.close();
+    await this.#child.status;
+    await this.#reading;
+    this.#child = undefined;
   }
 
   /**
@@ -72,29 +84,78 @@ export class FakeKubelet {
    * @returns The client.
    */
   plugin(endpoint: string): PluginClient {
-    const Client = loadApi().DevicePlugin;
-    const client = new Client(
-      `unix://${join(this.dir, endpoint)}`,
-      grpc.credentials.createInsecure(),
-    );
     const unary = (method: string) => (request: unknown) =>
-      new Promise<unknown>((resolve, reject) =>
-        (client as unknown as Record<string, Method>)[method]!.call(
-          client,
-          request,
-          { deadline: Date.now() + 5000 },
-          (error: Error | null, value: unknown) =>
-            error ? reject(error) : resolve(value),
-        )
-      );
+      this.#ask("call", { endpoint, method, request });
     return {
       options: unary("GetDevicePluginOptions"),
       allocate: unary("Allocate"),
       preferred: unary("GetPreferredAllocation"),
       preStart: unary("PreStartContainer"),
-      watch: () => new DeviceWatch(client),
-      close: () => client.close(),
+      watch: () => {
+        const id = this.#next++;
+        const watch = new DeviceWatch(() =>
+          this.#tell("cancel", { watch: id })
+        );
+        this.#watches.set(id, watch);
+        this.#tell("watch", { endpoint, watch: id });
+        return watch;
+      },
+      close: () => this.#tell("close", { endpoint }),
     };
+  }
+
+  #spawn(): void {
+    const child = new Deno.Command("node", {
+      args: [PEER, this.dir, DEVICE_PLUGIN_PROTO],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#child = child;
+    this.#stdin = child.stdin.getWriter();
+    this.#reading = (async () => {
+      let rest = "";
+      for await (
+        const chunk of child.stdout.pipeThrough(new TextDecoderStream())
+      ) {
+        rest += chunk;
+        const lines = rest.split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) this.#receive(JSON.parse(line));
+      }
+      for (const { reject } of this.#pending.values()) {
+        reject(new Error("the kubelet stand-in (node) exited"));
+      }
+      this.#pending.clear();
+    })();
+  }
+
+  #receive(reply: Reply): void {
+    if (reply.event === "register") this.registrations.push(reply.request!);
+    else if (reply.event === "list") {
+      this.#watches.get(reply.watch!)?.lists.push(reply.list!);
+    } else {
+      const pending = this.#pending.get(reply.id!);
+      this.#pending.delete(reply.id!);
+      if (reply.error !== undefined) pending?.reject(new Error(reply.error));
+      else pending?.resolve(reply.value);
+    }
+  }
+
+  #tell(op: string, args: Record<string, unknown> = {}): number {
+    if (this.#child === undefined) this.#spawn();
+    const id = this.#next++;
+    void this.#stdin!.write(
+      new TextEncoder().encode(JSON.stringify({ id, op, ...args }) + "\n"),
+    );
+    return id;
+  }
+
+  #ask(op: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.#tell(op, args);
+    return new Promise((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject })
+    );
   }
 }
 
@@ -108,31 +169,14 @@ export interface PluginClient {
   close(): void;
 }
 
-/** A device list as streamed: ID -> health. */
-export type DeviceList = Record<string, string>;
-
 /** One ListAndWatch stream, its messages kept in order. */
 export class DeviceWatch {
   /** Every list received. */
   readonly lists: DeviceList[] = [];
-  #call: grpc.ClientReadableStream<unknown>;
-
-  constructor(client: grpc.Client) {
-    const method = (client as unknown as Record<string, Method>)
-      .ListAndWatch!;
-    this.#call = method.call(client, {}) as grpc.ClientReadableStream<unknown>;
-    this.#call.on(
-      "data",
-      (message: { devices: { ID: string; health: string }[] }) => {
-        this.lists.push(
-          Object.fromEntries(message.devices.map((d) => [d.ID, d.health])),
-        );
-      },
-    );
-    this.#call.on("error", () => {});
-  }
-
   #seen = 0;
+
+  /** @param onCancel Ends the stream. */
+  constructor(readonly onCancel: () => void) {}
 
   /**
    * Waits for a list that satisfies `fn`, among those received after the
@@ -164,6 +208,6 @@ export class DeviceWatch {
 
   /** Ends the stream. */
   cancel(): void {
-    this.#call.cancel();
+    this.onCancel();
   }
 }

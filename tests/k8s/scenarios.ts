@@ -590,7 +590,7 @@ Deno.test("a pod that requests remoteproc.io/dsp runs on the processor the devic
   } finally {
     plugin.kill("SIGTERM");
     assert.equal((await plugin.status).code, 0);
-    kubelet.stop();
+    await kubelet.close();
   }
   assert.deepEqual(list(dir), []);
   await assertNothingLeft();
