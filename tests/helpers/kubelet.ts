@@ -68,9 +68,10 @@ export class FakeKubelet {
     await this.#ask("failNext", { details });
   }
 
-  /** Stops serving, closes every client and ends the child. */
+  /** Stops serving (kubelet.sock goes), closes every client, ends the child. */
   async close(): Promise<void> {
     if (this.#child === undefined) return;
+    await this.stop();
     await this.#stdin!.close();
     await this.#child.status;
     await this.#reading;
