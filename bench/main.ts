@@ -992,7 +992,7 @@ async function devicePlugin(): Promise<void> {
     await grpcFloor.status;
     plugin.kill("SIGTERM");
     await plugin.status;
-    kubelet.stop();
+    await kubelet.close();
     await env.close();
   }
 }

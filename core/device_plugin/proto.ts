@@ -4,15 +4,16 @@
  * `pkg/apis/deviceplugin/v1beta1/api.proto` (the wire format depends only
  * on those), with the gogoproto options, `Device.topology`, the mounts, device nodes
  * and CDI devices of `ContainerAllocateResponse` left out (never set).
- * The text is parsed by protobufjs when the device plugin starts, so no
- * `.proto` file has to be found at run time (sources, bundle and compiled
- * binary alike).
+ * The text is the reference (tests hand it to protobufjs, on the kubelet's
+ * side); the plugin itself encodes with the schemas below through
+ * `codec.ts`, so no `.proto` file is found or parsed at run time (sources,
+ * bundle and compiled binary alike) and protobufjs is never loaded.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import protobuf from "protobufjs";
+import { Buffer } from "node:buffer";
+import { decode, encode, type MessageSchema } from "./codec.ts";
 
 /** The API version the plugin registers with. */
 export const API_VERSION = "v1beta1";
@@ -133,6 +134,101 @@ export interface DevicePluginApi {
   DevicePlugin: grpc.ServiceClientConstructor;
 }
 
+// The messages of DEVICE_PLUGIN_PROTO, field for field.
+const Empty: MessageSchema = [];
+const DevicePluginOptionsMsg: MessageSchema = [
+  { name: "pre_start_required", no: 1, kind: "bool" },
+  { name: "get_preferred_allocation_available", no: 2, kind: "bool" },
+];
+const RegisterRequestMsg: MessageSchema = [
+  { name: "version", no: 1, kind: "string" },
+  { name: "endpoint", no: 2, kind: "string" },
+  { name: "resource_name", no: 3, kind: "string" },
+  { name: "options", no: 4, kind: DevicePluginOptionsMsg },
+];
+const ListAndWatchResponse: MessageSchema = [{
+  name: "devices",
+  no: 1,
+  kind: [
+    { name: "ID", no: 1, kind: "string" },
+    { name: "health", no: 2, kind: "string" },
+  ],
+  repeated: true,
+}];
+const PreferredAllocationRequest: MessageSchema = [{
+  name: "container_requests",
+  no: 1,
+  kind: [
+    { name: "available_deviceIDs", no: 1, kind: "string", repeated: true },
+    { name: "must_include_deviceIDs", no: 2, kind: "string", repeated: true },
+    { name: "allocation_size", no: 3, kind: "int32" },
+  ],
+  repeated: true,
+}];
+const PreferredAllocationResponse: MessageSchema = [{
+  name: "container_responses",
+  no: 1,
+  kind: [{ name: "deviceIDs", no: 1, kind: "string", repeated: true }],
+  repeated: true,
+}];
+const PreStartContainerRequest: MessageSchema = [
+  { name: "devicesIDs", no: 1, kind: "string", repeated: true },
+];
+const AllocateRequest: MessageSchema = [{
+  name: "container_requests",
+  no: 1,
+  kind: [{ name: "devicesIDs", no: 1, kind: "string", repeated: true }],
+  repeated: true,
+}];
+const AllocateResponse: MessageSchema = [{
+  name: "container_responses",
+  no: 1,
+  kind: [
+    { name: "envs", no: 1, kind: "map" },
+    { name: "annotations", no: 4, kind: "map" },
+  ],
+  repeated: true,
+}];
+
+/** The messages by name, for tests that check them against the text. */
+export const MESSAGES: Record<string, MessageSchema> = {
+  Empty,
+  DevicePluginOptions: DevicePluginOptionsMsg,
+  RegisterRequest: RegisterRequestMsg,
+  ListAndWatchResponse,
+  PreferredAllocationRequest,
+  PreferredAllocationResponse,
+  PreStartContainerRequest,
+  PreStartContainerResponse: Empty,
+  AllocateRequest,
+  AllocateResponse,
+};
+
+function method(
+  service: string,
+  name: string,
+  request: MessageSchema,
+  response: MessageSchema,
+  responseStream = false,
+): grpc.MethodDefinition<unknown, unknown> {
+  const serialize = (schema: MessageSchema) => (value: unknown) => {
+    const bytes = encode(schema, value as Record<string, unknown>);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  };
+  const deserialize = (schema: MessageSchema) => (bytes: Buffer) =>
+    decode(schema, bytes);
+  return {
+    path: `/v1beta1.${service}/${name}`,
+    requestStream: false,
+    responseStream,
+    requestSerialize: serialize(request),
+    requestDeserialize: deserialize(request),
+    responseSerialize: serialize(response),
+    responseDeserialize: deserialize(response),
+    originalName: name,
+  };
+}
+
 let api: DevicePluginApi | undefined;
 
 /**
@@ -151,15 +247,39 @@ let api: DevicePluginApi | undefined;
  */
 export function loadApi(): DevicePluginApi {
   if (api !== undefined) return api;
-  const root = protobuf.parse(DEVICE_PLUGIN_PROTO, { keepCase: true }).root;
-  const definition = protoLoader.fromJSON(root.toJSON(), {
-    keepCase: true,
-    defaults: true,
-    arrays: true,
-    objects: true,
-  });
-  const loaded = grpc.loadPackageDefinition(definition);
-  const pkg = loaded["v1beta1"] as unknown as DevicePluginApi;
-  api = pkg;
-  return pkg;
+  const dp = "DevicePlugin";
+  api = {
+    Registration: grpc.makeGenericClientConstructor({
+      Register: method("Registration", "Register", RegisterRequestMsg, Empty),
+    }, "Registration"),
+    DevicePlugin: grpc.makeGenericClientConstructor({
+      GetDevicePluginOptions: method(
+        dp,
+        "GetDevicePluginOptions",
+        Empty,
+        DevicePluginOptionsMsg,
+      ),
+      ListAndWatch: method(
+        dp,
+        "ListAndWatch",
+        Empty,
+        ListAndWatchResponse,
+        true,
+      ),
+      GetPreferredAllocation: method(
+        dp,
+        "GetPreferredAllocation",
+        PreferredAllocationRequest,
+        PreferredAllocationResponse,
+      ),
+      Allocate: method(dp, "Allocate", AllocateRequest, AllocateResponse),
+      PreStartContainer: method(
+        dp,
+        "PreStartContainer",
+        PreStartContainerRequest,
+        Empty,
+      ),
+    }, dp),
+  };
+  return api;
 }
