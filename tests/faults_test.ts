@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Env, LAUNCHER, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
+import { type Env, setUp } from "./helpers/harness.ts";
 import { assertClean } from "./helpers/inspect.ts";
 import { READY_FILE } from "../core/proxy/files.ts";
 import { PROFILES_DIR } from "../core/container/paths.ts";
@@ -64,13 +64,15 @@ async function stopped(env: Env, id: string): Promise<void> {
   await env.until(async () => (await env.state(id)).status === "stopped");
 }
 
-Deno.test("start with firmware_class.path naming a file, or a directory outside the sysroot, fails with one line naming it; delete --force then cleans up", async (t) => {
+Deno.test("start with firmware_class.path naming a file, or a directory outside the sysroot (or a symlink to one), fails with one line naming it; delete --force then cleans up", async (t) => {
   await using env = await setUp();
   const file = join(env.sysroot, "etc/firmware-path-file");
   Deno.mkdirSync(join(file, ".."), { recursive: true });
   Deno.writeTextFileSync(file, "");
   const outside = join(env.tmp, "outside-the-sysroot");
   Deno.mkdirSync(outside);
+  const link = join(env.sysroot, "firmware-elsewhere");
+  run("/bin/ln", ["-s", outside, link]);
   const cases = [
     {
       name: "a regular file",
@@ -84,11 +86,16 @@ Deno.test("start with firmware_class.path naming a file, or a directory outside 
       error:
         `firmware directory ${outside} (firmware_class.path) is outside the paths this runtime may write (with a sysroot, only the sysroot)`,
     },
+    {
+      name: "a symlink in the sysroot to a directory outside it",
+      path: link,
+      error:
+        `firmware directory ${link} (firmware_class.path) is outside the paths this runtime may write (with a sysroot, only the sysroot)`,
+    },
   ];
-  // Outside the sysroot is refused by the launcher's Deno permissions; a
-  // compiled binary (or its stand-in) runs with -A and may write there.
-  const run = RUNTIME_BIN === LAUNCHER ? cases : cases.slice(0, 1);
-  for (const c of run) {
+  // Outside the sysroot is refused by path, not only by the launcher's Deno
+  // permissions: a compiled binary (or its stand-in) runs with -A.
+  for (const c of cases) {
     await t.step(c.name, async () => {
       env.sim.setFirmwarePath(c.path);
       try {

@@ -96,6 +96,7 @@ export async function embeddedFiles(
   modules.forEach((m) => walk(url(m)));
   const files = new Set<string>(roots.filter((r) => !modules.includes(r)));
   for (const specifier of seen) {
+    if (!specifier.startsWith("file:")) continue; // node:, built into Deno
     const path = relative(PROJECT, new URL(specifier).pathname);
     const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
     files.add(pkg ? `node_modules/${pkg[1]}` : path);

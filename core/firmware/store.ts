@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "../util/posix_path.ts";
+import { basename, dirname, join } from "../util/posix_path.ts";
 import { removeIfPresent } from "../util/fs.ts";
 import { DeviceError, RuntimeError } from "../util/errors.ts";
 import { oneLine } from "../util/message_text.ts";
@@ -62,8 +62,10 @@ export function removeRecordedFirmware(
 
 /**
  * Checks that the firmware directory is one `start` can store into: a
- * directory (made if missing) that this process may write. Each problem is
- * one line naming the directory.
+ * directory (made if missing) that this process may write and, with a
+ * sysroot, inside it (symlinks resolved), whatever Deno permissions the
+ * process runs with (the launcher's flags, or a compiled binary's `-A`).
+ * Each problem is one line naming the directory.
  *
  * @example
  * ```ts
@@ -77,11 +79,17 @@ export function removeRecordedFirmware(
  *
  * @param dir The kernel's firmware directory.
  * @param what How to name it (`firmware directory X (firmware_class.path)`).
+ * @param sysroot The sysroot (`/` on a real board).
  * @throws {DeviceError} When it is not a directory, cannot be made, or is
  * outside what this process may write.
  */
-export function checkFirmwareDir(dir: string, what: string): void {
+export function checkFirmwareDir(
+  dir: string,
+  what: string,
+  sysroot = "/",
+): void {
   if (
+    !isWithin(resolvedPath(sysroot), resolvedPath(dir)) ||
     Deno.permissions.querySync({ name: "write", path: dir }).state !== "granted"
   ) {
     throw new DeviceError(
@@ -97,6 +105,25 @@ export function checkFirmwareDir(dir: string, what: string): void {
     });
   }
   if (!info.isDirectory) throw new DeviceError(`${what} is not a directory`);
+}
+
+function isWithin(root: string, path: string): boolean {
+  return root === "/" || path === root || path.startsWith(`${root}/`);
+}
+
+/** A path with the symlinks of its longest existing prefix resolved. */
+function resolvedPath(path: string): string {
+  const rest: string[] = [];
+  for (let at = path;;) {
+    try {
+      return join(Deno.realPathSync(at), ...rest.reverse());
+    } catch {
+      const parent = dirname(at);
+      if (parent === at) return path;
+      rest.push(basename(at));
+      at = parent;
+    }
+  }
 }
 
 function statOrMake(dir: string): Deno.FileInfo {

@@ -97,7 +97,11 @@ export function start(rt: Runtime, id: string): Promise<ContainerRecord> {
     assertOffline(rt.sysfs, device);
 
     const firmwareDir = rt.sysfs.firmwareDir();
-    checkFirmwareDir(firmwareDir, firmwareDirLabel(rt, firmwareDir));
+    checkFirmwareDir(
+      firmwareDir,
+      firmwareDirLabel(rt, firmwareDir),
+      rt.roots.sysroot,
+    );
     // The rootfs may have changed since create: the bytes stored come from
     // the directory create resolved, through descriptors, or start stops here.
     const source = openFirmwareSource(
