@@ -80,7 +80,7 @@ export {
   selectProcessor,
 } from "./core/device/selection.ts";
 /** Pod sandboxes, recognised by the CRI runtimes' annotations. */
-export { isSandbox } from "./core/ops/sandbox.ts";
+export { isSandbox } from "./core/firmware/bundle.ts";
 /** The context every operation takes (roots, sysfs access, plugins). */
 export type { Runtime, RuntimeOptions } from "./core/runtime.ts";
 /** Sysfs access, the one way to a processor. */

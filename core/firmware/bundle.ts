@@ -10,10 +10,10 @@
 import { isAbsolute, join, normalize, resolve } from "../util/posix_path.ts";
 import { ConfigError } from "../util/errors.ts";
 import { fieldPath, oneLine } from "../util/message_text.ts";
-import { isValidConfig } from "./config_check.ts";
+import { isObject, isValidConfig, OCI_VERSION } from "./config_check.ts";
+import { SANDBOX_MARKERS } from "../container/annotations.ts";
 import { lazyImport } from "../util/lazy.ts";
 import { errnoText } from "../device/sysfs.ts";
-import { isSandbox, placeholderBundle } from "../ops/sandbox.ts";
 import type { Config } from "./config_schema.ts";
 
 /** Largest config.json accepted. */
@@ -251,4 +251,72 @@ export function secureJoin(
     pending = [...rest, ...pending];
   }
   return join(root, ...done);
+}
+
+/**
+ * Whether annotations mark a pod's sandbox container: one of
+ * {@linkcode SANDBOX_MARKERS} with exactly its value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSandbox } from "./bundle.ts";
+ *
+ * assert.ok(isSandbox({ "io.kubernetes.cri.container-type": "sandbox" }));
+ * assert.ok(!isSandbox({ "io.kubernetes.cri.container-type": "container" }));
+ * assert.ok(!isSandbox({ "io.kubernetes.cri.container-type": "Sandbox " }));
+ * assert.ok(!isSandbox(undefined));
+ * ```
+ *
+ * @param annotations A config's `annotations` (any value).
+ * @returns True for a sandbox.
+ */
+export function isSandbox(annotations: unknown): boolean {
+  if (!isObject(annotations)) return false;
+  return Object.entries(SANDBOX_MARKERS).some(([key, value]) =>
+    Object.hasOwn(annotations, key) && annotations[key] === value
+  );
+}
+
+/**
+ * The bundle of a sandbox's config.json: only `ociVersion`, `root.path` and
+ * the annotations are read; `process` is ignored.
+ *
+ * @param raw The parsed config.json, marked by {@linkcode isSandbox}.
+ * @param dir The absolute bundle directory.
+ * @returns The bundle, with `placeholder` set.
+ * @throws {ConfigError} When those fields are malformed.
+ */
+export function placeholderBundle(
+  raw: Record<string, unknown>,
+  dir: string,
+): Bundle {
+  const { ociVersion, root, annotations } = raw;
+  if (typeof ociVersion !== "string" || !OCI_VERSION.test(ociVersion)) {
+    throw new ConfigError(
+      `unsupported ociVersion ${
+        JSON.stringify(ociVersion)
+      }: this runtime implements OCI runtime spec 1.x`,
+    );
+  }
+  const path = isObject(root) ? root.path : undefined;
+  if (typeof path !== "string" || path === "") {
+    throw new ConfigError("cannot parse config.json: root.path: is required");
+  }
+  const values = annotations as Record<string, unknown>;
+  if (Object.values(values).some((v) => typeof v !== "string")) {
+    throw new ConfigError(
+      "cannot parse config.json: annotations: values must be strings",
+    );
+  }
+  return {
+    dir,
+    ociVersion,
+    rootfs: path.startsWith("/") ? path : join(dir, path),
+    firmwareArg: "",
+    cwd: "/",
+    annotations: values as Record<string, string>,
+    env: [],
+    placeholder: true,
+  };
 }

@@ -8,7 +8,8 @@
  */
 import type { Config } from "./config_schema.ts";
 
-const OCI_VERSION = /^1\.\d+\.\d+(?:[-+].*)?$/;
+/** The `ociVersion` values this runtime implements: OCI runtime spec 1.x. */
+export const OCI_VERSION = /^1\.\d+\.\d+(?:[-+].*)?$/;
 
 /**
  * Whether a parsed config.json is valid for this runtime.
@@ -30,7 +31,8 @@ export function isValidConfig(value: unknown): value is Config {
         Object.values(annotations).every((v) => typeof v === "string")));
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Whether a JSON value is an object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

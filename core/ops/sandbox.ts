@@ -15,14 +15,10 @@
  * @module
  */
 import { join } from "../util/posix_path.ts";
-import {
-  SANDBOX_ID_ANNOTATION,
-  SANDBOX_MARKERS,
-} from "../container/annotations.ts";
+import { SANDBOX_ID_ANNOTATION } from "../container/annotations.ts";
 import type { Bundle } from "../firmware/bundle.ts";
 import { removeContainerDir } from "../container/removal.ts";
 import { validateId } from "../container/ids.ts";
-import { ConfigError } from "../util/errors.ts";
 import { PROXY_LOCK } from "../container/locks.ts";
 import { containerDir } from "../container/paths.ts";
 import { placeholderArgs } from "../proxy/placeholder.ts";
@@ -46,33 +42,6 @@ import {
 /** The device fields of a placeholder's record: it has no processor. */
 const NO_DEVICE = { index: "", name: "", dir: "" } as const;
 
-const OCI_VERSION = /^1\.\d+\.\d+(?:[-+].*)?$/;
-
-/**
- * Whether annotations mark a pod's sandbox container: one of
- * {@linkcode SANDBOX_MARKERS} with exactly its value.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isSandbox } from "./sandbox.ts";
- *
- * assert.ok(isSandbox({ "io.kubernetes.cri.container-type": "sandbox" }));
- * assert.ok(!isSandbox({ "io.kubernetes.cri.container-type": "container" }));
- * assert.ok(!isSandbox({ "io.kubernetes.cri.container-type": "Sandbox " }));
- * assert.ok(!isSandbox(undefined));
- * ```
- *
- * @param annotations A config's `annotations` (any value).
- * @returns True for a sandbox.
- */
-export function isSandbox(annotations: unknown): boolean {
-  if (!isObject(annotations)) return false;
-  return Object.entries(SANDBOX_MARKERS).some(([key, value]) =>
-    Object.hasOwn(annotations, key) && annotations[key] === value
-  );
-}
-
 /**
  * Whether a record is a pod sandbox's placeholder.
  *
@@ -81,49 +50,6 @@ export function isSandbox(annotations: unknown): boolean {
  */
 export function isPlaceholder(record: ContainerRecord): boolean {
   return record.placeholder === true;
-}
-
-/**
- * The bundle of a sandbox's config.json: only `ociVersion`, `root.path` and
- * the annotations are read; `process` is ignored.
- *
- * @param raw The parsed config.json, marked by {@linkcode isSandbox}.
- * @param dir The absolute bundle directory.
- * @returns The bundle, with `placeholder` set.
- * @throws {ConfigError} When those fields are malformed.
- */
-export function placeholderBundle(
-  raw: Record<string, unknown>,
-  dir: string,
-): Bundle {
-  const { ociVersion, root, annotations } = raw;
-  if (typeof ociVersion !== "string" || !OCI_VERSION.test(ociVersion)) {
-    throw new ConfigError(
-      `unsupported ociVersion ${
-        JSON.stringify(ociVersion)
-      }: this runtime implements OCI runtime spec 1.x`,
-    );
-  }
-  const path = isObject(root) ? root.path : undefined;
-  if (typeof path !== "string" || path === "") {
-    throw new ConfigError("cannot parse config.json: root.path: is required");
-  }
-  const values = annotations as Record<string, unknown>;
-  if (Object.values(values).some((v) => typeof v !== "string")) {
-    throw new ConfigError(
-      "cannot parse config.json: annotations: values must be strings",
-    );
-  }
-  return {
-    dir,
-    ociVersion,
-    rootfs: path.startsWith("/") ? path : join(dir, path),
-    firmwareArg: "",
-    cwd: "/",
-    annotations: values as Record<string, string>,
-    env: [],
-    placeholder: true,
-  };
 }
 
 /** A pod sandbox's placeholder that `create` has checked and not yet made. */
@@ -236,8 +162,4 @@ export async function podAnnotations(
   } catch {
     return undefined; // not an id, not ours, gone, or unreadable
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
