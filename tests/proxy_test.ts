@@ -121,6 +121,7 @@ async function createWith(
   id: string,
   redirect: string,
   extraArgs: string[] = [],
+  bundle = env.bundle(),
 ): Promise<{ code: number; stderr: string }> {
   const err = join(env.tmp, `${id}.err`);
   const status = await new Deno.Command("/bin/sh", {
@@ -133,7 +134,7 @@ async function createWith(
       "create",
       ...extraArgs,
       "--bundle",
-      env.bundle(),
+      bundle,
       id,
     ],
     env: { REMOTEPROC_RUNTIME_SYSROOT: env.sysroot },
@@ -162,6 +163,21 @@ Deno.test("the proxy does not inherit the caller's descriptors: it holds stdio a
   assert.deepEqual(await inheritable(env, "c1"), []);
   // Its stdin is its lock (handed over by create, see proxy_protocol.ts).
   assert.match(fds.find((d) => d.fd === 0)?.target ?? "", /\/proxy\.lock$/);
+});
+
+Deno.test("a pod sandbox's placeholder proxy does not inherit the caller's descriptors either", async () => {
+  await using env = await setUp();
+  const extra = join(env.tmp, "extra");
+  const sandbox = env.bundle({
+    files: {},
+    config: { process: { args: ["/pause"], cwd: "/", terminal: false } },
+    annotations: { "io.kubernetes.cri.container-type": "sandbox" },
+  });
+  const created = await createWith(env, "pod1", `7>${extra}`, [], sandbox);
+  assert.equal(created.code, 0, created.stderr);
+  const { pid } = await env.state("pod1");
+  assert.deepEqual(descriptors(pid).filter((d) => d.target === extra), []);
+  assert.deepEqual(await inheritable(env, "pod1"), []);
 });
 
 Deno.test("a pipe handed to create reaches EOF when create exits, while the container lives on", async () => {
@@ -234,41 +250,52 @@ Deno.test("--preserve-fds naming a descriptor the runtime was not given fails in
   assert.deepEqual(env.claims(), []);
 });
 
-Deno.test("without FFI (create spawns through Deno.Command) the proxy closes what it inherited before it is ready", async () => {
+Deno.test("without FFI (create spawns through Deno.Command) the proxy, and a pod sandbox's placeholder, close what they inherited before they are ready", async () => {
   await using env = await setUp();
   const project = new URL("..", import.meta.url).pathname;
   const extra = join(env.tmp, "extra");
-  const status = await new Deno.Command("/bin/sh", {
-    args: [
-      "-c",
-      `exec 7>${extra} 3>${extra}.kept; exec "$@" >/dev/null 2>&1`,
-      "sh",
-      Deno.execPath(),
-      "run",
-      "-q",
-      `--config=${project}deno.json`,
-      "-P=sysroot",
-      "--deny-ffi",
-      `--allow-write=${env.sysroot}`,
-      `${project}cli.ts`,
-      `--sysroot=${env.sysroot}`,
-      "create",
-      "--preserve-fds=1",
-      "--bundle",
-      env.bundle(),
-      "c1",
-    ],
-    env: { DENO_DIR: `${project}.cache/deno` },
-    cwd: env.tmp,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  assert.equal(status.code, 0);
-  assert.deepEqual(
-    (await inheritable(env, "c1")).map((d) => [d.fd, d.target]),
-    [[3, `${extra}.kept`]],
-  );
+  const bundles = {
+    c1: env.bundle(),
+    pod1: env.bundle({
+      files: {},
+      config: { process: { args: ["/pause"], cwd: "/", terminal: false } },
+      annotations: { "io.kubernetes.cri.container-type": "sandbox" },
+    }),
+  };
+  for (const [id, bundle] of Object.entries(bundles)) {
+    const status = await new Deno.Command("/bin/sh", {
+      args: [
+        "-c",
+        `exec 7>${extra} 3>${extra}.kept; exec "$@" >/dev/null 2>&1`,
+        "sh",
+        Deno.execPath(),
+        "run",
+        "-q",
+        `--config=${project}deno.json`,
+        "-P=sysroot",
+        "--deny-ffi",
+        `--allow-write=${env.sysroot}`,
+        `${project}cli.ts`,
+        `--sysroot=${env.sysroot}`,
+        "create",
+        "--preserve-fds=1",
+        "--bundle",
+        bundle,
+        id,
+      ],
+      env: { DENO_DIR: `${project}.cache/deno` },
+      cwd: env.tmp,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assert.equal(status.code, 0, id);
+    assert.deepEqual(
+      (await inheritable(env, id)).map((d) => [d.fd, d.target]),
+      [[3, `${extra}.kept`]],
+      id,
+    );
+  }
 });
 
 Deno.test({
