@@ -527,12 +527,15 @@ export function label(device: Pick<Device, "index" | "name">): string {
 }
 
 /**
- * The kernel's answer to a failed write, as `EIO (Input/output error)`.
+ * The kernel's answer to a failed sysfs write, as `EBUSY (Device or resource
+ * busy)`: the errno name is what remoteproc drivers and their docs speak of.
+ * Failed file operations elsewhere read as runc's do (`osReason` in
+ * core/util/errors.ts).
  *
  * @param error What the write threw.
  * @returns A short description.
  */
-export function errnoText(error: unknown): string {
+function errnoText(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const text = error.message.replace(/\s*\(os error \d+\).*$/s, "")

@@ -8,12 +8,11 @@
  * @module
  */
 import { isAbsolute, join, normalize, resolve } from "../util/posix_path.ts";
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError, osReason } from "../util/errors.ts";
 import { fieldPath, oneLine } from "../util/message_text.ts";
 import { isObject, isValidConfig, OCI_VERSION } from "./config_check.ts";
 import { SANDBOX_MARKERS } from "../container/annotations.ts";
 import { lazyImport } from "../util/lazy.ts";
-import { errnoText } from "../device/sysfs.ts";
 import type { Config } from "./config_schema.ts";
 
 /** Largest config.json accepted. */
@@ -243,7 +242,7 @@ export function secureJoin(
       throw new ConfigError(
         `firmware file ${JSON.stringify(label)}: /${
           oneLine([...done, part].join("/"))
-        } changed while it was resolved (${errnoText(error)})`,
+        } changed while it was resolved (${osReason(error)})`,
       );
     }
     const rest = target.split("/").filter((c) => c !== "" && c !== ".");

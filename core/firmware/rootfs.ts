@@ -16,7 +16,7 @@
  */
 import { relative } from "../util/posix_path.ts";
 import { secureJoin } from "./bundle.ts";
-import { ConfigError, FirmwareError } from "../util/errors.ts";
+import { ConfigError, FirmwareError, osReason } from "../util/errors.ts";
 import { MAX_FIRMWARE_BYTES } from "./check.ts";
 import {
   closeDescriptor,
@@ -28,7 +28,6 @@ import {
   statDescriptor,
 } from "../os/libc.ts";
 import { oneLine } from "../util/message_text.ts";
-import { errnoText } from "../device/sysfs.ts";
 
 /**
  * A file's identity: the device and inode `stat` gives.
@@ -180,7 +179,7 @@ function openByDescriptor(
       throw rootfsChanged(
         rootfs,
         rootfsProblem(rootfs, identity) ??
-          `cannot open it: ${errnoText(error)}`,
+          `cannot open it: ${osReason(error)}`,
       );
     }
     opened.push(fd);
@@ -222,7 +221,7 @@ function openByDescriptor(
     };
   } catch (error) {
     if (error instanceof ErrnoError) {
-      throw changedWhileOpened(shown, errnoText(error));
+      throw changedWhileOpened(shown, osReason(error));
     }
     throw error;
   } finally {
@@ -248,7 +247,7 @@ function openByPath(
   try {
     file = Deno.openSync(source, { read: true });
   } catch (error) {
-    throw changedWhileOpened(shown, errnoText(error));
+    throw changedWhileOpened(shown, osReason(error));
   }
   const info = file.statSync();
   const problem = rootfsProblem(rootfs, identity);

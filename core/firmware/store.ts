@@ -8,10 +8,9 @@
  */
 import { basename, dirname, join } from "../util/posix_path.ts";
 import { removeIfPresent } from "../util/fs.ts";
-import { DeviceError, RuntimeError } from "../util/errors.ts";
+import { DeviceError, osReason, RuntimeError } from "../util/errors.ts";
 import { oneLine } from "../util/message_text.ts";
 import type { FirmwareSource } from "./rootfs.ts";
-import { errnoText } from "../device/sysfs.ts";
 
 const COMPONENT = /^[A-Za-z0-9._-]+$/;
 const RANDOM = /[0-9a-f]{8}/;
@@ -71,7 +70,7 @@ export function removeRecordedFirmware(
  * ```ts
  * import assert from "node:assert/strict";
  * import { checkFirmwareDir } from "./store.ts";
- * import { DeviceError, RuntimeError } from "../util/errors.ts";
+ * import { DeviceError, osReason, RuntimeError } from "../util/errors.ts";
  * const file = Deno.makeTempFileSync();
  * assert.throws(() => checkFirmwareDir(file, "firmware directory"), DeviceError);
  * Deno.removeSync(file);
@@ -100,7 +99,7 @@ export function checkFirmwareDir(
   try {
     info = statOrMake(dir);
   } catch (error) {
-    throw new DeviceError(`${what} cannot be used: ${errnoText(error)}`, {
+    throw new DeviceError(`${what} cannot be used: ${osReason(error)}`, {
       cause: error,
     });
   }
@@ -161,7 +160,7 @@ export function storeFirmware(
   } catch (error) {
     if (error instanceof RuntimeError) throw error;
     throw new DeviceError(
-      `cannot store firmware ${oneLine(target)}: ${errnoText(error)}`,
+      `cannot store firmware ${oneLine(target)}: ${osReason(error)}`,
       { cause: error },
     );
   }

@@ -13,7 +13,12 @@ import { join } from "../util/posix_path.ts";
 import { pausePoint } from "../util/test_pause_points.ts";
 import { removeContainerDir } from "../container/removal.ts";
 import { claimedByOther, claimOf, releaseClaim } from "../device/claims.ts";
-import { describeError, DeviceError, RuntimeError } from "../util/errors.ts";
+import {
+  describeError,
+  DeviceError,
+  osReason,
+  RuntimeError,
+} from "../util/errors.ts";
 import {
   isStoredFirmwareName,
   removeRecordedFirmware,
@@ -31,7 +36,6 @@ import type { Runtime } from "../runtime.ts";
 import { assertCanDelete } from "../container/status.ts";
 import { type Plugin, stopPolicyOf } from "../plugin/types.ts";
 import { oneLine } from "../util/message_text.ts";
-import { errnoText } from "../device/sysfs.ts";
 
 /**
  * Options of {@linkcode deleteContainer}.
@@ -260,7 +264,7 @@ function removeFirmware(
     const what = `stored firmware ${oneLine(path)}`;
     const reason = error instanceof RuntimeError
       ? error.message
-      : errnoText(error);
+      : osReason(error);
     if (!options.force) {
       throw new RuntimeError(`cannot remove ${what}: ${reason}`, {
         cause: error,

@@ -17,6 +17,7 @@ import { claimDevice } from "../device/claims.ts";
 import {
   describeError,
   DeviceError,
+  osReason,
   RuntimeError,
   StateError,
 } from "../util/errors.ts";
@@ -44,7 +45,7 @@ import { stopLeftBehind } from "../container/takeover.ts";
 import { type FirmwareSource, openFirmwareSource } from "../firmware/rootfs.ts";
 import type { Runtime } from "../runtime.ts";
 import { assertCanStart } from "../container/status.ts";
-import { type Device, errnoText, label } from "../device/sysfs.ts";
+import { type Device, label } from "../device/sysfs.ts";
 import {
   type Plugin,
   type PluginContext,
@@ -60,7 +61,8 @@ import {
  * ```ts
  * import assert from "node:assert/strict";
  * import { start } from "./start.ts";
- * import { ContainerNotFoundError } from "../util/errors.ts";
+ * import { ContainerNotFoundError   osReason,
+} from "../util/errors.ts";
  * import { openRuntime } from "../runtime.ts";
  * import { Simulator } from "../../sim/simulator.ts";
  *
@@ -232,7 +234,7 @@ function removeEarlierCopy(record: ContainerRecord): void {
     throw new RuntimeError(
       `cannot remove the firmware an earlier start stored, ${
         oneLine(stored)
-      }: ${errnoText(error)}`,
+      }: ${osReason(error)}`,
     );
   }
 }
@@ -245,7 +247,7 @@ function saveRecordOrSay(dir: string, record: ContainerRecord): void {
     if (error instanceof RuntimeError) throw error;
     throw new StateError(
       `cannot save the state of container ${record.id} in ${oneLine(dir)}: ${
-        errnoText(error)
+        osReason(error)
       }`,
     );
   }
@@ -354,7 +356,7 @@ async function rollBack(
       delete record.annotations[FIRMWARE_ANNOTATION];
     } catch (error) {
       problems.push(
-        `stored firmware not removed: ${oneLine(stored)}: ${errnoText(error)}`,
+        `stored firmware not removed: ${oneLine(stored)}: ${osReason(error)}`,
       );
     }
   }

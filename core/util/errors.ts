@@ -334,7 +334,28 @@ export function isNameTooLong(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === "ENAMETOOLONG";
 }
 
-function osReason(error: unknown): string {
+/**
+ * Why a file operation failed, in runc's wording: the OS's text, lowercase,
+ * without Deno's `(os error N)` or the call and path it appends
+ * (`read-only file system`, `no space left on device`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { osReason } from "./errors.ts";
+ * let error: unknown;
+ * try {
+ *   Deno.readTextFileSync("/nonexistent/file");
+ * } catch (e) {
+ *   error = e;
+ * }
+ * assert.equal(osReason(error), "no such file or directory");
+ * ```
+ *
+ * @param error What the operation threw.
+ * @returns The reason.
+ */
+export function osReason(error: unknown): string {
   if (error instanceof Deno.errors.NotCapable) {
     return "not allowed by the runtime's Deno permissions";
   }
