@@ -22,21 +22,11 @@ project=$(cd "$here/../.." && pwd -P)
 deno=$project/node_modules/deno/deno
 launcher=$project/bin/remoteproc-runtime
 export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
+. "$project/tests/helpers/tier.sh"
 
 passed=0
 failed=0
-say() { printf '%s\n' "$*"; }
-
-if [ "$(id -u)" != 0 ]; then
-  say "engine tests need root (podman, containerd)"
-  say "0 passed, 1 failed"
-  exit 1
-fi
-if [ ! -x "$deno" ]; then
-  say "no $deno: run npm ci first"
-  say "0 passed, 1 failed"
-  exit 1
-fi
+tier_checks "the engine tier (podman, containerd, Docker)"
 
 # ---------------------------------------------------------------- install
 # Every package this tier uses is named: --no-install-recommends leaves out
@@ -67,22 +57,7 @@ if [ "${REMOTEPROC_ENGINES_DOCKER:-1}" != 0 ]; then
   command -v docker-compose >/dev/null || want+=(docker-compose)
 fi
 if [ ${#want[@]} -gt 0 ]; then
-  say "=== installing ${want[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # No daemon may be started by the packages' scripts.
-  policy_made=
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    policy_made=1
-  fi
-  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${want[@]}"; } >/tmp/rprt-engines-apt.log 2>&1; then
-    tail -n 20 /tmp/rprt-engines-apt.log
-    [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
-    say "0 passed, 1 failed"
-    exit 1
-  fi
-  [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
+  apt_install "${want[@]}" || give_up "cannot install ${want[*]}"
 fi
 
 # ---------------------------------------------------------------- private dirs
@@ -103,22 +78,8 @@ csock=$tmp/containerd/containerd.sock
 # daemon.json says.
 # A runtime reached by name (io.containerd.remoteproc.v1) gets the runc
 # shim's default --root, /run/containerd/runc/<namespace>.
-host_dirs=(/etc/docker/key.json /run/containerd/fifo /run/containerd/s
-  "/run/containerd/runc/$ctr_ns" /run/containerd/runc /run/containerd /run/docker/plugins /run/docker)
-made_dirs=()
-for d in "${host_dirs[@]}"; do [ -e "$d" ] || made_dirs+=("$d"); done
-
-# Pids of processes whose command line or environment names our temp dir
-# (proxies, shims, conmon, daemons), never by a broad name.
-ours() {
-  local p
-  for p in /proc/[0-9]*; do
-    [ "${p#/proc/}" = "$$" ] && continue
-    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$tmp"; then
-      say "${p#/proc/}"
-    fi
-  done
-}
+note_host_dirs /etc/docker/key.json /run/containerd/fifo /run/containerd/s \
+  "/run/containerd/runc/$ctr_ns" /run/containerd/runc /run/containerd /run/docker/plugins /run/docker
 
 cleanup() {
   set +e
@@ -140,19 +101,8 @@ cleanup() {
   fi
   docker_cleanup
   [ -n "$containerd_pid" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
-  local pid
-  for pid in $(ours); do
-    [ "$pid" = "$sim_pid" ] || kill -KILL "$pid" 2>/dev/null
-  done
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-  local m
-  for m in $(awk -v t="$tmp" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r); do
-    umount -l "$m" 2>/dev/null
-  done
-  rm -rf "$tmp" 2>/dev/null || { sleep 1; rm -rf "$tmp"; }
-  for m in "${made_dirs[@]}"; do
-    if [ -d "$m" ]; then rmdir "$m" 2>/dev/null; else rm -f "$m"; fi
-  done
+  remove_private "$sim_pid"
+  remove_made_dirs
 }
 docker_cleanup() { :; }
 trap cleanup EXIT
@@ -175,15 +125,6 @@ run_test() {
     say "FAIL $name ($((SECONDS - start))s)"
     sed 's/^/    /' "$log_dir/current"
   fi
-}
-# wait_for SECONDS COMMAND...: until COMMAND succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
 }
 contains() { # contains TEXT NEEDLE [WHAT]
   case $1 in *"$2"*) ;; *) fail "${3:-output} lacks \"$2\": $1" ;; esac
@@ -218,20 +159,15 @@ say "=== simulator under $sysroot"
 "$deno" run -q -P=demo "$project/sim/main.ts" --root "$sysroot" \
   --processors m4,dsp,r5 --trace >"$log_dir/sim.log" 2>&1 &
 sim_pid=$!
-if ! wait_for 30 grep -q "simulator running" "$log_dir/sim.log"; then
-  cat "$log_dir/sim.log"
-  say "0 passed, 1 failed"
-  exit 1
-fi
+wait_for 30 grep -q "simulator running" "$log_dir/sim.log" ||
+  give_up "the simulator did not start: $(cat "$log_dir/sim.log")"
 sysroot=$(cd "$sysroot" && pwd -P)
 state_root=$sysroot/run/remoteproc-runtime
 echo disabled >"$(rp_dir 2)/recovery"
 sleep 0.5
 if ! grep -qx disabled "$(rp_dir 2)/recovery" ||
   ! grep -qx disabled "$sysroot/sys/kernel/debug/remoteproc/remoteproc2/recovery"; then
-  say "the simulator did not take recovery=disabled for r5"
-  say "0 passed, 1 failed"
-  exit 1
+  give_up "the simulator did not take recovery=disabled for r5"
 fi
 export REMOTEPROC_RUNTIME_SYSROOT=$sysroot
 

@@ -21,38 +21,14 @@ project=$(cd "$here/../.." && pwd -P)
 deno=$project/node_modules/deno/deno
 launcher=$project/bin/remoteproc-runtime
 export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
+. "$project/tests/helpers/tier.sh"
 
-say() { printf '%s\n' "$*"; }
-give_up() {
-  say "$*"
-  say "0 passed, 1 failed"
-  exit 1
-}
-
-[ "$(id -u)" = 0 ] || give_up "the CRI tier needs root (containerd)"
-[ -x "$deno" ] || give_up "no $deno: run npm ci first"
+tier_checks "the CRI tier (containerd)"
 
 # ---------------------------------------------------------------- install
 if ! command -v containerd >/dev/null || ! command -v containerd-shim-runc-v2 >/dev/null ||
   ! command -v ctr >/dev/null; then
-  say "=== installing containerd"
-  export DEBIAN_FRONTEND=noninteractive
-  # No daemon may be started by the package's scripts.
-  policy_made=
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    policy_made=1
-  fi
-  apt_log=$(mktemp)
-  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends containerd; } >"$apt_log" 2>&1; then
-    tail -n 20 "$apt_log"
-    rm -f "$apt_log"
-    [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
-    give_up "cannot install containerd"
-  fi
-  rm -f "$apt_log"
-  [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
+  apt_install containerd || give_up "cannot install containerd"
 fi
 
 # ---------------------------------------------------------------- private dirs
@@ -68,21 +44,7 @@ containerd_pid=
 # Host directories containerd creates whatever its configuration says (shim
 # sockets, fifos): removed at the end if this run made them and they are
 # empty again.
-host_dirs=(/run/containerd/s /run/containerd/fifo /run/containerd)
-made_dirs=()
-for d in "${host_dirs[@]}"; do [ -e "$d" ] || made_dirs+=("$d"); done
-
-# Pids of processes whose command line names our temp dir (proxies, shims,
-# the simulator, containerd), never by a broad name.
-ours() {
-  local p
-  for p in /proc/[0-9]*; do
-    [ "${p#/proc/}" = "$$" ] && continue
-    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$tmp"; then
-      say "${p#/proc/}"
-    fi
-  done
-}
+note_host_dirs /run/containerd/s /run/containerd/fifo /run/containerd
 
 cleanup() {
   set +e
@@ -90,34 +52,11 @@ cleanup() {
     kill "$containerd_pid" 2>/dev/null
     wait "$containerd_pid" 2>/dev/null
   fi
-  local pid
-  for pid in $(ours); do
-    [ "$pid" = "$sim_pid" ] || kill -KILL "$pid" 2>/dev/null
-  done
-  if [ -n "$sim_pid" ]; then
-    kill "$sim_pid" 2>/dev/null
-    wait "$sim_pid" 2>/dev/null
-  fi
-  local m
-  for m in $(awk -v t="$tmp" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r); do
-    umount -l "$m" 2>/dev/null
-  done
-  rm -rf "$tmp" 2>/dev/null || { sleep 1; rm -rf "$tmp"; }
-  for m in "${made_dirs[@]}"; do
-    [ -d "$m" ] && rmdir "$m" 2>/dev/null
-  done
+  remove_private "$sim_pid"
+  remove_made_dirs
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for() { # wait_for SECONDS COMMAND...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
 
 # ---------------------------------------------------------------- simulator
 # m4 and dsp keep the kernel's default recovery (enabled); the test sets it
