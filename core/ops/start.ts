@@ -61,8 +61,7 @@ import {
  * ```ts
  * import assert from "node:assert/strict";
  * import { start } from "./start.ts";
- * import { ContainerNotFoundError   osReason,
-} from "../util/errors.ts";
+ * import { ContainerNotFoundError } from "../util/errors.ts";
  * import { openRuntime } from "../runtime.ts";
  * import { Simulator } from "../../sim/simulator.ts";
  *
