@@ -2,7 +2,7 @@
 //
 // Why Node: Deno 2.9's node:http2 aborts the whole process (nghttp2
 // assertion `stream->closed_next == NULL`, exit 134) when a session
-// receives a GOAWAY after some of its streams were cancelled
+// receives a GOAWAY in some stream states
 // (denoland/deno#36788). A kubelet stand-in inside `deno test` took the
 // whole test run down with it about once in ten runs. Node's http2 is the
 // one grpc-js is written for; the device plugin under test still runs on
