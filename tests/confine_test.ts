@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Env, setUp } from "./helpers/harness.ts";
 import { proxies } from "./helpers/inspect.ts";
+import { cliWithoutFfi } from "./helpers/no_ffi.ts";
 import { landlockAbi } from "../core/os/landlock.ts";
 import { READ_PROBE_ENV, WRITE_PROBE_ENV } from "../core/os/confinement.ts";
 import { makeSymlinks } from "../sim/symlinks.ts";
@@ -199,27 +200,11 @@ Deno.test("core/os/libc.ts is the only module that loads native code", () => {
 
 Deno.test("without Landlock (here: FFI denied) a verb warns once and goes on", async () => {
   await using env = await setUp();
-  const project = new URL("..", import.meta.url).pathname;
   const out = join(env.tmp, "err");
+  const cli = cliWithoutFfi(env.sysroot, ["state", "c1"]);
   const status = await new Deno.Command("/bin/sh", {
-    args: [
-      "-c",
-      'out=$1; shift; exec "$@" 2>"$out"',
-      "sh",
-      out,
-      Deno.execPath(),
-      "run",
-      "-q",
-      `--config=${project}deno.json`,
-      "-P=sysroot",
-      "--deny-ffi",
-      `--allow-write=${env.sysroot}`,
-      `${project}cli.ts`,
-      `--sysroot=${env.sysroot}`,
-      "state",
-      "c1",
-    ],
-    env: { DENO_DIR: `${project}.cache/deno` },
+    args: ["-c", 'out=$1; shift; exec "$@" 2>"$out"', "sh", out, ...cli.argv],
+    env: cli.env,
     stdout: "null",
   }).output();
   assert.equal(status.code, 1);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LAUNCHER, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
+import { launcherDenoWithoutFfi } from "./helpers/no_ffi.ts";
 
 Deno.test("a container goes created -> running -> stopped -> deleted and leaves nothing behind", async () => {
   await using env = await setUp();
@@ -277,13 +278,7 @@ Deno.test({
   await using env = await setUp([{ name: "m4", recovery: "disabled" }]);
   // The launcher's deno, denied FFI: create then spawns the proxy with
   // Deno.Command, so it starts with no signal blocked.
-  const deno = join(env.tmp, "deno-without-ffi");
-  Deno.writeTextFileSync(
-    deno,
-    `#!/bin/sh\nverb=$1; shift\nexec ${Deno.execPath()} "$verb" --deny-ffi "$@"\n`,
-  );
-  Deno.chmodSync(deno, 0o755);
-  const noFfi = { env: { REMOTEPROC_RUNTIME_DENO: deno } };
+  const noFfi = { env: launcherDenoWithoutFfi(env.tmp) };
   const lifecycle = async (id: string) => {
     const created = await env.run(
       ["create", "--bundle", env.bundle(), id],

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type Env, LAUNCHER, RUNTIME_BIN, setUp } from "./helpers/harness.ts";
 import { descriptors, proxies } from "./helpers/inspect.ts";
 import { runReaped } from "./helpers/reaper.ts";
+import { cliWithoutFfi } from "./helpers/no_ffi.ts";
 import { EXIT } from "../core/proxy/protocol.ts";
 
 /** How each scenario ends the container, and the status it must end with. */
@@ -252,7 +253,6 @@ Deno.test("--preserve-fds naming a descriptor the runtime was not given fails in
 
 Deno.test("without FFI (create spawns through Deno.Command) the proxy, and a pod sandbox's placeholder, close what they inherited before they are ready", async () => {
   await using env = await setUp();
-  const project = new URL("..", import.meta.url).pathname;
   const extra = join(env.tmp, "extra");
   const bundles = {
     c1: env.bundle(),
@@ -263,27 +263,21 @@ Deno.test("without FFI (create spawns through Deno.Command) the proxy, and a pod
     }),
   };
   for (const [id, bundle] of Object.entries(bundles)) {
+    const cli = cliWithoutFfi(env.sysroot, [
+      "create",
+      "--preserve-fds=1",
+      "--bundle",
+      bundle,
+      id,
+    ]);
     const status = await new Deno.Command("/bin/sh", {
       args: [
         "-c",
         `exec 7>${extra} 3>${extra}.kept; exec "$@" >/dev/null 2>&1`,
         "sh",
-        Deno.execPath(),
-        "run",
-        "-q",
-        `--config=${project}deno.json`,
-        "-P=sysroot",
-        "--deny-ffi",
-        `--allow-write=${env.sysroot}`,
-        `${project}cli.ts`,
-        `--sysroot=${env.sysroot}`,
-        "create",
-        "--preserve-fds=1",
-        "--bundle",
-        bundle,
-        id,
+        ...cli.argv,
       ],
-      env: { DENO_DIR: `${project}.cache/deno` },
+      env: cli.env,
       cwd: env.tmp,
       stdin: "null",
       stdout: "null",

@@ -5,10 +5,10 @@
  * like a stopped proxy. Only the exact marker values count.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { type Env, setUp } from "./helpers/harness.ts";
 import { assertClean } from "./helpers/inspect.ts";
 import { runReaped } from "./helpers/reaper.ts";
+import { launcherDenoWithoutFfi } from "./helpers/no_ffi.ts";
 
 const CONTAINERD_SANDBOX = { "io.kubernetes.cri.container-type": "sandbox" };
 const CRIO_SANDBOX = { "io.kubernetes.cri-o.ContainerType": "sandbox" };
@@ -143,13 +143,7 @@ Deno.test("only the exact marker values make a placeholder; anything else is fir
 
 Deno.test("without FFI (Deno's signal listeners) the placeholder lives until TERM and exits 143", async () => {
   await using env = await setUp();
-  const deno = join(env.tmp, "deno-without-ffi");
-  Deno.writeTextFileSync(
-    deno,
-    `#!/bin/sh\nverb=$1; shift\nexec ${Deno.execPath()} "$verb" --deny-ffi "$@"\n`,
-  );
-  Deno.chmodSync(deno, 0o755);
-  const noFfi = { REMOTEPROC_RUNTIME_DENO: deno };
+  const noFfi = launcherDenoWithoutFfi(env.tmp);
   const exited = await createReaped(env, "pod1", sandboxBundle(env), noFfi);
   assert.equal((await env.run(["start", "pod1"], { env: noFfi })).code, 0);
   await new Promise((resolve) => setTimeout(resolve, 300));
