@@ -1,7 +1,11 @@
 # Shared by the shell tiers that drive real engines (tests/engines/run.sh,
-# tests/k8s/run.sh): sourced, never run. It expects $deno set before
-# `tier_checks` and $tmp (the tier's private directory) before `ours` and
-# `remove_private`.
+# tests/k8s/run.sh): sourced, never run, with $project set to the checkout.
+# It sets $deno and $launcher; $tmp (the tier's private directory) must be
+# set before `ours` and `remove_private`.
+
+deno=$project/node_modules/deno/deno
+launcher=$project/bin/remoteproc-runtime
+export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
 
 say() { printf '%s\n' "$*"; }
 

@@ -18,9 +18,6 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd -P)
 project=$(cd "$here/../.." && pwd -P)
-deno=$project/node_modules/deno/deno
-launcher=$project/bin/remoteproc-runtime
-export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
 . "$project/tests/helpers/tier.sh"
 
 tier_checks "the CRI tier (containerd)"
