@@ -70,7 +70,7 @@ export function removeRecordedFirmware(
  * ```ts
  * import assert from "node:assert/strict";
  * import { checkFirmwareDir } from "./store.ts";
- * import { DeviceError, osReason, RuntimeError } from "../util/errors.ts";
+ * import { DeviceError, RuntimeError } from "../util/errors.ts";
  * const file = Deno.makeTempFileSync();
  * assert.throws(() => checkFirmwareDir(file, "firmware directory"), DeviceError);
  * Deno.removeSync(file);
